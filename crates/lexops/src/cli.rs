@@ -1,0 +1,309 @@
+//! The command line: `lexops serve | worker | demo | user | audit | blobs | backup | restore |
+//! bench | ledes`. Every option is also read from a `LEXOPS_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::platform::access::Role;
+use crate::platform::audit::Actor;
+use crate::platform::config::Settings;
+use crate::platform::users::{self, NewUser, UserPatch};
+use crate::platform::{audit, backup, bench, blobs, demo, jobs, routes};
+use crate::App;
+
+/// lexops: the legal operations platform.
+#[derive(Parser)]
+#[command(name = "lexops", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server (UI, API) and background workers.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "LEXOPS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load the demo department first.
+        #[arg(long, env = "LEXOPS_DEMO")]
+        demo: bool,
+        /// Background workers inside the server.
+        #[arg(long, env = "LEXOPS_WORKERS", default_value_t = 2)]
+        workers: usize,
+    },
+    /// Run background workers only.
+    Worker {
+        #[arg(long, env = "LEXOPS_WORKERS", default_value_t = 2)]
+        workers: usize,
+        /// Run the jobs due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Create the demo department (deterministic; running it again changes nothing).
+    Demo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The document store.
+    #[command(subcommand)]
+    Blobs(BlobsCmd),
+    /// Write a consistent online backup of the database and documents to FILE.
+    Backup { file: PathBuf },
+    /// Restore a backup into an empty data directory.
+    Restore { file: PathBuf },
+    /// Run a benchmark suite (platform) and print its figures.
+    Bench {
+        suite: String,
+        /// Size of the run (platform: seconds of load).
+        #[arg(long)]
+        size: Option<u64>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Add a user. The password comes from LEXOPS_NEW_PASSWORD or standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, legal_ops, attorney, paralegal, requester, vendor, custodian or auditor.
+        #[arg(long)]
+        role: String,
+        /// Require a second factor at sign-in.
+        #[arg(long)]
+        require_totp: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: sessions and API tokens end at once.
+    Disable { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Recompute the hash chain; exits 1 and names the first broken event if any was altered,
+    /// deleted or reordered.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BlobsCmd {
+    /// Decrypt and re-hash every stored document; exits 1 if any fails.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read_new_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("LEXOPS_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn operator() -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    Actor::system(&format!("cli:{who}"))
+}
+
+fn show(e: crate::platform::error::AppError) -> anyhow::Error {
+    match e {
+        crate::platform::error::AppError::Validation(f) => {
+            anyhow::anyhow!(f.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("\n"))
+        }
+        other => anyhow::anyhow!(other.public_message()),
+    }
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve { listen, demo: with_demo, workers } => {
+            let app = App::open(settings).await?;
+            if with_demo {
+                demo::seed(&app).await.map_err(show)?;
+            }
+            serve(app, listen, workers, with_demo).await?;
+            Ok(0)
+        }
+        Command::Worker { workers, once } => {
+            let app = App::open(settings).await?;
+            if once {
+                let n = jobs::drain(&app).await?;
+                println!("ran {n} jobs");
+                return Ok(0);
+            }
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let handles = jobs::spawn_workers(&app, workers, rx);
+            tracing::info!(workers, "workers running; Ctrl-C to stop");
+            shutdown_signal().await;
+            let _ = tx.send(true);
+            for h in handles {
+                let _ = h.await;
+            }
+            Ok(0)
+        }
+        Command::Demo => {
+            let app = App::open(settings).await?;
+            let r = demo::seed(&app).await.map_err(show)?;
+            println!("demo department ready ({} users created); sign in as {} / {}", r.users_created, demo::DEMO_ADMIN, demo::DEMO_PASSWORD);
+            Ok(0)
+        }
+        Command::User(cmd) => {
+            let app = App::open(settings).await?;
+            match cmd {
+                UserCmd::Add { email, name, role, require_totp } => {
+                    let password = read_new_password()?;
+                    let u = users::create(&app, &operator(), NewUser { email, name, role, password: Some(password), totp_required: require_totp })
+                        .await
+                        .map_err(show)?;
+                    println!("created user {} ({}, {})", u.email, u.name, u.role().label());
+                }
+                UserCmd::List { json } => {
+                    let (rows, _) = users::list(&app, "", "", "", "email ASC", 1_000_000, 0).await.map_err(show)?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&rows)?);
+                    } else {
+                        println!("{:<36} {:<28} {:<10} {:<8} 2FA", "EMAIL", "NAME", "ROLE", "STATUS");
+                        for u in rows {
+                            println!("{:<36} {:<28} {:<10} {:<8} {}", u.email, u.name, u.role, u.status, if u.totp_enabled != 0 { "on" } else { "off" });
+                        }
+                    }
+                }
+                UserCmd::Disable { email } => {
+                    let u = users::by_email(&app, &email).await.map_err(show)?.ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+                    users::update(&app, &operator(), u.id, UserPatch { status: Some("disabled".into()), ..Default::default() }).await.map_err(show)?;
+                    println!("disabled {}", u.email);
+                }
+            }
+            let _ = Role::Admin;
+            Ok(0)
+        }
+        Command::Audit(AuditCmd::Verify { json }) => {
+            let app = App::open(settings).await?;
+            let r = audit::verify(&app.db).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else if r.ok {
+                println!("audit trail intact: {} events verified", r.events);
+            } else {
+                println!(
+                    "audit trail BROKEN at event {}: {}",
+                    r.first_broken_seq.unwrap_or(0),
+                    r.problem.clone().unwrap_or_default()
+                );
+            }
+            Ok(if r.ok { 0 } else { 1 })
+        }
+        Command::Blobs(BlobsCmd::Verify { json }) => {
+            let app = App::open(settings).await?;
+            let r = blobs::verify_all(&app).await.map_err(show)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{} documents ({} bytes) checked, {} problems, {} orphaned objects", r.checked, r.bytes, r.problems.len(), r.orphans.len());
+                for p in &r.problems {
+                    println!("  {}: {}", p.sha256, p.problem);
+                }
+            }
+            Ok(if r.problems.is_empty() { 0 } else { 1 })
+        }
+        Command::Backup { file } => {
+            let app = App::open(settings).await?;
+            let m = backup::backup(&app, &file).await?;
+            println!("backup written to {} ({} documents); the master key is NOT in it: keep it apart", file.display(), m.documents.len());
+            Ok(0)
+        }
+        Command::Restore { file } => {
+            let m = backup::restore(&file, &settings.data_dir)?;
+            println!(
+                "restored the backup of {} ({} documents) into {}; start lexops with the same master key",
+                m.created_at,
+                m.documents.len(),
+                settings.data_dir.display()
+            );
+            Ok(0)
+        }
+        Command::Bench { suite, size, json } => {
+            let v = match suite.as_str() {
+                "platform" => bench::platform(size.unwrap_or(10)).await?,
+                other => anyhow::bail!("unknown benchmark suite {other}: choose platform"),
+            };
+            if json {
+                println!("{v}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Serves the app until Ctrl-C or SIGTERM, then drains in-flight requests and stops workers.
+pub async fn serve(app: App, listen: SocketAddr, workers: usize, demo_login: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("Cannot listen on {listen} ({e}): choose another address with --listen / LEXOPS_LISTEN."))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let handles = jobs::spawn_workers(&app, workers, rx);
+    println!("lexops is running at http://{addr}/");
+    if demo_login {
+        println!("sign in as {} with password {}", demo::DEMO_ADMIN, demo::DEMO_PASSWORD);
+    }
+    let router = routes::router(app.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = tx.send(true);
+    for h in handles {
+        let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+    }
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,168 @@
+//! The database: SQLite (default, embedded) or PostgreSQL, chosen by URL. One way to query:
+//! sqlx runtime queries through the `Any` driver with `$1`-style parameters (both backends
+//! accept them), so module SQL is written once. Where the dialects differ, [`Db::backend`]
+//! picks the text.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL` and `foreign_keys=ON`; writes go through a
+//! single-connection write pool so that writers queue instead of failing with `SQLITE_BUSY`.
+//! PostgreSQL uses one pool for both.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
+
+/// Which database engine is behind a [`Db`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connection pools for reading and writing.
+#[derive(Clone, Debug)]
+pub struct Db {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+/// A write transaction.
+pub type Tx = Transaction<'static, Any>;
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE")]
+    UnsupportedUrl(String),
+    #[error("cannot connect to the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("cannot migrate the database schema: {0}")]
+    Migrate(String),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000;";
+
+impl Db {
+    /// Opens the database at `url`, creating a SQLite file if needed.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let redacted = super::config::redact_url(url);
+        let fail = |e: sqlx::Error| DbError::Connect {
+            url: redacted.clone(),
+            reason: e.to_string(),
+        };
+        if url.starts_with("sqlite:") {
+            let url = if url.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            let open = |n: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(n)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await?;
+                            Ok(())
+                        })
+                    })
+            };
+            // The write pool opens first so that WAL mode is set before readers attach.
+            let write = open(1).connect(&url).await.map_err(fail)?;
+            let read = open(8).connect(&url).await.map_err(fail)?;
+            Ok(Db {
+                backend: Backend::Sqlite,
+                read,
+                write,
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(fail)?;
+            Ok(Db {
+                backend: Backend::Postgres,
+                read: pool.clone(),
+                write: pool,
+            })
+        } else {
+            Err(DbError::UnsupportedUrl(redacted))
+        }
+    }
+
+    /// Brings the schema up to date with the migrations embedded in the binary.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let m = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        m.run(&self.write)
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    /// Closes every connection (graceful shutdown, backup).
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// Reads a setting from the `settings` table.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await
+    }
+}
+
+/// Writes a setting inside a transaction.
+pub async fn set_setting(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether an error is a unique-constraint violation (for turning it into a field error).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

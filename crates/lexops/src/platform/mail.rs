@@ -1,0 +1,114 @@
+//! Mail: a transactional outbox. A message is written to `mail_outbox` in the same transaction
+//! as the change that causes it, with a `mail.send` job; the job sends it over SMTP (lettre)
+//! and is retried with back-off while the server is down, so a message is never lost and never
+//! sent for a change that rolled back. Message bodies are never logged.
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Serialize;
+use serde_json::json;
+
+use super::app::App;
+use super::db::Tx;
+use super::jobs::{self, Job, JobResult};
+
+/// Queues a message inside the caller's transaction.
+pub async fn queue(tx: &mut Tx, now: &str, to: &str, subject: &str, body: &str) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO mail_outbox (to_addr, subject, body_text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    jobs::enqueue(tx, now, "mail.send", &json!({ "id": id }), Some(&format!("mail:{id}")), None).await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct Outgoing {
+    to_addr: String,
+    subject: String,
+    body_text: String,
+    sent_at: Option<String>,
+}
+
+/// The `mail.send` job.
+pub async fn send_job(app: App, job: Job) -> JobResult {
+    let id = serde_json::from_str::<serde_json::Value>(&job.payload)
+        .ok()
+        .and_then(|v| v["id"].as_i64())
+        .ok_or("the mail job has no message id")?;
+    let m = sqlx::query_as::<_, Outgoing>("SELECT to_addr, subject, body_text, sent_at FROM mail_outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(app.db.pool())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the message is no longer in the outbox")?;
+    if m.sent_at.is_some() {
+        return Ok(());
+    }
+    let result = send_now(&app, &m.to_addr, &m.subject, &m.body_text).await;
+    let mut tx = app.db.begin().await.map_err(|e| e.to_string())?;
+    match &result {
+        Ok(()) => sqlx::query("UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+            .bind(app.clock.now_text())
+            .bind(id),
+        Err(e) => sqlx::query("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+            .bind(e.clone())
+            .bind(id),
+    }
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    result
+}
+
+async fn send_now(app: &App, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    let Some(url) = &app.settings.smtp_url else {
+        return Err("no SMTP server is configured (set LEXOPS_SMTP_URL)".into());
+    };
+    let from: Mailbox = app
+        .settings
+        .mail_from
+        .parse()
+        .map_err(|e| format!("the sender address LEXOPS_MAIL_FROM is not valid: {e}"))?;
+    let to: Mailbox = to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let msg = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .body(body.to_string())
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
+        .timeout(Some(std::time::Duration::from_secs(20)))
+        .build();
+    transport.send(msg).await.map_err(|e| format!("the SMTP server refused or could not be reached: {e}"))?;
+    Ok(())
+}
+
+/// A message in the outbox, for the admin page.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// The latest messages of the outbox.
+pub async fn recent(app: &App, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query_as::<_, OutboxRow>(
+        "SELECT id, to_addr, subject, created_at, sent_at, attempts, last_error FROM mail_outbox ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(app.db.pool())
+    .await
+}

@@ -1,0 +1,167 @@
+//! Every route of lexops with its access policy, in one table. The router is built from it, so
+//! a route cannot exist without a policy; `tests/app/routes.rs` walks [`table`] and proves each
+//! protected route refuses a role without its permission. Modules add their routes here.
+
+use axum::Router;
+use axum::extract::State;
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use super::access::{Permission as P, Policy};
+use super::app::App;
+use super::web::{self, Surface};
+use super::{api, pages};
+
+/// One route: method, path (axum syntax), policy and surface.
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub policy: Policy,
+    pub surface: Surface,
+}
+
+struct Table {
+    specs: Vec<RouteSpec>,
+    router: Router<App>,
+}
+
+impl Table {
+    fn add<H, T>(mut self, method: Method, path: &'static str, policy: Policy, surface: Surface, handler: H) -> Self
+    where
+        H: Handler<T, App>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        let mr: MethodRouter<App> = on(filter, handler).layer(middleware::from_fn(move |req, next: Next| web::enforce(policy, surface, req, next)));
+        self.router = self.router.route(path, mr);
+        self.specs.push(RouteSpec { method, path, policy, surface });
+        self
+    }
+    fn page<H: Handler<T, App>, T: 'static>(self, method: Method, path: &'static str, policy: Policy, h: H) -> Self {
+        self.add(method, path, policy, Surface::Page, h)
+    }
+    fn api<H: Handler<T, App>, T: 'static>(self, method: Method, path: &'static str, policy: Policy, h: H) -> Self {
+        self.add(method, path, policy, Surface::Api, h)
+    }
+}
+
+const PUBLIC: Policy = Policy::Public;
+const fn req(p: P) -> Policy {
+    Policy::Requires(p)
+}
+
+fn build() -> Table {
+    let t = Table { specs: vec![], router: Router::new() };
+    t
+        // Sign-in and the shell.
+        .page(Method::GET, "/login", PUBLIC, pages::login_form)
+        .page(Method::POST, "/login", PUBLIC, pages::login)
+        .page(Method::GET, "/login/totp", PUBLIC, pages::totp_form)
+        .page(Method::POST, "/login/totp", PUBLIC, pages::totp_login)
+        .page(Method::POST, "/logout", PUBLIC, pages::logout)
+        .page(Method::GET, "/", req(P::UseApp), pages::home)
+        // My account.
+        .page(Method::GET, "/account", req(P::ManageOwnAccount), pages::account)
+        .page(Method::POST, "/account/password", req(P::ManageOwnAccount), pages::change_password)
+        .page(Method::POST, "/account/tokens", req(P::ManageOwnAccount), pages::create_token)
+        .page(Method::POST, "/account/tokens/{id}/revoke", req(P::ManageOwnAccount), pages::revoke_token)
+        .page(Method::GET, "/account/totp", req(P::ManageOwnAccount), pages::totp_setup)
+        .page(Method::POST, "/account/totp", req(P::ManageOwnAccount), pages::totp_enable)
+        // Administration.
+        .page(Method::GET, "/admin/users", req(P::ViewUsers), pages::users_list)
+        .page(Method::GET, "/admin/users/new", req(P::ManageUsers), pages::user_new)
+        .page(Method::POST, "/admin/users", req(P::ManageUsers), pages::user_create)
+        .page(Method::GET, "/admin/users/{id}", req(P::ManageUsers), pages::user_edit)
+        .page(Method::POST, "/admin/users/{id}", req(P::ManageUsers), pages::user_update)
+        .page(Method::GET, "/admin/audit", req(P::ViewAudit), pages::audit_list)
+        .page(Method::GET, "/admin/audit/verify", req(P::ViewAudit), pages::audit_verify)
+        .page(Method::GET, "/admin/jobs", req(P::ViewJobs), pages::jobs_list)
+        // REST API.
+        .api(Method::GET, "/api/v1/me", req(P::UseApp), api::me)
+        .api(Method::GET, "/api/v1/users", req(P::ViewUsers), api::list_users)
+        .api(Method::POST, "/api/v1/users", req(P::ManageUsers), api::create_user)
+        .api(Method::GET, "/api/v1/users/{id}", req(P::ViewUsers), api::get_user)
+        .api(Method::PATCH, "/api/v1/users/{id}", req(P::ManageUsers), api::update_user)
+        .api(Method::GET, "/api/v1/audit/events", req(P::ViewAudit), api::audit_events)
+        .api(Method::GET, "/api/v1/audit/verify", req(P::ViewAudit), api::audit_verify)
+        .api(Method::GET, "/api/v1/tokens", req(P::ManageOwnAccount), api::list_tokens)
+        .api(Method::POST, "/api/v1/tokens", req(P::ManageOwnAccount), api::create_token)
+        .api(Method::DELETE, "/api/v1/tokens/{id}", req(P::ManageOwnAccount), api::revoke_token)
+        .api(Method::GET, "/api/v1/jobs", req(P::ViewJobs), api::list_jobs)
+        // Operations and assets.
+        .page(Method::GET, "/healthz", PUBLIC, healthz)
+        .page(Method::GET, "/readyz", PUBLIC, readyz)
+        .page(Method::GET, "/metrics", PUBLIC, metrics)
+        .page(Method::GET, "/api/openapi.json", PUBLIC, openapi)
+        .page(Method::GET, "/static/{*file}", PUBLIC, static_file)
+}
+
+/// Every route with its policy (the Swagger UI under `/api/docs` is public too).
+pub fn table() -> Vec<RouteSpec> {
+    build().specs
+}
+
+/// The whole application router.
+pub fn router(app: App) -> Router {
+    let _ = super::metrics::handle();
+    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", api::ApiDoc::openapi_spec()).into();
+    build()
+        .router
+        .merge(swagger)
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), web::csrf))
+        .layer(middleware::from_fn_with_state(app.clone(), web::authenticate))
+        .layer(middleware::from_fn(web::security_headers))
+        .layer(RequestBodyLimitLayer::new(64 * 1024 * 1024))
+        .route_layer(middleware::from_fn(super::metrics::track))
+        .with_state(app)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.db.ping().await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable").into_response()
+    }
+}
+
+async fn metrics() -> Response {
+    let mut r = super::metrics::handle().render().into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
+
+async fn openapi() -> Response {
+    let mut r = api::openapi_json().into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Assets embedded in the binary: nothing is fetched from the internet.
+const STATIC: &[(&str, &str, &[u8])] = &[
+    ("lexops.css", "text/css; charset=utf-8", include_bytes!("../../static/lexops.css")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
+    ("vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8", include_bytes!("../../static/vendor/htmx-2.0.11.min.js")),
+];
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match STATIC.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, bytes)) => {
+            let mut r = bytes.to_vec().into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            r
+        }
+        None => pages::not_found().await,
+    }
+}
