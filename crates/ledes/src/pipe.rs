@@ -271,8 +271,10 @@ impl PipeParser {
         // Map the columns by name.
         let mut cols = [NONE; N_98BI];
         for (c, k) in known.iter().enumerate() {
+            // Records are split into at most 64 fields; later columns cannot be mapped.
             if let Some(k) = k
                 && cols[*k] == NONE
+                && c < 64
             {
                 cols[*k] = c as u16;
             }
@@ -381,7 +383,8 @@ impl PipeParser {
         }
         n += 1;
         self.line_items += 1;
-        let ok_count = n == self.ncols || (n == self.ncols + 1 && fields[self.ncols].is_empty());
+        let ok_count = n == self.ncols
+            || (n == self.ncols + 1 && fields.get(self.ncols).is_some_and(|f| f.is_empty()));
         let cols = self.cols;
         let col = |i: usize| -> Option<usize> {
             let c = cols[i];
@@ -446,7 +449,7 @@ impl PipeParser {
             }
         }
 
-        let f = |i: usize| -> &str { col(i).map_or("", |c| fields[c]) };
+        let f = |i: usize| -> &str { col(i).and_then(|c| fields.get(c).copied()).unwrap_or("") };
         let item = f(idx::LINE_ITEM_NUMBER);
         let loc = Loc {
             line: Some(line_no),

@@ -1,5 +1,6 @@
-//! Streaming reading over `std::io::BufRead`: invoices come out one at a time, memory stays
-//! proportional to the largest invoice, not to the file.
+//! Streaming reading over `std::io::BufRead`: invoices come out one at a time. Memory is bounded
+//! by the largest invoice (its line items, when kept) plus one short string per invoice number
+//! seen (to detect invoices split across the file), not by the file size.
 
 use crate::finding::{Finding, Rule, Severity};
 use crate::pipe::{PipeParser, ReadInvoice};

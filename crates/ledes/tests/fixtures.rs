@@ -90,15 +90,10 @@ fn streaming_bounds_long_records() {
         max_record_len: 1000,
         ..Default::default()
     };
-    let mut reader = Reader::new(&data[..], opts);
-    let n: usize = (&mut reader).map(|i| i.findings.len()).sum();
-    let file = reader.take_file_findings();
-    assert!(
-        file.iter()
-            .chain(std::iter::empty())
-            .any(|f| f.rule == Rule::RecordTooLong)
-            || n > 0
-    );
+    let items: Vec<_> = Reader::new(&data[..], opts).collect();
+    assert_eq!(items.len(), 2);
+    let f: Vec<_> = items[1].findings.iter().map(|f| (f.rule, f.line)).collect();
+    assert_eq!(f, vec![(Rule::RecordTooLong, Some(9))]);
 }
 
 #[test]

@@ -8,12 +8,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::App;
 use crate::platform::access::Role;
 use crate::platform::audit::Actor;
 use crate::platform::config::Settings;
 use crate::platform::users::{self, NewUser, UserPatch};
 use crate::platform::{audit, backup, bench, blobs, demo, jobs, routes};
-use crate::App;
 
 /// lexops: the legal operations platform.
 #[derive(Parser)]
@@ -122,7 +122,9 @@ fn read_new_password() -> anyhow::Result<String> {
         return Ok(p);
     }
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -134,7 +136,12 @@ fn operator() -> Actor {
 fn show(e: crate::platform::error::AppError) -> anyhow::Error {
     match e {
         crate::platform::error::AppError::Validation(f) => {
-            anyhow::anyhow!(f.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("\n"))
+            anyhow::anyhow!(
+                f.iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         }
         other => anyhow::anyhow!(other.public_message()),
     }
@@ -144,7 +151,11 @@ fn show(e: crate::platform::error::AppError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let settings = cli.settings;
     match cli.command {
-        Command::Serve { listen, demo: with_demo, workers } => {
+        Command::Serve {
+            listen,
+            demo: with_demo,
+            workers,
+        } => {
             let app = App::open(settings).await?;
             if with_demo {
                 demo::seed(&app).await.map_err(show)?;
@@ -172,33 +183,83 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Demo => {
             let app = App::open(settings).await?;
             let r = demo::seed(&app).await.map_err(show)?;
-            println!("demo department ready ({} users created); sign in as {} / {}", r.users_created, demo::DEMO_ADMIN, demo::DEMO_PASSWORD);
+            println!(
+                "demo department ready ({} users created); sign in as {} / {}",
+                r.users_created,
+                demo::DEMO_ADMIN,
+                demo::DEMO_PASSWORD
+            );
             Ok(0)
         }
         Command::User(cmd) => {
             let app = App::open(settings).await?;
             match cmd {
-                UserCmd::Add { email, name, role, require_totp } => {
+                UserCmd::Add {
+                    email,
+                    name,
+                    role,
+                    require_totp,
+                } => {
                     let password = read_new_password()?;
-                    let u = users::create(&app, &operator(), NewUser { email, name, role, password: Some(password), totp_required: require_totp })
-                        .await
-                        .map_err(show)?;
-                    println!("created user {} ({}, {})", u.email, u.name, u.role().label());
+                    let u = users::create(
+                        &app,
+                        &operator(),
+                        NewUser {
+                            email,
+                            name,
+                            role,
+                            password: Some(password),
+                            totp_required: require_totp,
+                        },
+                    )
+                    .await
+                    .map_err(show)?;
+                    println!(
+                        "created user {} ({}, {})",
+                        u.email,
+                        u.name,
+                        u.role().label()
+                    );
                 }
                 UserCmd::List { json } => {
-                    let (rows, _) = users::list(&app, "", "", "", "email ASC", 1_000_000, 0).await.map_err(show)?;
+                    let (rows, _) = users::list(&app, "", "", "", "email ASC", 1_000_000, 0)
+                        .await
+                        .map_err(show)?;
                     if json {
                         println!("{}", serde_json::to_string_pretty(&rows)?);
                     } else {
-                        println!("{:<36} {:<28} {:<10} {:<8} 2FA", "EMAIL", "NAME", "ROLE", "STATUS");
+                        println!(
+                            "{:<36} {:<28} {:<10} {:<8} 2FA",
+                            "EMAIL", "NAME", "ROLE", "STATUS"
+                        );
                         for u in rows {
-                            println!("{:<36} {:<28} {:<10} {:<8} {}", u.email, u.name, u.role, u.status, if u.totp_enabled != 0 { "on" } else { "off" });
+                            println!(
+                                "{:<36} {:<28} {:<10} {:<8} {}",
+                                u.email,
+                                u.name,
+                                u.role,
+                                u.status,
+                                if u.totp_enabled != 0 { "on" } else { "off" }
+                            );
                         }
                     }
                 }
                 UserCmd::Disable { email } => {
-                    let u = users::by_email(&app, &email).await.map_err(show)?.ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
-                    users::update(&app, &operator(), u.id, UserPatch { status: Some("disabled".into()), ..Default::default() }).await.map_err(show)?;
+                    let u = users::by_email(&app, &email)
+                        .await
+                        .map_err(show)?
+                        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+                    users::update(
+                        &app,
+                        &operator(),
+                        u.id,
+                        UserPatch {
+                            status: Some("disabled".into()),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(show)?;
                     println!("disabled {}", u.email);
                 }
             }
@@ -227,7 +288,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                println!("{} documents ({} bytes) checked, {} problems, {} orphaned objects", r.checked, r.bytes, r.problems.len(), r.orphans.len());
+                println!(
+                    "{} documents ({} bytes) checked, {} problems, {} orphaned objects",
+                    r.checked,
+                    r.bytes,
+                    r.problems.len(),
+                    r.orphans.len()
+                );
                 for p in &r.problems {
                     println!("  {}: {}", p.sha256, p.problem);
                 }
@@ -237,7 +304,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Backup { file } => {
             let app = App::open(settings).await?;
             let m = backup::backup(&app, &file).await?;
-            println!("backup written to {} ({} documents); the master key is NOT in it: keep it apart", file.display(), m.documents.len());
+            println!(
+                "backup written to {} ({} documents); the master key is NOT in it: keep it apart",
+                file.display(),
+                m.documents.len()
+            );
             Ok(0)
         }
         Command::Restore { file } => {
@@ -266,21 +337,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// Serves the app until Ctrl-C or SIGTERM, then drains in-flight requests and stops workers.
-pub async fn serve(app: App, listen: SocketAddr, workers: usize, demo_login: bool) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("Cannot listen on {listen} ({e}): choose another address with --listen / LEXOPS_LISTEN."))?;
+pub async fn serve(
+    app: App,
+    listen: SocketAddr,
+    workers: usize,
+    demo_login: bool,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "Cannot listen on {listen} ({e}): choose another address with --listen / LEXOPS_LISTEN."
+        )
+    })?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handles = jobs::spawn_workers(&app, workers, rx);
     println!("lexops is running at http://{addr}/");
     if demo_login {
-        println!("sign in as {} with password {}", demo::DEMO_ADMIN, demo::DEMO_PASSWORD);
+        println!(
+            "sign in as {} with password {}",
+            demo::DEMO_ADMIN,
+            demo::DEMO_PASSWORD
+        );
     }
     let router = routes::router(app.clone());
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = tx.send(true);
     for h in handles {
         let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
@@ -296,7 +381,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -63,7 +63,10 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn window(&self) -> (i64, i64) {
-        (self.limit.unwrap_or(50).clamp(1, 500), self.offset.unwrap_or(0).max(0))
+        (
+            self.limit.unwrap_or(50).clamp(1, 500),
+            self.offset.unwrap_or(0).max(0),
+        )
     }
 }
 
@@ -80,22 +83,39 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Who am I?
 pub async fn me(ApiUser(u): ApiUser) -> Json<Me> {
-    Json(Me { id: u.id, email: u.email, name: u.name, role: u.role.as_str().into() })
+    Json(Me {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        role: u.role.as_str().into(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery),
     responses((status = 200, body = Page<User>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Lists users (filter = role).
-pub async fn list_users(State(app): State<App>, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<User>>> {
+pub async fn list_users(
+    State(app): State<App>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<User>>> {
     let (limit, offset) = q.window();
     let (items, total) = users::list(&app, &q.q, &q.filter, "", "id ASC", limit, offset).await?;
-    Ok(Json(Page { items, total, limit, offset }))
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Creates a user.
-pub async fn create_user(State(app): State<App>, ApiUser(me): ApiUser, Json(new): Json<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+pub async fn create_user(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Json(new): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
     let u = users::create(&app, &me.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
@@ -110,17 +130,30 @@ pub async fn get_user(State(app): State<App>, Path(id): Path<i64>) -> ApiResult<
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "User id")), request_body = UserPatch,
     responses((status = 200, body = User), (status = 422, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Changes a user: name, role, status (disable), required second factor, password.
-pub async fn update_user(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<i64>, Json(p): Json<UserPatch>) -> ApiResult<Json<User>> {
+pub async fn update_user(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+    Json(p): Json<UserPatch>,
+) -> ApiResult<Json<User>> {
     Ok(Json(users::update(&app, &me.actor(), id, p).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(ListQuery),
     responses((status = 200, body = Page<AuditEvent>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Audit events, newest first (q = actor, filter = object type).
-pub async fn audit_events(State(app): State<App>, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<AuditEvent>>> {
+pub async fn audit_events(
+    State(app): State<App>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<AuditEvent>>> {
     let (limit, offset) = q.window();
     let (items, total) = audit::list(&app.db, Some(&q.filter), Some(&q.q), limit, offset).await?;
-    Ok(Json(Page { items, total, limit, offset }))
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
@@ -148,22 +181,39 @@ pub struct CreatedToken {
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
     responses((status = 200, body = [ApiToken])), security(("bearer" = [])))]
 /// My API tokens.
-pub async fn list_tokens(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(auth::list_tokens(&app.db, me.id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = NewTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Creates an API token for me.
-pub async fn create_token(State(app): State<App>, ApiUser(me): ApiUser, Json(r): Json<NewTokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_token(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Json(r): Json<NewTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let t = auth::issue_token(&app, &me, &r.name, r.expires_days).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { id: t.id, secret: t.secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: t.id,
+            secret: t.secret,
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account", params(("id" = i64, Path, description = "Token id")),
     responses((status = 204), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Revokes one of my API tokens.
-pub async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     auth::revoke_token(&app, &me, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -171,15 +221,27 @@ pub async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id)
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(ListQuery),
     responses((status = 200, body = Page<Job>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Background jobs, newest first (filter = state).
-pub async fn list_jobs(State(app): State<App>, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<Job>>> {
+pub async fn list_jobs(
+    State(app): State<App>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Page<Job>>> {
     let (limit, offset) = q.window();
     let (items, total) = jobs::list(&app, &q.filter, limit, offset).await?;
-    Ok(Json(Page { items, total, limit, offset }))
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Refuses callers without a permission (for handlers whose route policy is broader).
 pub fn require(u: &CurrentUser, p: Permission) -> Result<(), ApiError> {
-    if u.can(p) { Ok(()) } else { Err(ApiError(AppError::forbidden())) }
+    if u.can(p) {
+        Ok(())
+    } else {
+        Err(ApiError(AppError::forbidden()))
+    }
 }
 
 struct BearerAuth;
@@ -189,7 +251,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("lxp_…").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("lxp_…")
+                    .build(),
+            ),
         );
     }
 }

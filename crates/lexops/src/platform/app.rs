@@ -105,7 +105,9 @@ impl App {
                 root_cause(&e)
             ))
         })?;
-        db.migrate().await.map_err(|e| StartError(format!("Cannot bring the database schema up to date: {e}.")))?;
+        db.migrate().await.map_err(|e| {
+            StartError(format!("Cannot bring the database schema up to date: {e}."))
+        })?;
         let stored_check = db
             .setting("master_key_check")
             .await
@@ -113,7 +115,9 @@ impl App {
         let master = load_master_key(&settings, stored_check.is_none())?;
         match &stored_check {
             Some(check) => {
-                let ok = hex::decode(check).map(|v| master.verify_check_value(&v)).unwrap_or(false);
+                let ok = hex::decode(check)
+                    .map(|v| master.verify_check_value(&v))
+                    .unwrap_or(false);
                 if !ok {
                     return Err(StartError(format!(
                         "The master key (id {}) is not the key this database was created with: set LEXOPS_MASTER_KEY or --master-key-file to the original key.",
@@ -122,18 +126,32 @@ impl App {
                 }
             }
             None => {
-                let mut tx = db.begin().await.map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
-                super::db::set_setting(&mut tx, "master_key_check", &hex::encode(master.check_value()))
+                let mut tx = db
+                    .begin()
                     .await
                     .map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
+                super::db::set_setting(
+                    &mut tx,
+                    "master_key_check",
+                    &hex::encode(master.check_value()),
+                )
+                .await
+                .map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
                 super::db::set_setting(&mut tx, "master_key_id", &master.key_id())
                     .await
                     .map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
-                tx.commit().await.map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
+                tx.commit()
+                    .await
+                    .map_err(|e| StartError(format!("Cannot write to the database: {e}.")))?;
             }
         }
         let blobs = BlobStore::local(&settings.data_dir.join("documents"), master.clone())
-            .map_err(|e| StartError(format!("Cannot open the document store under {}: {e}.", settings.data_dir.display())))?;
+            .map_err(|e| {
+                StartError(format!(
+                    "Cannot open the document store under {}: {e}.",
+                    settings.data_dir.display()
+                ))
+            })?;
         let mut jobs = Registry::default();
         jobs.register("mail.send", super::mail::send_job);
         Ok(App {

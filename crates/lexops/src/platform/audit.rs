@@ -79,7 +79,12 @@ fn event_hash(prev: &str, e: &AuditEvent) -> String {
 }
 
 /// Appends one event inside the caller's transaction.
-pub async fn record(tx: &mut Tx, at: &str, actor: &Actor, change: Change<'_>) -> Result<i64, sqlx::Error> {
+pub async fn record(
+    tx: &mut Tx,
+    at: &str,
+    actor: &Actor,
+    change: Change<'_>,
+) -> Result<i64, sqlx::Error> {
     let (seq, prev): (i64, String) =
         sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut **tx)
@@ -158,21 +163,30 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
             return Ok(broken(
                 expected_seq,
                 count,
-                format!("event {expected_seq} is missing (next stored event is {})", e.seq),
+                format!(
+                    "event {expected_seq} is missing (next stored event is {})",
+                    e.seq
+                ),
             ));
         }
         if e.prev_hash != prev {
             return Ok(broken(
                 e.seq,
                 count,
-                format!("event {} does not follow the event before it (previous hash differs): events were deleted, inserted or reordered", e.seq),
+                format!(
+                    "event {} does not follow the event before it (previous hash differs): events were deleted, inserted or reordered",
+                    e.seq
+                ),
             ));
         }
         if event_hash(&prev, &e) != e.hash {
             return Ok(broken(
                 e.seq,
                 count,
-                format!("event {} was altered: its content no longer matches its hash", e.seq),
+                format!(
+                    "event {} was altered: its content no longer matches its hash",
+                    e.seq
+                ),
             ));
         }
         prev = e.hash;
@@ -187,7 +201,11 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
         return Ok(broken(
             expected_seq,
             count,
-            format!("the chain ends at event {} but {} events were written: the latest events were deleted", expected_seq - 1, head_seq),
+            format!(
+                "the chain ends at event {} but {} events were written: the latest events were deleted",
+                expected_seq - 1,
+                head_seq
+            ),
         ));
     }
     Ok(VerifyReport {
@@ -208,12 +226,17 @@ pub async fn list(
 ) -> Result<(Vec<AuditEvent>, i64), sqlx::Error> {
     let filter = "($1 = '' OR object_type = $1) AND ($2 = '' OR actor LIKE $2)";
     let ty = object_type.unwrap_or("");
-    let actor_like = actor.filter(|a| !a.is_empty()).map(|a| format!("%{a}%")).unwrap_or_default();
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_events WHERE {filter}")))
-        .bind(ty)
-        .bind(&actor_like)
-        .fetch_one(db.pool())
-        .await?;
+    let actor_like = actor
+        .filter(|a| !a.is_empty())
+        .map(|a| format!("%{a}%"))
+        .unwrap_or_default();
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM audit_events WHERE {filter}"
+    )))
+    .bind(ty)
+    .bind(&actor_like)
+    .fetch_one(db.pool())
+    .await?;
     let rows = sqlx::query_as::<_, AuditEvent>(sqlx::AssertSqlSafe(format!(
         "SELECT seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash \
          FROM audit_events WHERE {filter} ORDER BY seq DESC LIMIT $3 OFFSET $4"

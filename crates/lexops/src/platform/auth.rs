@@ -7,9 +7,9 @@
 //! API tokens (`lxp_…`) are stored the same way. Failed sign-ins are counted per email and per
 //! address; the answer never says whether the account exists.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use jiff::SignedDuration;
 use sha2::{Digest, Sha256};
 
@@ -83,7 +83,10 @@ struct LoginRow {
 /// What a password check leads to.
 pub enum LoginOutcome {
     /// Signed in fully; start a session.
-    Success { user_id: i64, needs_totp_setup: bool },
+    Success {
+        user_id: i64,
+        needs_totp_setup: bool,
+    },
     /// Password right; the second factor comes next.
     NeedsTotp { user_id: i64 },
     /// Wrong email or password (the same answer for both).
@@ -93,7 +96,13 @@ pub enum LoginOutcome {
 }
 
 /// Checks an email and password, counting failures per email and per address.
-pub async fn check_login(db: &Db, clock: &Clock, email: &str, password: &str, ip: &str) -> Result<LoginOutcome, sqlx::Error> {
+pub async fn check_login(
+    db: &Db,
+    clock: &Clock,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<LoginOutcome, sqlx::Error> {
     let email = email.trim().to_lowercase();
     let since = fmt_ts(clock.now() - SignedDuration::from_mins(THROTTLE_WINDOW_MINUTES));
     let subject_email = format!("email:{email}");
@@ -129,7 +138,10 @@ pub async fn check_login(db: &Db, clock: &Clock, email: &str, password: &str, ip
     let ok = match &row {
         Some(r) => {
             let pw = password.to_string();
-            let phc = r.password_hash.clone().unwrap_or_else(|| dummy_hash().to_string());
+            let phc = r
+                .password_hash
+                .clone()
+                .unwrap_or_else(|| dummy_hash().to_string());
             let good = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
                 .await
                 .unwrap_or(false);
@@ -177,7 +189,14 @@ pub async fn check_login(db: &Db, clock: &Clock, email: &str, password: &str, ip
 
 /// Creates a session and returns its token (for the cookie). Any older session token the
 /// browser had is not reused: signing in always rotates the id.
-pub async fn create_session(db: &Db, clock: &Clock, user_id: i64, mfa_pending: bool, ip: &str, user_agent: &str) -> Result<String, sqlx::Error> {
+pub async fn create_session(
+    db: &Db,
+    clock: &Clock,
+    user_id: i64,
+    mfa_pending: bool,
+    ip: &str,
+    user_agent: &str,
+) -> Result<String, sqlx::Error> {
     let token = random_hex(32);
     let now = clock.now_text();
     let mut tx = db.begin().await?;
@@ -231,7 +250,13 @@ pub struct Session {
 }
 
 /// Loads the session of a token, enforcing the idle and absolute timeouts.
-pub async fn load_session(db: &Db, clock: &Clock, token: &str, idle_minutes: u32, absolute_hours: u32) -> Result<Option<Session>, sqlx::Error> {
+pub async fn load_session(
+    db: &Db,
+    clock: &Clock,
+    token: &str,
+    idle_minutes: u32,
+    absolute_hours: u32,
+) -> Result<Option<Session>, sqlx::Error> {
     let h = token_hash(token);
     let row = sqlx::query_as::<_, SessionRow>(
         "SELECT s.user_id, s.mfa_pending, s.created_at, s.last_seen_at, u.email, u.name, u.role, u.status, u.totp_required, u.totp_enabled \
@@ -244,10 +269,15 @@ pub async fn load_session(db: &Db, clock: &Clock, token: &str, idle_minutes: u32
     let now = clock.now();
     let idle_limit = fmt_ts(now - SignedDuration::from_mins(idle_minutes as i64));
     let abs_limit = fmt_ts(now - SignedDuration::from_hours(absolute_hours as i64));
-    let Some(role) = Role::parse(&r.role) else { return Ok(None) };
+    let Some(role) = Role::parse(&r.role) else {
+        return Ok(None);
+    };
     if r.status != "active" || r.last_seen_at < idle_limit || r.created_at < abs_limit {
         let mut tx = db.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&h).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&h)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         return Ok(None);
     }
@@ -275,7 +305,14 @@ pub async fn load_session(db: &Db, clock: &Clock, token: &str, idle_minutes: u32
 }
 
 /// Marks the second factor as given: the pending session is replaced by a new, full one.
-pub async fn complete_mfa(db: &Db, clock: &Clock, old_token: &str, user_id: i64, ip: &str, ua: &str) -> Result<String, sqlx::Error> {
+pub async fn complete_mfa(
+    db: &Db,
+    clock: &Clock,
+    old_token: &str,
+    user_id: i64,
+    ip: &str,
+    ua: &str,
+) -> Result<String, sqlx::Error> {
     delete_session(db, old_token).await?;
     create_session(db, clock, user_id, false, ip, ua).await
 }
@@ -287,7 +324,13 @@ pub struct NewToken {
 }
 
 /// Stores a new API token for a user (inside the caller's transaction).
-pub async fn create_api_token(tx: &mut Tx, clock: &Clock, user_id: i64, name: &str, expires_days: Option<i64>) -> Result<NewToken, sqlx::Error> {
+pub async fn create_api_token(
+    tx: &mut Tx,
+    clock: &Clock,
+    user_id: i64,
+    name: &str,
+    expires_days: Option<i64>,
+) -> Result<NewToken, sqlx::Error> {
     let secret = format!("lxp_{}", random_hex(24));
     let expires = expires_days.map(|d| fmt_ts(clock.now() + SignedDuration::from_hours(24 * d)));
     let id: i64 = sqlx::query_scalar(
@@ -317,7 +360,11 @@ struct TokenUser {
 }
 
 /// Resolves a bearer token to its user, if the token is live and the user active.
-pub async fn user_for_token(db: &Db, clock: &Clock, secret: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+pub async fn user_for_token(
+    db: &Db,
+    clock: &Clock,
+    secret: &str,
+) -> Result<Option<CurrentUser>, sqlx::Error> {
     if !secret.starts_with("lxp_") || secret.len() > 100 {
         return Ok(None);
     }
@@ -330,10 +377,17 @@ pub async fn user_for_token(db: &Db, clock: &Clock, secret: &str) -> Result<Opti
     .await?;
     let Some(r) = row else { return Ok(None) };
     let now = clock.now();
-    if r.status != "active" || r.expires_at.as_deref().is_some_and(|e| e < fmt_ts(now).as_str()) {
+    if r.status != "active"
+        || r.expires_at
+            .as_deref()
+            .is_some_and(|e| e < fmt_ts(now).as_str())
+    {
         return Ok(None);
     }
-    if r.last_used_at.as_deref().is_none_or(|l| l < fmt_ts(now - SignedDuration::from_secs(60)).as_str()) {
+    if r.last_used_at
+        .as_deref()
+        .is_none_or(|l| l < fmt_ts(now - SignedDuration::from_secs(60)).as_str())
+    {
         let mut tx = db.begin().await?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(fmt_ts(now))
@@ -342,7 +396,9 @@ pub async fn user_for_token(db: &Db, clock: &Clock, secret: &str) -> Result<Opti
             .await?;
         tx.commit().await?;
     }
-    let Some(role) = Role::parse(&r.role) else { return Ok(None) };
+    let Some(role) = Role::parse(&r.role) else {
+        return Ok(None);
+    };
     Ok(Some(CurrentUser {
         id: r.user_id,
         email: r.email,
@@ -379,7 +435,9 @@ pub mod totp {
 
     /// The `otpauth://` URL an authenticator app scans.
     pub fn provisioning_url(secret_b32: &str, account: &str) -> String {
-        totp(secret_b32, account).and_then(|t| t.to_url().ok()).unwrap_or_default()
+        totp(secret_b32, account)
+            .and_then(|t| t.to_url().ok())
+            .unwrap_or_default()
     }
 
     /// Checks a code at `unix_secs` (one step of clock skew either way); returns the time step
@@ -394,13 +452,17 @@ pub mod totp {
 
     /// The code for a moment (tests use it).
     pub fn code_at(secret_b32: &str, unix_secs: u64) -> String {
-        totp(secret_b32, "x").map(|t| t.generate(unix_secs).to_string()).unwrap_or_default()
+        totp(secret_b32, "x")
+            .map(|t| t.generate(unix_secs).to_string())
+            .unwrap_or_default()
     }
 
     /// The provisioning URL as an SVG QR code.
     pub fn qr_svg(url: &str) -> String {
         use qrcodegen::{QrCode, QrCodeEcc};
-        let Ok(qr) = QrCode::encode_text(url, QrCodeEcc::Medium) else { return String::new() };
+        let Ok(qr) = QrCode::encode_text(url, QrCodeEcc::Medium) else {
+            return String::new();
+        };
         let n = qr.size();
         let border = 2;
         let dim = n + border * 2;
@@ -475,33 +537,55 @@ pub async fn list_tokens(db: &Db, user_id: i64) -> Result<Vec<ApiToken>, sqlx::E
 }
 
 /// Creates an API token for the acting user, audited. Returns the token's id and secret.
-pub async fn issue_token(app: &super::app::App, user: &CurrentUser, name: &str, expires_days: Option<i64>) -> Result<NewToken, super::error::AppError> {
+pub async fn issue_token(
+    app: &super::app::App,
+    user: &CurrentUser,
+    name: &str,
+    expires_days: Option<i64>,
+) -> Result<NewToken, super::error::AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(super::error::AppError::field("name", "Give the token a name of 1 to 100 characters."));
+        return Err(super::error::AppError::field(
+            "name",
+            "Give the token a name of 1 to 100 characters.",
+        ));
     }
     if let Some(d) = expires_days
         && !(1..=3650).contains(&d)
     {
-        return Err(super::error::AppError::field("expires_days", "Choose an expiry between 1 and 3650 days."));
+        return Err(super::error::AppError::field(
+            "expires_days",
+            "Choose an expiry between 1 and 3650 days.",
+        ));
     }
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     let t = create_api_token(&mut tx, &app.clock, user.id, name, expires_days).await?;
-    super::audit::record(&mut tx, &now, &user.actor(), super::audit::Change {
-        action: "api_token.create",
-        object_type: "api_token",
-        object_id: t.id.to_string(),
-        before: None,
-        after: Some(serde_json::json!({"name": name, "user_id": user.id, "expires_days": expires_days})),
-    })
+    super::audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        super::audit::Change {
+            action: "api_token.create",
+            object_type: "api_token",
+            object_id: t.id.to_string(),
+            before: None,
+            after: Some(
+                serde_json::json!({"name": name, "user_id": user.id, "expires_days": expires_days}),
+            ),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(t)
 }
 
 /// Revokes one of the user's own tokens, audited.
-pub async fn revoke_token(app: &super::app::App, user: &CurrentUser, token_id: i64) -> Result<(), super::error::AppError> {
+pub async fn revoke_token(
+    app: &super::app::App,
+    user: &CurrentUser,
+    token_id: i64,
+) -> Result<(), super::error::AppError> {
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
@@ -514,13 +598,18 @@ pub async fn revoke_token(app: &super::app::App, user: &CurrentUser, token_id: i
     if n == 0 {
         return Err(super::error::AppError::NotFound("API token".into()));
     }
-    super::audit::record(&mut tx, &now, &user.actor(), super::audit::Change {
-        action: "api_token.revoke",
-        object_type: "api_token",
-        object_id: token_id.to_string(),
-        before: Some(serde_json::json!({"revoked": false})),
-        after: Some(serde_json::json!({"revoked": true})),
-    })
+    super::audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        super::audit::Change {
+            action: "api_token.revoke",
+            object_type: "api_token",
+            object_id: token_id.to_string(),
+            before: Some(serde_json::json!({"revoked": false})),
+            after: Some(serde_json::json!({"revoked": true})),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

@@ -39,7 +39,12 @@ fn sha_file(path: &Path) -> std::io::Result<String> {
 }
 
 fn object_file(data_dir: &Path, sha: &str) -> std::path::PathBuf {
-    data_dir.join("documents").join("blobs").join(&sha[..2]).join(&sha[2..4]).join(sha)
+    data_dir
+        .join("documents")
+        .join("blobs")
+        .join(&sha[..2])
+        .join(&sha[2..4])
+        .join(sha)
 }
 
 /// Writes a backup of a running or stopped installation to `out`.
@@ -50,12 +55,17 @@ pub async fn backup(app: &App, out: &Path) -> anyhow::Result<Manifest> {
     );
     let tmp = tempfile_in(out)?;
     let snapshot = tmp.join("lexops.db");
-    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{}'", snapshot.display().to_string().replace('\'', "''"))))
-        .execute(app.db.pool())
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "VACUUM INTO '{}'",
+        snapshot.display().to_string().replace('\'', "''")
+    )))
+    .execute(app.db.pool())
+    .await?;
     // The document list comes from the snapshot itself, so the two agree.
-    let snap_db = super::db::Db::connect(&format!("sqlite://{}?mode=ro", snapshot.display())).await?;
-    let documents: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs ORDER BY sha256").fetch_all(snap_db.pool()).await?;
+    let snap_db = super::db::Db::connect(&format!("sqlite://{}", snapshot.display())).await?;
+    let documents: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs ORDER BY sha256")
+        .fetch_all(snap_db.pool())
+        .await?;
     snap_db.close().await;
     let manifest = Manifest {
         format: 1,
@@ -66,7 +76,8 @@ pub async fn backup(app: &App, out: &Path) -> anyhow::Result<Manifest> {
     };
     let partial = out.with_extension("partial");
     {
-        let f = File::create(&partial).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+        let f = File::create(&partial)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
         let mut tar = tar::Builder::new(f);
         let m = serde_json::to_vec_pretty(&manifest)?;
         let mut header = tar::Header::new_gnu();
@@ -77,8 +88,15 @@ pub async fn backup(app: &App, out: &Path) -> anyhow::Result<Manifest> {
         tar.append_path_with_name(&snapshot, "lexops.db")?;
         for sha in &manifest.documents {
             let p = object_file(&app.settings.data_dir, sha);
-            tar.append_path_with_name(&p, format!("documents/blobs/{}/{}/{}", &sha[..2], &sha[2..4], sha))
-                .map_err(|e| anyhow::anyhow!("document {sha} is missing from the store ({e}): run `lexops blobs verify`"))?;
+            tar.append_path_with_name(
+                &p,
+                format!("documents/blobs/{}/{}/{}", &sha[..2], &sha[2..4], sha),
+            )
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "document {sha} is missing from the store ({e}): run `lexops blobs verify`"
+                )
+            })?;
         }
         let f = tar.into_inner()?;
         f.sync_all()?;
@@ -89,16 +107,21 @@ pub async fn backup(app: &App, out: &Path) -> anyhow::Result<Manifest> {
 }
 
 fn tempfile_in(out: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".lexops-backup-{}", super::auth::random_hex(6)));
-    std::fs::create_dir_all(&tmp).map_err(|e| anyhow::anyhow!("cannot write next to {}: {e}", out.display()))?;
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| anyhow::anyhow!("cannot write next to {}: {e}", out.display()))?;
     Ok(tmp)
 }
 
 /// Restores a backup into an empty (or absent) data directory, checking every checksum.
 pub fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
     if data_dir.exists() {
-        let non_empty = std::fs::read_dir(data_dir)?.any(|e| e.map(|e| e.file_name() != "master.key").unwrap_or(true));
+        let non_empty = std::fs::read_dir(data_dir)?
+            .any(|e| e.map(|e| e.file_name() != "master.key").unwrap_or(true));
         anyhow::ensure!(
             !non_empty,
             "the data directory {} is not empty: restore only into an empty directory (a master.key file may be there)",
@@ -108,12 +131,15 @@ pub fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
     std::fs::create_dir_all(data_dir)?;
     let staging = data_dir.join(".restore");
     std::fs::create_dir_all(&staging)?;
-    let f = File::open(file).map_err(|e| anyhow::anyhow!("cannot open the backup {}: {e}", file.display()))?;
+    let f = File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot open the backup {}: {e}", file.display()))?;
     let mut archive = tar::Archive::new(f);
     for entry in archive.entries()? {
         let mut entry = entry?;
         let path = entry.path()?.into_owned();
-        let ok = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        let ok = path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
         anyhow::ensure!(ok, "the backup contains an unsafe path {}", path.display());
         let dest = staging.join(&path);
         if let Some(p) = dest.parent() {
@@ -124,14 +150,27 @@ pub fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
         out.flush()?;
         out.sync_all()?;
     }
-    let manifest: Manifest = serde_json::from_slice(&std::fs::read(staging.join("manifest.json")).map_err(|_| anyhow::anyhow!("{} is not a lexops backup (no manifest.json)", file.display()))?)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(staging.join("manifest.json")).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not a lexops backup (no manifest.json)",
+                file.display()
+            )
+        })?)?;
     anyhow::ensure!(
         sha_file(&staging.join("lexops.db"))? == manifest.database_sha256,
         "the database in the backup does not match its checksum: the backup file is damaged"
     );
     for sha in &manifest.documents {
-        let p = staging.join("documents/blobs").join(&sha[..2]).join(&sha[2..4]).join(sha);
-        anyhow::ensure!(p.exists(), "document {sha} listed in the manifest is missing from the backup");
+        let p = staging
+            .join("documents/blobs")
+            .join(&sha[..2])
+            .join(&sha[2..4])
+            .join(sha);
+        anyhow::ensure!(
+            p.exists(),
+            "document {sha} listed in the manifest is missing from the backup"
+        );
     }
     std::fs::rename(staging.join("lexops.db"), data_dir.join("lexops.db"))?;
     if staging.join("documents").exists() {

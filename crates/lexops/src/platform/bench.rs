@@ -12,9 +12,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A minimal HTTP/1.1 exchange on loopback: returns (status, headers, body).
-async fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+async fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -26,8 +35,15 @@ async fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], b
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let hs = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let hs = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
     Ok((status, hs, body.to_string()))
 }
 
@@ -42,14 +58,25 @@ fn cookie_value(headers: &[(String, String)], name: &str) -> Option<String> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18080)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18080)
 }
 
 fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
         .unwrap_or(0.0)
 }
@@ -65,7 +92,12 @@ async fn start(data_dir: &Path) -> anyhow::Result<Server> {
     let port = free_port();
     let t0 = Instant::now();
     let child = tokio::process::Command::new(exe)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env_remove("LEXOPS_DATABASE_URL")
         .env("RUST_LOG", "warn")
@@ -77,26 +109,43 @@ async fn start(data_dir: &Path) -> anyhow::Result<Server> {
         if let Ok((200, _, _)) = http(port, "GET", "/readyz", &[], "").await {
             break;
         }
-        anyhow::ensure!(t0.elapsed() < Duration::from_secs(60), "the server did not become ready within 60 s");
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the server did not become ready within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    Ok(Server { child, port, cold_start_ms: t0.elapsed().as_secs_f64() * 1000.0 })
+    Ok(Server {
+        child,
+        port,
+        cold_start_ms: t0.elapsed().as_secs_f64() * 1000.0,
+    })
 }
 
 async fn sign_in(port: u16, email: &str, password: &str) -> anyhow::Result<String> {
     let (_, h, _) = http(port, "GET", "/login", &[], "").await?;
-    let csrf = cookie_value(&h, "lexops_csrf").ok_or_else(|| anyhow::anyhow!("no CSRF cookie from /login"))?;
-    let body = serde_urlencoded::to_string([("email", email), ("password", password), ("_csrf", &csrf), ("next", "/")])?;
+    let csrf = cookie_value(&h, "lexops_csrf")
+        .ok_or_else(|| anyhow::anyhow!("no CSRF cookie from /login"))?;
+    let body = serde_urlencoded::to_string([
+        ("email", email),
+        ("password", password),
+        ("_csrf", &csrf),
+        ("next", "/"),
+    ])?;
     let (status, h, _) = http(
         port,
         "POST",
         "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Cookie", format!("lexops_csrf={csrf}"))],
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+            ("Cookie", format!("lexops_csrf={csrf}")),
+        ],
         &body,
     )
     .await?;
     anyhow::ensure!(status == 303, "sign-in failed with status {status}");
-    cookie_value(&h, "lexops_session").ok_or_else(|| anyhow::anyhow!("no session cookie after sign-in"))
+    cookie_value(&h, "lexops_session")
+        .ok_or_else(|| anyhow::anyhow!("no session cookie after sign-in"))
 }
 
 fn parse_wrk(out: &str) -> (f64, f64) {
@@ -127,7 +176,10 @@ fn parse_wrk(out: &str) -> (f64, f64) {
 /// Runs the platform suite; `seconds` is the length of the load test.
 pub async fn platform(seconds: u64) -> anyhow::Result<Value> {
     let which = std::process::Command::new("wrk").arg("--version").output();
-    anyhow::ensure!(which.is_ok(), "the platform benchmark drives load with wrk: install it (apt-get install wrk)");
+    anyhow::ensure!(
+        which.is_ok(),
+        "the platform benchmark drives load with wrk: install it (apt-get install wrk)"
+    );
     let root = std::env::temp_dir().join(format!("lexops-bench-{}", super::auth::random_hex(4)));
     // Empty database (the first start also creates and migrates it; the second is the cold start).
     let empty = root.join("empty");
@@ -152,8 +204,18 @@ pub async fn platform(seconds: u64) -> anyhow::Result<Value> {
     let pid = s.child.id().unwrap_or(0);
     let idle = rss_mb(pid);
     let session = sign_in(s.port, super::demo::DEMO_ADMIN, super::demo::DEMO_PASSWORD).await?;
-    let (st, _, body) = http(s.port, "GET", "/", &[("Cookie", format!("lexops_session={session}"))], "").await?;
-    anyhow::ensure!(st == 200 && body.contains("Good "), "the home page did not render for the signed-in user (status {st})");
+    let (st, _, body) = http(
+        s.port,
+        "GET",
+        "/",
+        &[("Cookie", format!("lexops_session={session}"))],
+        "",
+    )
+    .await?;
+    anyhow::ensure!(
+        st == 200 && body.contains("Good "),
+        "the home page did not render for the signed-in user (status {st})"
+    );
     let out = tokio::process::Command::new("wrk")
         .args(["-t1", "-c32", &format!("-d{seconds}s"), "--latency", "-H"])
         .arg(format!("Cookie: lexops_session={session}"))

@@ -20,7 +20,12 @@ struct BlobRow {
 impl BlobRow {
     fn sealed(self) -> Result<SealedBlob, AppError> {
         Ok(SealedBlob {
-            wrapped_key: hex::decode(&self.wrapped_key).map_err(|e| AppError::Integrity(format!("document {}: stored key is not hex ({e})", self.sha256)))?,
+            wrapped_key: hex::decode(&self.wrapped_key).map_err(|e| {
+                AppError::Integrity(format!(
+                    "document {}: stored key is not hex ({e})",
+                    self.sha256
+                ))
+            })?,
             sha256: self.sha256,
             size: self.size as u64,
             key_id: self.key_id,
@@ -29,10 +34,12 @@ impl BlobRow {
 }
 
 async fn row(app: &App, sha256: &str) -> Result<Option<BlobRow>, sqlx::Error> {
-    sqlx::query_as::<_, BlobRow>("SELECT sha256, size, wrapped_key, key_id FROM blobs WHERE sha256 = $1")
-        .bind(sha256)
-        .fetch_optional(app.db.pool())
-        .await
+    sqlx::query_as::<_, BlobRow>(
+        "SELECT sha256, size, wrapped_key, key_id FROM blobs WHERE sha256 = $1",
+    )
+    .bind(sha256)
+    .fetch_optional(app.db.pool())
+    .await
 }
 
 /// Stores bytes (deduplicated by content) and returns their SHA-256.
@@ -66,7 +73,9 @@ pub async fn put(app: &App, bytes: &[u8]) -> Result<String, AppError> {
 
 /// Reads a document, verifying its integrity; unverified bytes are never returned.
 pub async fn get(app: &App, sha256: &str) -> Result<Vec<u8>, AppError> {
-    let r = row(app, sha256).await?.ok_or_else(|| AppError::NotFound("document".into()))?;
+    let r = row(app, sha256)
+        .await?
+        .ok_or_else(|| AppError::NotFound("document".into()))?;
     Ok(app.blobs.get(&r.sealed()?).await?)
 }
 
@@ -89,9 +98,11 @@ pub struct BlobReport {
 
 /// Decrypts and re-hashes every stored document (`lexops blobs verify`).
 pub async fn verify_all(app: &App) -> Result<BlobReport, AppError> {
-    let rows = sqlx::query_as::<_, BlobRow>("SELECT sha256, size, wrapped_key, key_id FROM blobs ORDER BY sha256")
-        .fetch_all(app.db.pool())
-        .await?;
+    let rows = sqlx::query_as::<_, BlobRow>(
+        "SELECT sha256, size, wrapped_key, key_id FROM blobs ORDER BY sha256",
+    )
+    .fetch_all(app.db.pool())
+    .await?;
     let mut report = BlobReport::default();
     let mut known = std::collections::HashSet::new();
     for r in rows {
@@ -104,7 +115,10 @@ pub async fn verify_all(app: &App) -> Result<BlobReport, AppError> {
             Err(e) => Err(e.to_string()),
         };
         if let Err(problem) = result {
-            report.problems.push(BlobProblem { sha256: sha, problem });
+            report.problems.push(BlobProblem {
+                sha256: sha,
+                problem,
+            });
         }
     }
     for sha in app.blobs.list().await? {

@@ -9,7 +9,12 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, clap::Args)]
 pub struct Settings {
     /// Directory for the SQLite database, the document store and the master key.
-    #[arg(long, env = "LEXOPS_DATA_DIR", default_value = "./lexops-data", global = true)]
+    #[arg(
+        long,
+        env = "LEXOPS_DATA_DIR",
+        default_value = "./lexops-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`. Default: SQLite in the data directory.
     #[arg(long, env = "LEXOPS_DATABASE_URL", global = true)]
@@ -26,17 +31,32 @@ pub struct Settings {
     #[arg(long, env = "LEXOPS_SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
     /// Sender address of outgoing mail.
-    #[arg(long, env = "LEXOPS_MAIL_FROM", default_value = "lexops <lexops@localhost>", global = true)]
+    #[arg(
+        long,
+        env = "LEXOPS_MAIL_FROM",
+        default_value = "lexops <lexops@localhost>",
+        global = true
+    )]
     pub mail_from: String,
     /// The address users reach lexops at (for links in mail). An `https://` URL also turns on
     /// the `Secure` flag of cookies.
     #[arg(long, env = "LEXOPS_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Minutes of inactivity after which a session ends.
-    #[arg(long, env = "LEXOPS_SESSION_IDLE_MINUTES", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "LEXOPS_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
     pub session_idle_minutes: u32,
     /// Hours after sign-in after which a session ends, active or not.
-    #[arg(long, env = "LEXOPS_SESSION_ABSOLUTE_HOURS", default_value_t = 12, global = true)]
+    #[arg(
+        long,
+        env = "LEXOPS_SESSION_ABSOLUTE_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
     pub session_absolute_hours: u32,
     /// Log format: `text` or `json`.
     #[arg(long, env = "LEXOPS_LOG_FORMAT", default_value = "text", global = true)]
@@ -109,8 +129,14 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
-            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("master_key_file", &self.master_key_file)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)

@@ -33,7 +33,9 @@ pub type Tx = Transaction<'static, Any>;
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE")]
+    #[error(
+        "unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+    )]
     UnsupportedUrl(String),
     #[error("cannot connect to the database at {url}: {reason}")]
     Connect { url: String, reason: String },

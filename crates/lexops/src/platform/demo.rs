@@ -18,10 +18,18 @@ pub const PEOPLE: &[(&str, &str, Role)] = &[
     ("legalops@demo.lexops.test", "Jane Doe", Role::LegalOps),
     ("attorney@demo.lexops.test", "Priya Raman", Role::Attorney),
     ("counsel@demo.lexops.test", "Henrik Larsen", Role::Attorney),
-    ("paralegal@demo.lexops.test", "Tomás Álvarez", Role::Paralegal),
+    (
+        "paralegal@demo.lexops.test",
+        "Tomás Álvarez",
+        Role::Paralegal,
+    ),
     ("requester@demo.lexops.test", "Olivia Chen", Role::Requester),
     ("vendor@demo.lexops.test", "Marcus Whitfield", Role::Vendor),
-    ("custodian@demo.lexops.test", "Aisha Mahmoud", Role::Custodian),
+    (
+        "custodian@demo.lexops.test",
+        "Aisha Mahmoud",
+        Role::Custodian,
+    ),
     ("auditor@demo.lexops.test", "Sophie Lambert", Role::Auditor),
 ];
 
@@ -39,13 +47,17 @@ pub async fn seed(app: &App) -> Result<SeedReport, AppError> {
         if users::by_email(app, email).await?.is_some() {
             continue;
         }
-        users::create(app, &actor, NewUser {
-            email: email.to_string(),
-            name: name.to_string(),
-            role: role.as_str().to_string(),
-            password: Some(DEMO_PASSWORD.to_string()),
-            totp_required: false,
-        })
+        users::create(
+            app,
+            &actor,
+            NewUser {
+                email: email.to_string(),
+                name: name.to_string(),
+                role: role.as_str().to_string(),
+                password: Some(DEMO_PASSWORD.to_string()),
+                totp_required: false,
+            },
+        )
         .await?;
         report.users_created += 1;
     }

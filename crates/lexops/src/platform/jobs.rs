@@ -22,7 +22,8 @@ const LEASE: SignedDuration = SignedDuration::from_secs(300);
 
 /// A job's outcome: `Err` is retried with back-off until `max_attempts`.
 pub type JobResult = Result<(), String>;
-type Handler = Arc<dyn Fn(App, Job) -> Pin<Box<dyn Future<Output = JobResult> + Send>> + Send + Sync>;
+type Handler =
+    Arc<dyn Fn(App, Job) -> Pin<Box<dyn Future<Output = JobResult> + Send>> + Send + Sync>;
 
 /// The job kinds this process can run.
 #[derive(Clone, Default)]
@@ -37,7 +38,8 @@ impl Registry {
         F: Fn(App, Job) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = JobResult> + Send + 'static,
     {
-        self.handlers.insert(kind, Arc::new(move |app, job| Box::pin(f(app, job))));
+        self.handlers
+            .insert(kind, Arc::new(move |app, job| Box::pin(f(app, job))));
     }
 }
 
@@ -62,7 +64,14 @@ const COLUMNS: &str = "id, kind, payload, unique_key, state, run_at, attempts, m
 
 /// Queues a job inside the caller's transaction, so it exists if and only if the change that
 /// caused it commits. Returns `None` when a live job with the same unique key exists.
-pub async fn enqueue(tx: &mut Tx, now: &str, kind: &str, payload: &serde_json::Value, unique_key: Option<&str>, run_at: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    now: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    unique_key: Option<&str>,
+    run_at: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(
         "INSERT INTO jobs (kind, payload, unique_key, run_at, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT DO NOTHING RETURNING id",
@@ -116,7 +125,8 @@ pub async fn finish(app: &App, job: &Job, result: &JobResult) -> Result<(), sqlx
         Err(e) => {
             let dead = job.attempts >= job.max_attempts;
             // Back-off: 10 s, 20 s, 40 s, … capped at one hour.
-            let delay = SignedDuration::from_secs((10i64 << (job.attempts - 1).clamp(0, 9)).min(3600));
+            let delay =
+                SignedDuration::from_secs((10i64 << (job.attempts - 1).clamp(0, 9)).min(3600));
             sqlx::query("UPDATE jobs SET state = $1, run_at = $2, last_error = $3, locked_by = NULL, locked_until = NULL, finished_at = $4 WHERE id = $5")
                 .bind(if dead { "failed" } else { "queued" })
                 .bind(fmt_ts(now + delay))
@@ -143,7 +153,9 @@ pub async fn set_progress(app: &App, job_id: i64, pct: i64) -> Result<(), sqlx::
 
 /// Runs one due job if there is one; returns whether one ran.
 pub async fn run_one(app: &App, worker: &str) -> Result<bool, sqlx::Error> {
-    let Some(job) = claim(app, worker).await? else { return Ok(false) };
+    let Some(job) = claim(app, worker).await? else {
+        return Ok(false);
+    };
     let result = match app.jobs.handlers.get(job.kind.as_str()).cloned() {
         Some(h) => {
             let fut = h(app.clone(), job.clone());
@@ -171,7 +183,11 @@ pub async fn drain(app: &App) -> Result<usize, sqlx::Error> {
 }
 
 /// Starts `n` worker loops that run until `shutdown` fires.
-pub fn spawn_workers(app: &App, n: usize, shutdown: tokio::sync::watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn_workers(
+    app: &App,
+    n: usize,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     (0..n)
         .map(|i| {
             let app = app.clone();
@@ -185,7 +201,9 @@ pub fn spawn_workers(app: &App, n: usize, shutdown: tokio::sync::watch::Receiver
                     match run_one(&app, &name).await {
                         Ok(true) => continue,
                         Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "job worker could not reach the database"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "job worker could not reach the database")
+                        }
                     }
                     tokio::select! {
                         _ = app.job_wakeup.notified() => {}
@@ -199,7 +217,12 @@ pub fn spawn_workers(app: &App, n: usize, shutdown: tokio::sync::watch::Receiver
 }
 
 /// Lists jobs, newest first.
-pub async fn list(app: &App, state: &str, limit: i64, offset: i64) -> Result<(Vec<Job>, i64), sqlx::Error> {
+pub async fn list(
+    app: &App,
+    state: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Job>, i64), sqlx::Error> {
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE ($1 = '' OR state = $1)")
         .bind(state)
         .fetch_one(app.db.pool())

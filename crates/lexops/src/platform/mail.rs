@@ -13,7 +13,13 @@ use super::db::Tx;
 use super::jobs::{self, Job, JobResult};
 
 /// Queues a message inside the caller's transaction.
-pub async fn queue(tx: &mut Tx, now: &str, to: &str, subject: &str, body: &str) -> Result<i64, sqlx::Error> {
+pub async fn queue(
+    tx: &mut Tx,
+    now: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO mail_outbox (to_addr, subject, body_text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -23,7 +29,15 @@ pub async fn queue(tx: &mut Tx, now: &str, to: &str, subject: &str, body: &str) 
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    jobs::enqueue(tx, now, "mail.send", &json!({ "id": id }), Some(&format!("mail:{id}")), None).await?;
+    jobs::enqueue(
+        tx,
+        now,
+        "mail.send",
+        &json!({ "id": id }),
+        Some(&format!("mail:{id}")),
+        None,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -41,12 +55,14 @@ pub async fn send_job(app: App, job: Job) -> JobResult {
         .ok()
         .and_then(|v| v["id"].as_i64())
         .ok_or("the mail job has no message id")?;
-    let m = sqlx::query_as::<_, Outgoing>("SELECT to_addr, subject, body_text, sent_at FROM mail_outbox WHERE id = $1")
-        .bind(id)
-        .fetch_optional(app.db.pool())
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the message is no longer in the outbox")?;
+    let m = sqlx::query_as::<_, Outgoing>(
+        "SELECT to_addr, subject, body_text, sent_at FROM mail_outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(app.db.pool())
+    .await
+    .map_err(|e| e.to_string())?
+    .ok_or("the message is no longer in the outbox")?;
     if m.sent_at.is_some() {
         return Ok(());
     }
@@ -76,7 +92,9 @@ async fn send_now(app: &App, to: &str, subject: &str, body: &str) -> Result<(), 
         .mail_from
         .parse()
         .map_err(|e| format!("the sender address LEXOPS_MAIL_FROM is not valid: {e}"))?;
-    let to: Mailbox = to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| format!("the recipient address is not valid: {e}"))?;
     let msg = Message::builder()
         .from(from)
         .to(to)
@@ -87,7 +105,10 @@ async fn send_now(app: &App, to: &str, subject: &str, body: &str) -> Result<(), 
         .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
         .timeout(Some(std::time::Duration::from_secs(20)))
         .build();
-    transport.send(msg).await.map_err(|e| format!("the SMTP server refused or could not be reached: {e}"))?;
+    transport
+        .send(msg)
+        .await
+        .map_err(|e| format!("the SMTP server refused or could not be reached: {e}"))?;
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use super::jobs::{self, Job};
 use super::mail::{self, OutboxRow};
 use super::time::human;
 use super::users::{self, NewUser, User, UserPatch};
-use super::web::ui::{FlashKind, Layout, ListParams, Pager, PageCtx, csv_response, thousands};
+use super::web::ui::{FlashKind, Layout, ListParams, PageCtx, Pager, csv_response, thousands};
 use super::web::{CSRF_COOKIE, client_ip, redirect_with_flash, set_cookie};
 
 /// The error page, for [`PageError`].
@@ -41,7 +41,12 @@ pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response 
         csrf: String::new(),
         version: env!("CARGO_PKG_VERSION"),
     };
-    let page = ErrorPage { layout, code: status.as_u16(), heading, message };
+    let page = ErrorPage {
+        layout,
+        code: status.as_u16(),
+        heading,
+        message,
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_string()).into_response(),
@@ -50,11 +55,19 @@ pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response 
 
 /// Fallback for unknown paths.
 pub async fn not_found() -> Response {
-    error_page(StatusCode::NOT_FOUND, "Page not found", "There is no page at this address.")
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.",
+    )
 }
 
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
 }
 
 #[derive(Template)]
@@ -77,7 +90,12 @@ pub async fn login_form(ctx: PageCtx, Query(q): Query<NextQuery>) -> PageResult<
     if ctx.user.is_some() {
         return Ok(Redirect::to(safe_next(&q.next)).into_response());
     }
-    ctx.render(LoginPage { layout: ctx.layout("Sign in", ""), error: None, email: String::new(), next: q.next })
+    ctx.render(LoginPage {
+        layout: ctx.layout("Sign in", ""),
+        error: None,
+        email: String::new(),
+        next: q.next,
+    })
 }
 
 #[derive(Deserialize)]
@@ -91,20 +109,39 @@ pub struct LoginForm {
 fn session_response(ctx: &PageCtx, token: &str, to: &str) -> Response {
     let mut resp = Redirect::to(to).into_response();
     let h = resp.headers_mut();
-    h.append(header::SET_COOKIE, set_cookie(&ctx.app, SESSION_COOKIE, token, None));
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.app, SESSION_COOKIE, token, None),
+    );
     // A new CSRF token with the new session.
-    h.append(header::SET_COOKIE, set_cookie(&ctx.app, CSRF_COOKIE, &auth::random_hex(16), None));
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.app, CSRF_COOKIE, &auth::random_hex(16), None),
+    );
     resp
 }
 
 /// POST /login
-pub async fn login(ctx: PageCtx, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult<Response> {
+pub async fn login(
+    ctx: PageCtx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult<Response> {
     let ip = client_ip(&headers, Some(peer));
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let app = &ctx.app;
     let outcome = auth::check_login(&app.db, &app.clock, &f.email, &f.password, &ip).await?;
     let again = |status: StatusCode, msg: &str| -> PageResult<Response> {
-        let page = LoginPage { layout: ctx.layout("Sign in", ""), error: Some(msg.into()), email: f.email.trim().to_string(), next: f.next.clone() };
+        let page = LoginPage {
+            layout: ctx.layout("Sign in", ""),
+            error: Some(msg.into()),
+            email: f.email.trim().to_string(),
+            next: f.next.clone(),
+        };
         let mut r = ctx.render(page)?;
         *r.status_mut() = status;
         Ok(r)
@@ -120,15 +157,25 @@ pub async fn login(ctx: PageCtx, ConnectInfo(peer): ConnectInfo<SocketAddr>, hea
                 auth::delete_session(&app.db, old).await?;
             }
             let token = auth::create_session(&app.db, &app.clock, user_id, true, &ip, ua).await?;
-            let to = format!("/login/totp?next={}", super::web::url_encode(safe_next(&f.next)));
+            let to = format!(
+                "/login/totp?next={}",
+                super::web::url_encode(safe_next(&f.next))
+            );
             Ok(session_response(&ctx, &token, &to))
         }
-        LoginOutcome::Success { user_id, needs_totp_setup } => {
+        LoginOutcome::Success {
+            user_id,
+            needs_totp_setup,
+        } => {
             if let Some(old) = &ctx.auth.session_token {
                 auth::delete_session(&app.db, old).await?;
             }
             let token = auth::create_session(&app.db, &app.clock, user_id, false, &ip, ua).await?;
-            let to = if needs_totp_setup { "/account/totp" } else { safe_next(&f.next) };
+            let to = if needs_totp_setup {
+                "/account/totp"
+            } else {
+                safe_next(&f.next)
+            };
             Ok(session_response(&ctx, &token, to))
         }
     }
@@ -144,7 +191,10 @@ struct TotpLoginPage {
 /// GET /login/totp
 pub async fn totp_form(ctx: PageCtx) -> PageResult<Response> {
     match &ctx.auth.session {
-        Some(s) if s.mfa_pending => ctx.render(TotpLoginPage { layout: ctx.layout("Two-factor sign-in", ""), error: None }),
+        Some(s) if s.mfa_pending => ctx.render(TotpLoginPage {
+            layout: ctx.layout("Two-factor sign-in", ""),
+            error: None,
+        }),
         _ => Ok(Redirect::to("/login").into_response()),
     }
 }
@@ -157,7 +207,12 @@ pub struct CodeForm {
 }
 
 /// POST /login/totp
-pub async fn totp_login(ctx: PageCtx, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<CodeForm>) -> PageResult<Response> {
+pub async fn totp_login(
+    ctx: PageCtx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> PageResult<Response> {
     let (Some(s), Some(old)) = (&ctx.auth.session, &ctx.auth.session_token) else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -170,12 +225,28 @@ pub async fn totp_login(ctx: PageCtx, ConnectInfo(peer): ConnectInfo<SocketAddr>
         // Wrong codes count as failed sign-ins, so the code cannot be guessed.
         let ip = client_ip(&headers, Some(peer));
         let _ = auth::check_login(&app.db, &app.clock, &s.user.email, "", &ip).await;
-        let mut r = ctx.render(TotpLoginPage { layout: ctx.layout("Two-factor sign-in", ""), error: Some("That code is not right. Check the time on your phone and try again.".into()) })?;
+        let mut r = ctx.render(TotpLoginPage {
+            layout: ctx.layout("Two-factor sign-in", ""),
+            error: Some(
+                "That code is not right. Check the time on your phone and try again.".into(),
+            ),
+        })?;
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(r);
     }
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let token = auth::complete_mfa(&app.db, &app.clock, old, s.user.id, &client_ip(&headers, Some(peer)), ua).await?;
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = auth::complete_mfa(
+        &app.db,
+        &app.clock,
+        old,
+        s.user.id,
+        &client_ip(&headers, Some(peer)),
+        ua,
+    )
+    .await?;
     Ok(session_response(&ctx, &token, safe_next(&f.next)))
 }
 
@@ -185,7 +256,10 @@ pub async fn logout(ctx: PageCtx) -> PageResult<Response> {
         auth::delete_session(&ctx.app.db, t).await?;
     }
     let mut resp = redirect_with_flash(&ctx.app, "/login", FlashKind::Info, "You have signed out.");
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&ctx.app, SESSION_COOKIE, "", Some(0)));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&ctx.app, SESSION_COOKIE, "", Some(0)),
+    );
     Ok(resp)
 }
 
@@ -225,20 +299,43 @@ pub async fn home(ctx: PageCtx) -> PageResult<Response> {
     .fetch_one(db)
     .await
     .map_err(AppError::from)?;
-    let events: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(db).await.map_err(AppError::from)?;
-    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')").fetch_one(db).await.map_err(AppError::from)?;
+    let events: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(db)
+        .await
+        .map_err(AppError::from)?;
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+            .fetch_one(db)
+            .await
+            .map_err(AppError::from)?;
     let can_audit = user.can(Permission::ViewAudit);
     let mut stats = vec![];
     if user.can(Permission::ViewUsers) {
-        stats.push(Stat { label: "Active users", value: thousands(active), meta: format!("{disabled} disabled") });
+        stats.push(Stat {
+            label: "Active users",
+            value: thousands(active),
+            meta: format!("{disabled} disabled"),
+        });
     }
     if can_audit {
-        stats.push(Stat { label: "Audit events", value: thousands(events), meta: "hash-chained".into() });
+        stats.push(Stat {
+            label: "Audit events",
+            value: thousands(events),
+            meta: "hash-chained".into(),
+        });
     }
     if user.can(Permission::ViewJobs) {
-        stats.push(Stat { label: "Background jobs", value: thousands(queued), meta: "queued or running".into() });
+        stats.push(Stat {
+            label: "Background jobs",
+            value: thousands(queued),
+            meta: "queued or running".into(),
+        });
     }
-    stats.push(Stat { label: "Your role", value: user.role.label().into(), meta: user.email.clone() });
+    stats.push(Stat {
+        label: "Your role",
+        value: user.role.label().into(),
+        meta: user.email.clone(),
+    });
     let rows: Vec<(i64, String, String, String, String, String)> = if can_audit {
         sqlx::query_as("SELECT seq, at, actor, action, object_type, object_id FROM audit_events ORDER BY seq DESC LIMIT 8").fetch_all(db).await
     } else {
@@ -247,16 +344,37 @@ pub async fn home(ctx: PageCtx) -> PageResult<Response> {
     .map_err(AppError::from)?;
     let activity = rows
         .into_iter()
-        .map(|(_, at, actor, action, ty, id)| Activity { when: human(&at), actor, action, object: format!("{ty} {id}") })
+        .map(|(_, at, actor, action, ty, id)| Activity {
+            when: human(&at),
+            actor,
+            action,
+            object: format!("{ty} {id}"),
+        })
         .collect();
-    let hour = app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).hour();
+    let hour = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .hour();
     let greeting = match hour {
         5..=11 => "morning",
         12..=17 => "afternoon",
         _ => "evening",
     };
-    let first_name = user.name.split_whitespace().next().unwrap_or("").to_string();
-    ctx.render(HomePage { layout: ctx.layout("Home", "home"), greeting, first_name, stats, activity, can_audit })
+    let first_name = user
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    ctx.render(HomePage {
+        layout: ctx.layout("Home", "home"),
+        greeting,
+        first_name,
+        stats,
+        activity,
+        can_audit,
+    })
 }
 
 #[derive(Template)]
@@ -269,11 +387,24 @@ struct AccountPage {
     errors: HashMap<String, String>,
 }
 
-async fn account_page(ctx: &PageCtx, new_token: Option<String>, errors: HashMap<String, String>, status: StatusCode) -> PageResult<Response> {
+async fn account_page(
+    ctx: &PageCtx,
+    new_token: Option<String>,
+    errors: HashMap<String, String>,
+    status: StatusCode,
+) -> PageResult<Response> {
     let me_id = ctx.user()?.id;
     let me = users::get(&ctx.app, me_id).await?;
-    let tokens = auth::list_tokens(&ctx.app.db, me_id).await.map_err(AppError::from)?;
-    let mut r = ctx.render(AccountPage { layout: ctx.layout("My account", "account"), me, tokens, new_token, errors })?;
+    let tokens = auth::list_tokens(&ctx.app.db, me_id)
+        .await
+        .map_err(AppError::from)?;
+    let mut r = ctx.render(AccountPage {
+        layout: ctx.layout("My account", "account"),
+        me,
+        tokens,
+        new_token,
+        errors,
+    })?;
     *r.status_mut() = status;
     Ok(r)
 }
@@ -306,19 +437,43 @@ pub async fn change_password(ctx: PageCtx, Form(f): Form<PasswordForm>) -> PageR
         .map_err(AppError::from)?;
     let current = f.current.clone();
     let good = match phc {
-        Some(h) => tokio::task::spawn_blocking(move || auth::verify_password(&current, &h)).await.unwrap_or(false),
+        Some(h) => tokio::task::spawn_blocking(move || auth::verify_password(&current, &h))
+            .await
+            .unwrap_or(false),
         None => false,
     };
     if !good {
-        let errors = HashMap::from([("current".to_string(), "This is not your current password.".to_string())]);
+        let errors = HashMap::from([(
+            "current".to_string(),
+            "This is not your current password.".to_string(),
+        )]);
         return account_page(&ctx, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    match users::update(&ctx.app, &me.actor(), me.id, UserPatch { password: Some(f.password), ..Default::default() }).await {
+    match users::update(
+        &ctx.app,
+        &me.actor(),
+        me.id,
+        UserPatch {
+            password: Some(f.password),
+            ..Default::default()
+        },
+    )
+    .await
+    {
         Ok(_) => {
             // Every session was ended by the change; start a fresh one for this browser.
-            let token = auth::create_session(&ctx.app.db, &ctx.app.clock, me.id, false, "", "").await?;
-            let mut resp = redirect_with_flash(&ctx.app, "/account", FlashKind::Success, "Password changed. Other sessions were signed out.");
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(&ctx.app, SESSION_COOKIE, &token, None));
+            let token =
+                auth::create_session(&ctx.app.db, &ctx.app.clock, me.id, false, "", "").await?;
+            let mut resp = redirect_with_flash(
+                &ctx.app,
+                "/account",
+                FlashKind::Success,
+                "Password changed. Other sessions were signed out.",
+            );
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&ctx.app, SESSION_COOKIE, &token, None),
+            );
             Ok(resp)
         }
         Err(e) => account_page(&ctx, None, field_map(e)?, StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -337,7 +492,10 @@ pub async fn create_token(ctx: PageCtx, Form(f): Form<TokenForm>) -> PageResult<
     let me = ctx.user()?.clone();
     let days = match f.expires_days.trim() {
         "" => None,
-        d => Some(d.parse::<i64>().map_err(|_| AppError::field("expires_days", "Choose an expiry."))?),
+        d => Some(
+            d.parse::<i64>()
+                .map_err(|_| AppError::field("expires_days", "Choose an expiry."))?,
+        ),
     };
     match auth::issue_token(&ctx.app, &me, &f.name, days).await {
         Ok(t) => account_page(&ctx, Some(t.secret), HashMap::new(), StatusCode::OK).await,
@@ -349,7 +507,12 @@ pub async fn create_token(ctx: PageCtx, Form(f): Form<TokenForm>) -> PageResult<
 pub async fn revoke_token(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
     let me = ctx.user()?.clone();
     auth::revoke_token(&ctx.app, &me, id).await?;
-    Ok(redirect_with_flash(&ctx.app, "/account", FlashKind::Success, "Token revoked."))
+    Ok(redirect_with_flash(
+        &ctx.app,
+        "/account",
+        FlashKind::Success,
+        "Token revoked.",
+    ))
 }
 
 #[derive(Template)]
@@ -367,20 +530,38 @@ pub async fn totp_setup(ctx: PageCtx) -> PageResult<Response> {
     let me = ctx.user()?.clone();
     let u = users::get(&ctx.app, me.id).await?;
     if u.totp_enabled != 0 {
-        return Ok(redirect_with_flash(&ctx.app, "/account", FlashKind::Info, "Two-factor sign-in is already on."));
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            "/account",
+            FlashKind::Info,
+            "Two-factor sign-in is already on.",
+        ));
     }
     let secret = users::begin_totp(&ctx.app, me.id).await?;
     let qr = auth::totp::qr_svg(&auth::totp::provisioning_url(&secret, &me.email));
-    ctx.render(TotpSetupPage { layout: ctx.layout("Two-factor sign-in", "account"), secret, qr, error: None, required: u.totp_required != 0 })
+    ctx.render(TotpSetupPage {
+        layout: ctx.layout("Two-factor sign-in", "account"),
+        secret,
+        qr,
+        error: None,
+        required: u.totp_required != 0,
+    })
 }
 
 /// POST /account/totp — confirms enrolment with a code.
 pub async fn totp_enable(ctx: PageCtx, Form(f): Form<CodeForm>) -> PageResult<Response> {
     let me = ctx.user()?.clone();
     if users::verify_totp(&ctx.app, &me.actor(), me.id, &f.code, true).await? {
-        return Ok(redirect_with_flash(&ctx.app, "/account", FlashKind::Success, "Two-factor sign-in is on."));
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            "/account",
+            FlashKind::Success,
+            "Two-factor sign-in is on.",
+        ));
     }
-    let secret = users::totp_secret(&ctx.app, me.id).await?.unwrap_or_default();
+    let secret = users::totp_secret(&ctx.app, me.id)
+        .await?
+        .unwrap_or_default();
     let qr = auth::totp::qr_svg(&auth::totp::provisioning_url(&secret, &me.email));
     let u = users::get(&ctx.app, me.id).await?;
     let mut r = ctx.render(TotpSetupPage {
@@ -440,13 +621,42 @@ struct UsersPage {
 pub async fn users_list(ctx: PageCtx, Query(f): Query<UserFilters>) -> PageResult<Response> {
     let p = &f.list;
     let (limit, offset) = p.window();
-    let (rows, total) = users::list(&ctx.app, &p.q, &f.role, &f.status, &p.order_by(users::SORTS), limit, offset).await?;
+    let (rows, total) = users::list(
+        &ctx.app,
+        &p.q,
+        &f.role,
+        &f.status,
+        &p.order_by(users::SORTS),
+        limit,
+        offset,
+    )
+    .await?;
     if p.is_csv() {
         return Ok(csv_response(
             "users.csv",
-            &["id", "email", "name", "role", "status", "two_factor", "created_at"],
+            &[
+                "id",
+                "email",
+                "name",
+                "role",
+                "status",
+                "two_factor",
+                "created_at",
+            ],
             rows.into_iter().map(|u| {
-                vec![u.id.to_string(), u.email, u.name, u.role, u.status, if u.totp_enabled != 0 { "on".into() } else { "off".into() }, u.created_at]
+                vec![
+                    u.id.to_string(),
+                    u.email,
+                    u.name,
+                    u.role,
+                    u.status,
+                    if u.totp_enabled != 0 {
+                        "on".into()
+                    } else {
+                        "off".into()
+                    },
+                    u.created_at,
+                ]
             }),
         ));
     }
@@ -455,7 +665,14 @@ pub async fn users_list(ctx: PageCtx, Query(f): Query<UserFilters>) -> PageResul
         p,
         &[("q", &p.q), ("role", &f.role), ("status", &f.status)],
         total,
-        &[("name", "Name", false), ("role", "Role", false), ("status", "Status", false), ("", "Two-factor", false), ("created", "Created", false), ("", "", false)],
+        &[
+            ("name", "Name", false),
+            ("role", "Role", false),
+            ("status", "Status", false),
+            ("", "Two-factor", false),
+            ("created", "Created", false),
+            ("", "", false),
+        ],
         "name",
     );
     let can_manage = ctx.user()?.can(Permission::ManageUsers);
@@ -505,17 +722,46 @@ struct UserFormPage {
     errors: HashMap<String, String>,
 }
 
-fn render_user_form(ctx: &PageCtx, user: Option<User>, form: FormView, errors: HashMap<String, String>) -> PageResult<Response> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let title = if user.is_some() { "Edit user" } else { "New user" };
-    let mut r = ctx.render(UserFormPage { layout: ctx.layout(title, "users"), user, form, roles: role_choices(), errors })?;
+fn render_user_form(
+    ctx: &PageCtx,
+    user: Option<User>,
+    form: FormView,
+    errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = if user.is_some() {
+        "Edit user"
+    } else {
+        "New user"
+    };
+    let mut r = ctx.render(UserFormPage {
+        layout: ctx.layout(title, "users"),
+        user,
+        form,
+        roles: role_choices(),
+        errors,
+    })?;
     *r.status_mut() = status;
     Ok(r)
 }
 
 /// GET /admin/users/new
 pub async fn user_new(ctx: PageCtx) -> PageResult<Response> {
-    render_user_form(&ctx, None, FormView { email: String::new(), name: String::new(), role: "attorney".into(), totp_required: false }, HashMap::new())
+    render_user_form(
+        &ctx,
+        None,
+        FormView {
+            email: String::new(),
+            name: String::new(),
+            role: "attorney".into(),
+            totp_required: false,
+        },
+        HashMap::new(),
+    )
 }
 
 /// POST /admin/users
@@ -529,9 +775,19 @@ pub async fn user_create(ctx: PageCtx, Form(f): Form<UserForm>) -> PageResult<Re
         totp_required: f.totp_required.is_some(),
     };
     match users::create(&ctx.app, &me.actor(), new).await {
-        Ok(u) => Ok(redirect_with_flash(&ctx.app, "/admin/users", FlashKind::Success, &format!("User {} created.", u.name))),
+        Ok(u) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/admin/users",
+            FlashKind::Success,
+            &format!("User {} created.", u.name),
+        )),
         Err(e) => {
-            let view = FormView { email: f.email, name: f.name, role: f.role, totp_required: f.totp_required.is_some() };
+            let view = FormView {
+                email: f.email,
+                name: f.name,
+                role: f.role,
+                totp_required: f.totp_required.is_some(),
+            };
             render_user_form(&ctx, None, view, field_map(e)?)
         }
     }
@@ -540,12 +796,21 @@ pub async fn user_create(ctx: PageCtx, Form(f): Form<UserForm>) -> PageResult<Re
 /// GET /admin/users/{id}
 pub async fn user_edit(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
     let u = users::get(&ctx.app, id).await?;
-    let view = FormView { email: u.email.clone(), name: u.name.clone(), role: u.role.clone(), totp_required: u.totp_required != 0 };
+    let view = FormView {
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: u.role.clone(),
+        totp_required: u.totp_required != 0,
+    };
     render_user_form(&ctx, Some(u), view, HashMap::new())
 }
 
 /// POST /admin/users/{id}
-pub async fn user_update(ctx: PageCtx, Path(id): Path<i64>, Form(f): Form<UserForm>) -> PageResult<Response> {
+pub async fn user_update(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<UserForm>,
+) -> PageResult<Response> {
     let me = ctx.user()?.clone();
     let patch = UserPatch {
         name: Some(f.name.clone()),
@@ -555,10 +820,20 @@ pub async fn user_update(ctx: PageCtx, Path(id): Path<i64>, Form(f): Form<UserFo
         password: Some(f.password.clone()).filter(|p| !p.is_empty()),
     };
     match users::update(&ctx.app, &me.actor(), id, patch).await {
-        Ok(u) => Ok(redirect_with_flash(&ctx.app, "/admin/users", FlashKind::Success, &format!("Saved changes to {}.", u.name))),
+        Ok(u) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/admin/users",
+            FlashKind::Success,
+            &format!("Saved changes to {}.", u.name),
+        )),
         Err(e) => {
             let u = users::get(&ctx.app, id).await?;
-            let view = FormView { email: u.email.clone(), name: f.name, role: f.role, totp_required: f.totp_required.is_some() };
+            let view = FormView {
+                email: u.email.clone(),
+                name: f.name,
+                role: f.role,
+                totp_required: f.totp_required.is_some(),
+            };
             render_user_form(&ctx, Some(u), view, field_map(e)?)
         }
     }
@@ -593,24 +868,58 @@ pub struct AuditFilters {
     object_type: String,
 }
 
-async fn audit_page(ctx: &PageCtx, f: &AuditFilters, verify: Option<VerifyReport>) -> PageResult<Response> {
+async fn audit_page(
+    ctx: &PageCtx,
+    f: &AuditFilters,
+    verify: Option<VerifyReport>,
+) -> PageResult<Response> {
     let p = &f.list;
     let (limit, offset) = p.window();
-    let (rows, total) = audit::list(&ctx.app.db, Some(&f.object_type), Some(&p.q), limit, offset).await.map_err(AppError::from)?;
+    let (rows, total) = audit::list(&ctx.app.db, Some(&f.object_type), Some(&p.q), limit, offset)
+        .await
+        .map_err(AppError::from)?;
     if p.is_csv() {
         return Ok(csv_response(
             "audit-trail.csv",
-            &["seq", "at", "actor", "action", "object_type", "object_id", "before", "after", "hash"],
+            &[
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "before",
+                "after",
+                "hash",
+            ],
             rows.into_iter().map(|e| {
-                vec![e.seq.to_string(), e.at, e.actor, e.action, e.object_type, e.object_id, e.before_json.unwrap_or_default(), e.after_json.unwrap_or_default(), e.hash]
+                vec![
+                    e.seq.to_string(),
+                    e.at,
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.before_json.unwrap_or_default(),
+                    e.after_json.unwrap_or_default(),
+                    e.hash,
+                ]
             }),
         ));
     }
-    let object_types: Vec<String> = sqlx::query_scalar("SELECT DISTINCT object_type FROM audit_events ORDER BY object_type")
-        .fetch_all(ctx.app.db.pool())
-        .await
-        .map_err(AppError::from)?;
-    let pager = Pager::new("/admin/audit", p, &[("q", &p.q), ("object_type", &f.object_type)], total, &[], "");
+    let object_types: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT object_type FROM audit_events ORDER BY object_type")
+            .fetch_all(ctx.app.db.pool())
+            .await
+            .map_err(AppError::from)?;
+    let pager = Pager::new(
+        "/admin/audit",
+        p,
+        &[("q", &p.q), ("object_type", &f.object_type)],
+        total,
+        &[],
+        "",
+    );
     let events = rows
         .into_iter()
         .map(|e| {
@@ -674,23 +983,60 @@ pub struct JobFilters {
 /// GET /admin/jobs
 pub async fn jobs_list(ctx: PageCtx, Query(f): Query<JobFilters>) -> PageResult<Response> {
     let p = &f.list;
-    let (rows, total) = jobs::list(&ctx.app, &f.state, p.per_page(), p.offset()).await.map_err(AppError::from)?;
-    let counts: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-        .fetch_all(ctx.app.db.pool())
+    let (rows, total) = jobs::list(&ctx.app, &f.state, p.per_page(), p.offset())
         .await
         .map_err(AppError::from)?;
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
-    let pending_mail: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL")
-        .fetch_one(ctx.app.db.pool())
-        .await
-        .map_err(AppError::from)?;
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+            .fetch_all(ctx.app.db.pool())
+            .await
+            .map_err(AppError::from)?;
+    let count = |s: &str| {
+        counts
+            .iter()
+            .find(|(k, _)| k == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let pending_mail: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL")
+            .fetch_one(ctx.app.db.pool())
+            .await
+            .map_err(AppError::from)?;
     let stats = vec![
-        Stat { label: "Queued", value: thousands(count("queued")), meta: "waiting to run".into() },
-        Stat { label: "Running", value: thousands(count("running")), meta: "leased by a worker".into() },
-        Stat { label: "Failed", value: thousands(count("failed")), meta: "gave up after retries".into() },
-        Stat { label: "Mail pending", value: thousands(pending_mail), meta: if ctx.app.settings.smtp_url.is_some() { "SMTP configured".into() } else { "no SMTP server set".into() } },
+        Stat {
+            label: "Queued",
+            value: thousands(count("queued")),
+            meta: "waiting to run".into(),
+        },
+        Stat {
+            label: "Running",
+            value: thousands(count("running")),
+            meta: "leased by a worker".into(),
+        },
+        Stat {
+            label: "Failed",
+            value: thousands(count("failed")),
+            meta: "gave up after retries".into(),
+        },
+        Stat {
+            label: "Mail pending",
+            value: thousands(pending_mail),
+            meta: if ctx.app.settings.smtp_url.is_some() {
+                "SMTP configured".into()
+            } else {
+                "no SMTP server set".into()
+            },
+        },
     ];
     let pager = Pager::new("/admin/jobs", p, &[("state", &f.state)], total, &[], "");
     let mail = mail::recent(&ctx.app, 20).await.map_err(AppError::from)?;
-    ctx.render(JobsPage { layout: ctx.layout("Jobs & mail", "jobs"), jobs: rows, pager, state: f.state.clone(), stats, mail })
+    ctx.render(JobsPage {
+        layout: ctx.layout("Jobs & mail", "jobs"),
+        jobs: rows,
+        pager,
+        state: f.state.clone(),
+        stats,
+        mail,
+    })
 }

@@ -31,21 +31,48 @@ struct Table {
 }
 
 impl Table {
-    fn add<H, T>(mut self, method: Method, path: &'static str, policy: Policy, surface: Surface, handler: H) -> Self
+    fn add<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        policy: Policy,
+        surface: Surface,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, App>,
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");
-        let mr: MethodRouter<App> = on(filter, handler).layer(middleware::from_fn(move |req, next: Next| web::enforce(policy, surface, req, next)));
+        let mr: MethodRouter<App> =
+            on(filter, handler).layer(middleware::from_fn(move |req, next: Next| {
+                web::enforce(policy, surface, req, next)
+            }));
         self.router = self.router.route(path, mr);
-        self.specs.push(RouteSpec { method, path, policy, surface });
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            policy,
+            surface,
+        });
         self
     }
-    fn page<H: Handler<T, App>, T: 'static>(self, method: Method, path: &'static str, policy: Policy, h: H) -> Self {
+    fn page<H: Handler<T, App>, T: 'static>(
+        self,
+        method: Method,
+        path: &'static str,
+        policy: Policy,
+        h: H,
+    ) -> Self {
         self.add(method, path, policy, Surface::Page, h)
     }
-    fn api<H: Handler<T, App>, T: 'static>(self, method: Method, path: &'static str, policy: Policy, h: H) -> Self {
+    fn api<H: Handler<T, App>, T: 'static>(
+        self,
+        method: Method,
+        path: &'static str,
+        policy: Policy,
+        h: H,
+    ) -> Self {
         self.add(method, path, policy, Surface::Api, h)
     }
 }
@@ -56,7 +83,10 @@ const fn req(p: P) -> Policy {
 }
 
 fn build() -> Table {
-    let t = Table { specs: vec![], router: Router::new() };
+    let t = Table {
+        specs: vec![],
+        router: Router::new(),
+    };
     t
         // Sign-in and the shell.
         .page(Method::GET, "/login", PUBLIC, pages::login_form)
@@ -66,33 +96,153 @@ fn build() -> Table {
         .page(Method::POST, "/logout", PUBLIC, pages::logout)
         .page(Method::GET, "/", req(P::UseApp), pages::home)
         // My account.
-        .page(Method::GET, "/account", req(P::ManageOwnAccount), pages::account)
-        .page(Method::POST, "/account/password", req(P::ManageOwnAccount), pages::change_password)
-        .page(Method::POST, "/account/tokens", req(P::ManageOwnAccount), pages::create_token)
-        .page(Method::POST, "/account/tokens/{id}/revoke", req(P::ManageOwnAccount), pages::revoke_token)
-        .page(Method::GET, "/account/totp", req(P::ManageOwnAccount), pages::totp_setup)
-        .page(Method::POST, "/account/totp", req(P::ManageOwnAccount), pages::totp_enable)
+        .page(
+            Method::GET,
+            "/account",
+            req(P::ManageOwnAccount),
+            pages::account,
+        )
+        .page(
+            Method::POST,
+            "/account/password",
+            req(P::ManageOwnAccount),
+            pages::change_password,
+        )
+        .page(
+            Method::POST,
+            "/account/tokens",
+            req(P::ManageOwnAccount),
+            pages::create_token,
+        )
+        .page(
+            Method::POST,
+            "/account/tokens/{id}/revoke",
+            req(P::ManageOwnAccount),
+            pages::revoke_token,
+        )
+        .page(
+            Method::GET,
+            "/account/totp",
+            req(P::ManageOwnAccount),
+            pages::totp_setup,
+        )
+        .page(
+            Method::POST,
+            "/account/totp",
+            req(P::ManageOwnAccount),
+            pages::totp_enable,
+        )
         // Administration.
-        .page(Method::GET, "/admin/users", req(P::ViewUsers), pages::users_list)
-        .page(Method::GET, "/admin/users/new", req(P::ManageUsers), pages::user_new)
-        .page(Method::POST, "/admin/users", req(P::ManageUsers), pages::user_create)
-        .page(Method::GET, "/admin/users/{id}", req(P::ManageUsers), pages::user_edit)
-        .page(Method::POST, "/admin/users/{id}", req(P::ManageUsers), pages::user_update)
-        .page(Method::GET, "/admin/audit", req(P::ViewAudit), pages::audit_list)
-        .page(Method::GET, "/admin/audit/verify", req(P::ViewAudit), pages::audit_verify)
-        .page(Method::GET, "/admin/jobs", req(P::ViewJobs), pages::jobs_list)
+        .page(
+            Method::GET,
+            "/admin/users",
+            req(P::ViewUsers),
+            pages::users_list,
+        )
+        .page(
+            Method::GET,
+            "/admin/users/new",
+            req(P::ManageUsers),
+            pages::user_new,
+        )
+        .page(
+            Method::POST,
+            "/admin/users",
+            req(P::ManageUsers),
+            pages::user_create,
+        )
+        .page(
+            Method::GET,
+            "/admin/users/{id}",
+            req(P::ManageUsers),
+            pages::user_edit,
+        )
+        .page(
+            Method::POST,
+            "/admin/users/{id}",
+            req(P::ManageUsers),
+            pages::user_update,
+        )
+        .page(
+            Method::GET,
+            "/admin/audit",
+            req(P::ViewAudit),
+            pages::audit_list,
+        )
+        .page(
+            Method::GET,
+            "/admin/audit/verify",
+            req(P::ViewAudit),
+            pages::audit_verify,
+        )
+        .page(
+            Method::GET,
+            "/admin/jobs",
+            req(P::ViewJobs),
+            pages::jobs_list,
+        )
         // REST API.
         .api(Method::GET, "/api/v1/me", req(P::UseApp), api::me)
-        .api(Method::GET, "/api/v1/users", req(P::ViewUsers), api::list_users)
-        .api(Method::POST, "/api/v1/users", req(P::ManageUsers), api::create_user)
-        .api(Method::GET, "/api/v1/users/{id}", req(P::ViewUsers), api::get_user)
-        .api(Method::PATCH, "/api/v1/users/{id}", req(P::ManageUsers), api::update_user)
-        .api(Method::GET, "/api/v1/audit/events", req(P::ViewAudit), api::audit_events)
-        .api(Method::GET, "/api/v1/audit/verify", req(P::ViewAudit), api::audit_verify)
-        .api(Method::GET, "/api/v1/tokens", req(P::ManageOwnAccount), api::list_tokens)
-        .api(Method::POST, "/api/v1/tokens", req(P::ManageOwnAccount), api::create_token)
-        .api(Method::DELETE, "/api/v1/tokens/{id}", req(P::ManageOwnAccount), api::revoke_token)
-        .api(Method::GET, "/api/v1/jobs", req(P::ViewJobs), api::list_jobs)
+        .api(
+            Method::GET,
+            "/api/v1/users",
+            req(P::ViewUsers),
+            api::list_users,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            req(P::ManageUsers),
+            api::create_user,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/users/{id}",
+            req(P::ViewUsers),
+            api::get_user,
+        )
+        .api(
+            Method::PATCH,
+            "/api/v1/users/{id}",
+            req(P::ManageUsers),
+            api::update_user,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/audit/events",
+            req(P::ViewAudit),
+            api::audit_events,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/audit/verify",
+            req(P::ViewAudit),
+            api::audit_verify,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/tokens",
+            req(P::ManageOwnAccount),
+            api::list_tokens,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            req(P::ManageOwnAccount),
+            api::create_token,
+        )
+        .api(
+            Method::DELETE,
+            "/api/v1/tokens/{id}",
+            req(P::ManageOwnAccount),
+            api::revoke_token,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/jobs",
+            req(P::ViewJobs),
+            api::list_jobs,
+        )
         // Operations and assets.
         .page(Method::GET, "/healthz", PUBLIC, healthz)
         .page(Method::GET, "/readyz", PUBLIC, readyz)
@@ -109,13 +259,18 @@ pub fn table() -> Vec<RouteSpec> {
 /// The whole application router.
 pub fn router(app: App) -> Router {
     let _ = super::metrics::handle();
-    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", api::ApiDoc::openapi_spec()).into();
+    let swagger: Router<App> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/docs/openapi.json", api::ApiDoc::openapi_spec())
+        .into();
     build()
         .router
         .merge(swagger)
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(app.clone(), web::csrf))
-        .layer(middleware::from_fn_with_state(app.clone(), web::authenticate))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            web::authenticate,
+        ))
         .layer(middleware::from_fn(web::security_headers))
         .layer(RequestBodyLimitLayer::new(64 * 1024 * 1024))
         .route_layer(middleware::from_fn(super::metrics::track))
@@ -130,27 +285,49 @@ async fn readyz(State(app): State<App>) -> Response {
     if app.db.ping().await {
         "ready".into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "the database is not reachable").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is not reachable",
+        )
+            .into_response()
     }
 }
 
 async fn metrics() -> Response {
     let mut r = super::metrics::handle().render().into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }
 
 async fn openapi() -> Response {
     let mut r = api::openapi_json().into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
 /// Assets embedded in the binary: nothing is fetched from the internet.
 const STATIC: &[(&str, &str, &[u8])] = &[
-    ("lexops.css", "text/css; charset=utf-8", include_bytes!("../../static/lexops.css")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
-    ("vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8", include_bytes!("../../static/vendor/htmx-2.0.11.min.js")),
+    (
+        "lexops.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/lexops.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
+    (
+        "vendor/htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
+    ),
 ];
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
@@ -159,7 +336,10 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
             let mut r = bytes.to_vec().into_response();
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
             r
         }
         None => pages::not_found().await,

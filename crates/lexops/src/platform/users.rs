@@ -30,7 +30,8 @@ pub struct User {
     pub updated_at: String,
 }
 
-const COLUMNS: &str = "id, email, name, role, status, totp_enabled, totp_required, created_at, updated_at";
+const COLUMNS: &str =
+    "id, email, name, role, status, totp_enabled, totp_required, created_at, updated_at";
 
 impl User {
     pub fn role(&self) -> Role {
@@ -71,7 +72,9 @@ pub struct UserPatch {
 }
 
 fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.is_empty()
         && !domain.starts_with('.')
@@ -81,17 +84,29 @@ fn valid_email(e: &str) -> bool {
         && !domain.contains('@')
 }
 
-fn check_fields(email: Option<&str>, name: Option<&str>, role: Option<&str>, status: Option<&str>, password: Option<&str>) -> Result<(), AppError> {
+fn check_fields(
+    email: Option<&str>,
+    name: Option<&str>,
+    role: Option<&str>,
+    status: Option<&str>,
+    password: Option<&str>,
+) -> Result<(), AppError> {
     let mut errs = vec![];
     if let Some(e) = email
         && !valid_email(e)
     {
-        errs.push(FieldError::new("email", "Enter an email address like name@example.com."));
+        errs.push(FieldError::new(
+            "email",
+            "Enter an email address like name@example.com.",
+        ));
     }
     if let Some(n) = name
         && (n.trim().is_empty() || n.chars().count() > 200)
     {
-        errs.push(FieldError::new("name", "Enter a name of 1 to 200 characters."));
+        errs.push(FieldError::new(
+            "name",
+            "Enter a name of 1 to 200 characters.",
+        ));
     }
     if let Some(r) = role
         && Role::parse(r).is_none()
@@ -112,34 +127,52 @@ fn check_fields(email: Option<&str>, name: Option<&str>, role: Option<&str>, sta
     {
         errs.push(FieldError::new("password", problem));
     }
-    if errs.is_empty() { Ok(()) } else { Err(AppError::Validation(errs)) }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errs))
+    }
 }
 
 /// Finds a user by id.
 pub async fn get(app: &App, id: i64) -> Result<User, AppError> {
-    sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(app.db.pool())
-        .await?
-        .ok_or_else(|| AppError::NotFound("user".into()))
+    sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound("user".into()))
 }
 
 /// Finds a user by email.
 pub async fn by_email(app: &App, email: &str) -> Result<Option<User>, AppError> {
-    Ok(sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email = $1")))
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(app.db.pool())
-        .await?)
+    Ok(sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE email = $1"
+    )))
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(app.db.pool())
+    .await?)
 }
 
 /// Creates a user.
 pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<User, AppError> {
     let email = new.email.trim().to_lowercase();
     let name = new.name.trim().to_string();
-    check_fields(Some(&email), Some(&name), Some(&new.role), None, new.password.as_deref())?;
+    check_fields(
+        Some(&email),
+        Some(&name),
+        Some(&new.role),
+        None,
+        new.password.as_deref(),
+    )?;
     let role = Role::parse(&new.role).expect("checked");
     let hash = match new.password {
-        Some(p) => Some(tokio::task::spawn_blocking(move || auth::hash_password(&p)).await.map_err(anyhow::Error::from)?),
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || auth::hash_password(&p))
+                .await
+                .map_err(anyhow::Error::from)?,
+        ),
         None => None,
     };
     let now = app.clock.now_text();
@@ -158,21 +191,31 @@ pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<User, AppE
     let id = match res {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::field("email", "A user with this email already exists."));
+            return Err(AppError::field(
+                "email",
+                "A user with this email already exists.",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
-    let user = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    audit::record(&mut tx, &now, actor, Change {
-        action: "user.create",
-        object_type: "user",
-        object_id: id.to_string(),
-        before: None,
-        after: Some(user.audit_view()),
-    })
+    let user = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &now,
+        actor,
+        Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(user.audit_view()),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(user)
@@ -181,18 +224,40 @@ pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<User, AppE
 /// Applies a patch to a user. An admin cannot disable or demote themselves, so that a
 /// department is never left without an admin by accident.
 pub async fn update(app: &App, actor: &Actor, id: i64, patch: UserPatch) -> Result<User, AppError> {
-    check_fields(None, patch.name.as_deref(), patch.role.as_deref(), patch.status.as_deref(), patch.password.as_deref())?;
+    check_fields(
+        None,
+        patch.name.as_deref(),
+        patch.role.as_deref(),
+        patch.status.as_deref(),
+        patch.password.as_deref(),
+    )?;
     let before = get(app, id).await?;
     if actor.id == Some(id) {
         if patch.status.as_deref() == Some("disabled") {
-            return Err(AppError::field("status", "You cannot disable your own account."));
+            return Err(AppError::field(
+                "status",
+                "You cannot disable your own account.",
+            ));
         }
-        if patch.role.as_deref().and_then(Role::parse).is_some_and(|r| r != Role::Admin) && before.role() == Role::Admin {
-            return Err(AppError::field("role", "You cannot remove your own admin role."));
+        if patch
+            .role
+            .as_deref()
+            .and_then(Role::parse)
+            .is_some_and(|r| r != Role::Admin)
+            && before.role() == Role::Admin
+        {
+            return Err(AppError::field(
+                "role",
+                "You cannot remove your own admin role.",
+            ));
         }
     }
     let hash = match patch.password.clone() {
-        Some(p) => Some(tokio::task::spawn_blocking(move || auth::hash_password(&p)).await.map_err(anyhow::Error::from)?),
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || auth::hash_password(&p))
+                .await
+                .map_err(anyhow::Error::from)?,
+        ),
         None => None,
     };
     let now = app.clock.now_text();
@@ -212,30 +277,46 @@ pub async fn update(app: &App, actor: &Actor, id: i64, patch: UserPatch) -> Resu
     .await?;
     if patch.status.as_deref() == Some("disabled") || hash.is_some() {
         // A disabled user or a changed password ends every session and token at once.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    }
-    if patch.status.as_deref() == Some("disabled") {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(&now)
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
     }
-    let after = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
+    if patch.status.as_deref() == Some("disabled") {
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(&now)
         .bind(id)
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
+    }
+    let after = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     let mut after_view = after.audit_view();
     if hash.is_some() {
         after_view["password"] = json!("changed");
     }
-    audit::record(&mut tx, &now, actor, Change {
-        action: if patch.status.as_deref() == Some("disabled") && before.status != "disabled" { "user.disable" } else { "user.update" },
-        object_type: "user",
-        object_id: id.to_string(),
-        before: Some(before.audit_view()),
-        after: Some(after_view),
-    })
+    audit::record(
+        &mut tx,
+        &now,
+        actor,
+        Change {
+            action: if patch.status.as_deref() == Some("disabled") && before.status != "disabled" {
+                "user.disable"
+            } else {
+                "user.update"
+            },
+            object_type: "user",
+            object_id: id.to_string(),
+            before: Some(before.audit_view()),
+            after: Some(after_view),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(after)
@@ -251,15 +332,29 @@ pub const SORTS: &[(&str, &str)] = &[
 ];
 
 /// Lists users matching a text filter, role and status, sorted and paged.
-pub async fn list(app: &App, q: &str, role: &str, status: &str, order_by: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64), AppError> {
+pub async fn list(
+    app: &App,
+    q: &str,
+    role: &str,
+    status: &str,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<User>, i64), AppError> {
     let filter = "($1 = '' OR LOWER(name) LIKE $1 OR email LIKE $1) AND ($2 = '' OR role = $2) AND ($3 = '' OR status = $3)";
-    let like = if q.trim().is_empty() { String::new() } else { format!("%{}%", q.trim().to_lowercase()) };
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM users WHERE {filter}")))
-        .bind(&like)
-        .bind(role)
-        .bind(status)
-        .fetch_one(app.db.pool())
-        .await?;
+    let like = if q.trim().is_empty() {
+        String::new()
+    } else {
+        format!("%{}%", q.trim().to_lowercase())
+    };
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM users WHERE {filter}"
+    )))
+    .bind(&like)
+    .bind(role)
+    .bind(status)
+    .fetch_one(app.db.pool())
+    .await?;
     let rows = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY {order_by}, id LIMIT $4 OFFSET $5"
     )))
@@ -289,26 +384,41 @@ pub async fn begin_totp(app: &App, user_id: i64) -> Result<String, AppError> {
 
 /// The user's TOTP secret, if one is stored.
 pub async fn totp_secret(app: &App, user_id: i64) -> Result<Option<String>, AppError> {
-    let sealed: Option<Option<String>> = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(app.db.pool())
-        .await?;
-    Ok(sealed.flatten().and_then(|s| app.open_secret(&s)).and_then(|b| String::from_utf8(b).ok()))
+    let sealed: Option<Option<String>> =
+        sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(app.db.pool())
+            .await?;
+    Ok(sealed
+        .flatten()
+        .and_then(|s| app.open_secret(&s))
+        .and_then(|b| String::from_utf8(b).ok()))
 }
 
 /// Checks a TOTP code for a user and records the step used, so the same code cannot be used
 /// twice. Enables the second factor if `enable` and the code is right.
-pub async fn verify_totp(app: &App, actor: &Actor, user_id: i64, code: &str, enable: bool) -> Result<bool, AppError> {
-    let Some(secret) = totp_secret(app, user_id).await? else { return Ok(false) };
+pub async fn verify_totp(
+    app: &App,
+    actor: &Actor,
+    user_id: i64,
+    code: &str,
+    enable: bool,
+) -> Result<bool, AppError> {
+    let Some(secret) = totp_secret(app, user_id).await? else {
+        return Ok(false);
+    };
     let now = app.clock.now();
-    let Some(step) = auth::totp::check(&secret, code, now.as_second() as u64) else { return Ok(false) };
+    let Some(step) = auth::totp::check(&secret, code, now.as_second() as u64) else {
+        return Ok(false);
+    };
     let mut tx = app.db.begin().await?;
-    let updated = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-        .bind(step as i64)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let updated =
+        sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step as i64)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     if updated == 0 {
         return Ok(false);
     }
@@ -319,13 +429,18 @@ pub async fn verify_totp(app: &App, actor: &Actor, user_id: i64, code: &str, ena
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        audit::record(&mut tx, &now_text, actor, Change {
-            action: "user.totp_enable",
-            object_type: "user",
-            object_id: user_id.to_string(),
-            before: Some(json!({"totp_enabled": false})),
-            after: Some(json!({"totp_enabled": true})),
-        })
+        audit::record(
+            &mut tx,
+            &now_text,
+            actor,
+            Change {
+                action: "user.totp_enable",
+                object_type: "user",
+                object_id: user_id.to_string(),
+                before: Some(json!({"totp_enabled": false})),
+                after: Some(json!({"totp_enabled": true})),
+            },
+        )
         .await?;
     }
     tx.commit().await?;
@@ -338,10 +453,28 @@ mod tests {
 
     #[test]
     fn field_checks_name_the_field() {
-        let e = check_fields(Some("not-an-email"), Some(""), Some("boss"), Some("gone"), Some("short")).unwrap_err();
-        let AppError::Validation(f) = e else { panic!("expected validation") };
+        let e = check_fields(
+            Some("not-an-email"),
+            Some(""),
+            Some("boss"),
+            Some("gone"),
+            Some("short"),
+        )
+        .unwrap_err();
+        let AppError::Validation(f) = e else {
+            panic!("expected validation")
+        };
         let names: Vec<_> = f.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["email", "name", "role", "status", "password"]);
-        assert!(check_fields(Some("a@example.com"), Some("A"), Some("legal_ops"), Some("active"), None).is_ok());
+        assert!(
+            check_fields(
+                Some("a@example.com"),
+                Some("A"),
+                Some("legal_ops"),
+                Some("active"),
+                None
+            )
+            .is_ok()
+        );
     }
 }

@@ -63,7 +63,10 @@ impl Auth {
         if let Some(u) = &self.token_user {
             return Some(u);
         }
-        self.session.as_ref().filter(|s| !s.mfa_pending && !s.must_enroll_totp).map(|s| &s.user)
+        self.session
+            .as_ref()
+            .filter(|s| !s.mfa_pending && !s.must_enroll_totp)
+            .map(|s| &s.user)
     }
 }
 
@@ -74,7 +77,8 @@ pub struct CsrfToken(pub String);
 /// The client's address, for throttling and session records.
 pub fn client_ip(req_headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
     let _ = req_headers;
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn is_api(path: &str) -> bool {
@@ -86,7 +90,10 @@ pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) 
     let mut auth = Auth::default();
     let path = req.uri().path().to_string();
     if is_api(&path) {
-        if let Some(h) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        if let Some(h) = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
             && let Some(tok) = h.strip_prefix("Bearer ")
         {
             match auth::user_for_token(&app.db, &app.clock, tok.trim()).await {
@@ -97,7 +104,15 @@ pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) 
     } else if let Some(tok) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string)
         && tok.len() == 64
     {
-        match auth::load_session(&app.db, &app.clock, &tok, app.settings.session_idle_minutes, app.settings.session_absolute_hours).await {
+        match auth::load_session(
+            &app.db,
+            &app.clock,
+            &tok,
+            app.settings.session_idle_minutes,
+            app.settings.session_absolute_hours,
+        )
+        .await
+        {
             Ok(s) => {
                 auth.session = s;
                 auth.session_token = Some(tok);
@@ -114,15 +129,22 @@ pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) 
 /// field. API requests are exempt: they authenticate by bearer token, never by cookie.
 pub async fn csrf(State(app): State<App>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let cookie_token = cookie(req.headers(), CSRF_COOKIE).filter(|t| t.len() == 32).map(str::to_string);
+    let cookie_token = cookie(req.headers(), CSRF_COOKIE)
+        .filter(|t| t.len() == 32)
+        .map(str::to_string);
     let (token, new_cookie) = match cookie_token {
         Some(t) => (t, false),
         None => (auth::random_hex(16), true),
     };
-    let needs_check = !is_api(&path) && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let needs_check =
+        !is_api(&path) && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut req = req;
     if needs_check {
-        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header_token = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let ok = if new_cookie {
             false
         } else if let Some(h) = header_token {
@@ -138,7 +160,8 @@ pub async fn csrf(State(app): State<App>, req: Request, next: Next) -> Response 
                 let bytes = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
                     Ok(b) => b,
                     Err(_) => {
-                        return PageError(AppError::BadRequest("the form is too large".into())).into_response();
+                        return PageError(AppError::BadRequest("the form is too large".into()))
+                            .into_response();
                     }
                 };
                 let found = form_field(&bytes, "_csrf").is_some_and(|v| constant_eq(&v, &token));
@@ -158,7 +181,10 @@ pub async fn csrf(State(app): State<App>, req: Request, next: Next) -> Response 
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut resp = next.run(req).await;
     if new_cookie {
-        resp.headers_mut().append(header::SET_COOKIE, set_cookie(&app, CSRF_COOKIE, &token, None));
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&app, CSRF_COOKIE, &token, None),
+        );
     }
     resp
 }
@@ -173,14 +199,21 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 
 /// Compares two secrets in time independent of where they differ.
 pub fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Global middleware: security headers on every response.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     if !h.contains_key("content-security-policy") {
@@ -212,7 +245,9 @@ pub async fn enforce(policy: Policy, surface: Surface, req: Request, next: Next)
     let enrolling = auth
         .session
         .as_ref()
-        .filter(|s| !s.mfa_pending && s.must_enroll_totp && req.uri().path().starts_with("/account/totp"))
+        .filter(|s| {
+            !s.mfa_pending && s.must_enroll_totp && req.uri().path().starts_with("/account/totp")
+        })
         .map(|s| &s.user);
     match (auth.user().or(enrolling), surface) {
         (Some(u), _) if u.can(perm) => next.run(req).await,
@@ -229,7 +264,11 @@ pub async fn enforce(policy: Policy, surface: Surface, req: Request, next: Next)
                 }
             }
             if req.method() == Method::GET {
-                let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next_url = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let target = format!("/login?next={}", url_encode(next_url));
                 Redirect::to(&target).into_response()
             } else {
@@ -241,13 +280,18 @@ pub async fn enforce(policy: Policy, surface: Surface, req: Request, next: Next)
 
 /// Percent-encodes a query value.
 pub fn url_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("x", s)]).map(|e| e[2..].to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("x", s)])
+        .map(|e| e[2..].to_string())
+        .unwrap_or_default()
 }
 
 /// A redirect that carries a flash message to the next page.
 pub fn redirect_with_flash(app: &App, to: &str, kind: ui::FlashKind, message: &str) -> Response {
     let value = url_encode(&format!("{}:{}", kind.as_str(), message));
     let mut resp = Redirect::to(to).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(app, FLASH_COOKIE, &value, Some(60)));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, FLASH_COOKIE, &value, Some(60)),
+    );
     resp
 }

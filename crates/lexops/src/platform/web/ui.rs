@@ -88,10 +88,38 @@ pub struct NavSection {
 /// only once it is built; modules add their line here.
 const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Workspace", "Home", "/", "home", Permission::UseApp, "home"),
-    ("Administration", "Users", "/admin/users", "users", Permission::ViewUsers, "users"),
-    ("Administration", "Audit trail", "/admin/audit", "audit", Permission::ViewAudit, "audit"),
-    ("Administration", "Jobs & mail", "/admin/jobs", "jobs", Permission::ViewJobs, "jobs"),
-    ("Account", "My account", "/account", "user", Permission::ManageOwnAccount, "account"),
+    (
+        "Administration",
+        "Users",
+        "/admin/users",
+        "users",
+        Permission::ViewUsers,
+        "users",
+    ),
+    (
+        "Administration",
+        "Audit trail",
+        "/admin/audit",
+        "audit",
+        Permission::ViewAudit,
+        "audit",
+    ),
+    (
+        "Administration",
+        "Jobs & mail",
+        "/admin/jobs",
+        "jobs",
+        Permission::ViewJobs,
+        "jobs",
+    ),
+    (
+        "Account",
+        "My account",
+        "/account",
+        "user",
+        Permission::ManageOwnAccount,
+        "account",
+    ),
 ];
 
 /// What the layout template needs.
@@ -119,7 +147,9 @@ impl Layout {
     }
     /// The date of an optional timestamp, or `none`.
     pub fn day_or<'a>(&self, ts: &'a Option<String>, none: &'a str) -> &'a str {
-        ts.as_deref().map(|t| t.get(..10).unwrap_or(t)).unwrap_or(none)
+        ts.as_deref()
+            .map(|t| t.get(..10).unwrap_or(t))
+            .unwrap_or(none)
     }
     pub fn role_label(&self) -> &'static str {
         self.user.as_ref().map(|u| u.role.label()).unwrap_or("")
@@ -141,12 +171,17 @@ impl FromRequestParts<App> for PageCtx {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let auth = parts.extensions.get::<Auth>().cloned().unwrap_or_default();
-        let csrf = parts.extensions.get::<CsrfToken>().map(|c| c.0.clone()).unwrap_or_default();
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(|raw| {
-            let decoded: String = serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={raw}"))
-                .ok()?
-                .pop()?
-                .1;
+            let decoded: String =
+                serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={raw}"))
+                    .ok()?
+                    .pop()?
+                    .1;
             let (k, m) = decoded.split_once(':')?;
             Some(Flash {
                 kind: FlashKind::parse(k),
@@ -213,10 +248,13 @@ impl PageCtx {
         let html = t.render().map_err(AppError::from)?;
         let mut resp = Html(html).into_response();
         if self.flash.is_some() {
-            resp.headers_mut()
-                .append(header::SET_COOKIE, super::set_cookie(&self.app, FLASH_COOKIE, "", Some(0)));
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                super::set_cookie(&self.app, FLASH_COOKIE, "", Some(0)),
+            );
         }
-        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(resp)
     }
 }
@@ -258,12 +296,20 @@ impl ListParams {
     /// The ORDER BY expression for the requested sort key, from a whitelist of
     /// `(key, column)`; the first entry is the default.
     pub fn order_by(&self, sorts: &[(&str, &str)]) -> String {
-        let col = sorts.iter().find(|(k, _)| *k == self.sort).unwrap_or(&sorts[0]).1;
+        let col = sorts
+            .iter()
+            .find(|(k, _)| *k == self.sort)
+            .unwrap_or(&sorts[0])
+            .1;
         format!("{col} {}", if self.descending() { "DESC" } else { "ASC" })
     }
     /// (limit, offset) for the query: everything for CSV export.
     pub fn window(&self) -> (i64, i64) {
-        if self.is_csv() { (1_000_000, 0) } else { (self.per_page(), self.offset()) }
+        if self.is_csv() {
+            (1_000_000, 0)
+        } else {
+            (self.per_page(), self.offset())
+        }
     }
 }
 
@@ -295,11 +341,22 @@ impl Pager {
     /// Builds the pager for `total` rows. `base` is the page path, `filters` the other query
     /// pairs to keep (search and filter values), `columns` `(key, label, numeric)` with an
     /// empty key for unsortable columns.
-    pub fn new(base: &str, params: &ListParams, filters: &[(&str, &str)], total: i64, columns: &[(&str, &'static str, bool)], default_sort: &str) -> Pager {
+    pub fn new(
+        base: &str,
+        params: &ListParams,
+        filters: &[(&str, &str)],
+        total: i64,
+        columns: &[(&str, &'static str, bool)],
+        default_sort: &str,
+    ) -> Pager {
         let per = params.per_page();
         let pages = ((total + per - 1) / per).max(1);
         let page = params.page().min(pages);
-        let current_sort = if params.sort.is_empty() { default_sort } else { params.sort.as_str() };
+        let current_sort = if params.sort.is_empty() {
+            default_sort
+        } else {
+            params.sort.as_str()
+        };
         let link = |pairs: &[(&str, String)]| -> String {
             let mut all: Vec<(&str, String)> = filters
                 .iter()
@@ -308,7 +365,11 @@ impl Pager {
                 .collect();
             all.extend(pairs.iter().filter(|(_, v)| !v.is_empty()).cloned());
             let qs = serde_urlencoded::to_string(&all).unwrap_or_default();
-            if qs.is_empty() { base.to_string() } else { format!("{base}?{qs}") }
+            if qs.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{qs}")
+            }
         };
         let sort_pairs = vec![("sort", params.sort.clone()), ("dir", params.dir.clone())];
         let page_link = |p: i64| {
@@ -320,11 +381,24 @@ impl Pager {
             .iter()
             .map(|(key, label, numeric)| {
                 if key.is_empty() {
-                    return SortHeader { label, href: String::new(), state: "", numeric: *numeric };
+                    return SortHeader {
+                        label,
+                        href: String::new(),
+                        state: "",
+                        numeric: *numeric,
+                    };
                 }
                 let active = *key == current_sort;
-                let state = if active { if params.descending() { "desc" } else { "asc" } } else { "" };
-                let next_dir = if active && !params.descending() { "desc" } else { "asc" };
+                let state = if active {
+                    if params.descending() { "desc" } else { "asc" }
+                } else {
+                    ""
+                };
+                let next_dir = if active && !params.descending() {
+                    "desc"
+                } else {
+                    "asc"
+                };
                 SortHeader {
                     label,
                     href: link(&[("sort", key.to_string()), ("dir", next_dir.to_string())]),
@@ -351,20 +425,33 @@ impl Pager {
 
 /// A CSV download of `rows` under `headers`. Cells that a spreadsheet would run as a formula
 /// are prefixed with `'` (CSV injection).
-pub fn csv_response(filename: &str, headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Response {
+pub fn csv_response(
+    filename: &str,
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Response {
     let mut w = csv::Writer::from_writer(vec![]);
     let _ = w.write_record(headers);
     for r in rows {
         let safe: Vec<String> = r
             .into_iter()
-            .map(|c| if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c })
+            .map(|c| {
+                if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    format!("'{c}")
+                } else {
+                    c
+                }
+            })
             .collect();
         let _ = w.write_record(&safe);
     }
     let body = w.into_inner().unwrap_or_default();
     let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -390,15 +477,38 @@ mod tests {
 
     #[test]
     fn pager_links_keep_filters_and_flip_sort() {
-        let p = ListParams { q: "ann".into(), sort: "name".into(), dir: "asc".into(), page: Some(2), per_page: Some(10), format: String::new() };
-        let pg = Pager::new("/admin/users", &p, &[("q", "ann")], 35, &[("name", "Name", false), ("", "Actions", false)], "name");
+        let p = ListParams {
+            q: "ann".into(),
+            sort: "name".into(),
+            dir: "asc".into(),
+            page: Some(2),
+            per_page: Some(10),
+            format: String::new(),
+        };
+        let pg = Pager::new(
+            "/admin/users",
+            &p,
+            &[("q", "ann")],
+            35,
+            &[("name", "Name", false), ("", "Actions", false)],
+            "name",
+        );
         assert_eq!((pg.page, pg.pages, pg.first, pg.last), (2, 4, 11, 20));
-        assert_eq!(pg.prev_href.as_deref(), Some("/admin/users?q=ann&sort=name&dir=asc&page=1"));
+        assert_eq!(
+            pg.prev_href.as_deref(),
+            Some("/admin/users?q=ann&sort=name&dir=asc&page=1")
+        );
         assert_eq!(pg.headers[0].state, "asc");
         assert_eq!(pg.headers[0].href, "/admin/users?q=ann&sort=name&dir=desc");
         assert!(pg.csv_href.ends_with("format=csv"));
-        assert_eq!(p.order_by(&[("name", "name"), ("email", "email")]), "name ASC");
-        let evil = ListParams { sort: "1; DROP TABLE users".into(), ..Default::default() };
+        assert_eq!(
+            p.order_by(&[("name", "name"), ("email", "email")]),
+            "name ASC"
+        );
+        let evil = ListParams {
+            sort: "1; DROP TABLE users".into(),
+            ..Default::default()
+        };
         assert_eq!(evil.order_by(&[("name", "name")]), "name ASC");
     }
 

@@ -1,0 +1,336 @@
+//! The `lexops` binary as an operator uses it: users, audit and document verification, backup
+//! and restore, start-up refusals, PostgreSQL by URL, and a `kill -9` in the middle of writes.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use lexops::App;
+use lexops::platform::access::{CurrentUser, Role};
+use lexops::platform::config::Settings;
+
+use crate::harness::{PgDatabase, postgres_url};
+
+fn lexops(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lexops"));
+    c.args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("LEXOPS_DATABASE_URL")
+        .env_remove("LEXOPS_MASTER_KEY")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    lexops(dir, args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn users_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lexops(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ops@Example.com",
+            "--name",
+            "Olga Ops",
+            "--role",
+            "legal-ops",
+        ],
+    )
+    .env("LEXOPS_NEW_PASSWORD", "a very long password")
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = lexops(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "king",
+        ],
+    )
+    .env("LEXOPS_NEW_PASSWORD", "a very long password")
+    .output()
+    .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("role: Choose one of"), "{}", text(&o));
+    let o = run(dir.path(), &["user", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["email"], "ops@example.com");
+    assert_eq!(v[0]["role"], "legal_ops");
+    let o = run(dir.path(), &["user", "disable", "ops@example.com"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(dir.path(), &["user", "list"]);
+    assert!(text(&o).contains("disabled"));
+    let o = run(dir.path(), &["audit", "verify"]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("2 events verified"), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_names_the_tampered_event() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["demo"]).status.success());
+    let db = lexops::platform::db::Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("lexops.db").display()
+    ))
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("UPDATE audit_events SET after_json = '{\"role\":\"admin\"}' WHERE seq = 4")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.close().await;
+    let o = run(dir.path(), &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("BROKEN at event 4"), "{}", text(&o));
+    let o = run(dir.path(), &["audit", "verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["first_broken_seq"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["demo"]).status.success());
+    let app = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    let sha = lexops::platform::blobs::put(&app, b"retention schedule v3")
+        .await
+        .unwrap();
+    // The backup is taken while the application is open (online).
+    let file = dir.path().join("../backup-test.tar");
+    let o = run(dir.path(), &["backup", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    app.db.close().await;
+    let target = tempfile::tempdir().unwrap();
+    let restored = target.path().join("restored");
+    // Restoring over existing data is refused.
+    let o = run(dir.path(), &["restore", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not empty"));
+    let o = run(&restored, &["restore", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Without the master key the restored data cannot be opened; with it, everything checks out.
+    std::fs::copy(dir.path().join("master.key"), restored.join("master.key")).unwrap();
+    let o = run(&restored, &["blobs", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 documents"));
+    assert!(run(&restored, &["audit", "verify"]).status.success());
+    let app = App::open(Settings::for_data_dir(&restored)).await.unwrap();
+    assert_eq!(
+        lexops::platform::blobs::get(&app, &sha).await.unwrap(),
+        b"retention schedule v3"
+    );
+    let o = run(&restored, &["user", "list"]);
+    assert!(text(&o).contains("admin@demo.lexops.test"));
+    std::fs::remove_file(file).ok();
+}
+
+#[test]
+fn refuses_to_start_with_one_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    // An unreachable database.
+    let o = lexops(dir.path(), &["user", "list"])
+        .env(
+            "LEXOPS_DATABASE_URL",
+            "postgres://lexops:secret@127.0.0.1:1/nowhere",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(
+        t.contains("Cannot open the database at postgres://lexops:***@127.0.0.1:1/nowhere"),
+        "{t}"
+    );
+    assert!(!t.contains("secret"));
+    // A data directory that cannot be written.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let o = run(&file.join("data"), &["user", "list"]);
+    assert!(text(&o).contains("is not writable"), "{}", text(&o));
+    // A wrong master key.
+    let data = dir.path().join("data");
+    assert!(run(&data, &["user", "list"]).status.success());
+    let o = lexops(&data, &["user", "list"])
+        .env("LEXOPS_MASTER_KEY", "11".repeat(32))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("is not the key this database was created with"),
+        "{}",
+        text(&o)
+    );
+    // A missing key file for an existing database.
+    std::fs::remove_file(data.join("master.key")).unwrap();
+    let o = run(&data, &["user", "list"]);
+    assert!(
+        text(&o).contains("master key file") && text(&o).contains("is missing"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn runs_on_postgresql_by_url() {
+    let Some(server) = postgres_url() else {
+        eprintln!("skipped: LEXOPS_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgDatabase::create(&server));
+    let dir = tempfile::tempdir().unwrap();
+    let o = lexops(dir.path(), &["demo"])
+        .env("LEXOPS_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = lexops(dir.path(), &["user", "list", "--json"])
+        .env("LEXOPS_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 9);
+    assert!(
+        !dir.path().join("lexops.db").exists(),
+        "nothing was written to SQLite"
+    );
+    drop(db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    let admin = lexops::platform::users::create(
+        &app,
+        &lexops::platform::audit::Actor::system("test"),
+        lexops::platform::users::NewUser {
+            email: "root@example.com".into(),
+            name: "Root".into(),
+            role: "admin".into(),
+            password: None,
+            totp_required: false,
+        },
+    )
+    .await
+    .unwrap();
+    let me = CurrentUser {
+        id: admin.id,
+        email: admin.email.clone(),
+        name: admin.name.clone(),
+        role: Role::Admin,
+        via_token: false,
+    };
+    let token = lexops::platform::auth::issue_token(&app, &me, "kill test", None)
+        .await
+        .unwrap()
+        .secret;
+    app.db.close().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = lexops(
+        dir.path(),
+        &["serve", "--listen", &format!("127.0.0.1:{port}")],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Four writers create users as fast as they can; the server is killed mid-stream.
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut writers = vec![];
+    for w in 0..4 {
+        let (http, base, token, acked) = (http.clone(), base.clone(), token.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let email = format!("w{w}-{i}@example.com");
+                let r = http
+                    .post(format!("{base}/api/v1/users"))
+                    .bearer_auth(&token)
+                    .json(
+                        &serde_json::json!({"email": email, "name": "Writer", "role": "requester"}),
+                    )
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 201 => acked.lock().unwrap().push(email),
+                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    while acked.lock().unwrap().len() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let app = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    for email in &acked {
+        assert!(
+            lexops::platform::users::by_email(&app, email)
+                .await
+                .unwrap()
+                .is_some(),
+            "{email} was acknowledged but lost"
+        );
+    }
+    let report = lexops::platform::audit::verify(&app.db).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let created: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'user.create'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        users, created,
+        "every stored user has its audit event and no event lacks its user"
+    );
+    assert!(users as usize >= acked.len() + 1);
+}

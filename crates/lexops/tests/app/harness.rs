@@ -1,0 +1,409 @@
+//! `TestApp`: the real application on port 0 with a fresh database — SQLite in a temporary
+//! directory, or a PostgreSQL database of its own (created and dropped) when
+//! `LEXOPS_TEST_POSTGRES_URL` is set — and a real SMTP sink that records what it receives.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use lexops::App;
+use lexops::platform::access::Role;
+use lexops::platform::audit::Actor;
+use lexops::platform::config::Settings;
+use lexops::platform::time::Clock;
+use lexops::platform::users::{self, NewUser};
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server URL for tests, or `None` (then PostgreSQL tests are skipped, unless
+/// `LEXOPS_REQUIRE_POSTGRES=1`, which makes them fail).
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("LEXOPS_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("LEXOPS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "LEXOPS_REQUIRE_POSTGRES=1 but LEXOPS_TEST_POSTGRES_URL is not set"
+            );
+            None
+        }
+    }
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{db}{query}")
+}
+
+/// A database of its own on the PostgreSQL server, dropped at the end.
+pub struct PgDatabase {
+    server: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create(server: &str) -> PgDatabase {
+        let name = format!("lexops_t_{}", lexops::platform::auth::random_hex(6));
+        let mut c = sqlx::PgConnection::connect(server)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .expect("create test database");
+        c.close().await.ok();
+        PgDatabase {
+            server: server.to_string(),
+            url: with_db(server, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        let name = self.name.clone();
+        // Dropping needs async I/O; run it on a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&server).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A loopback SMTP server that accepts every message and keeps it.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub port: u16,
+    pub messages: Arc<Mutex<Vec<String>>>,
+    /// When true, the sink answers every MAIL FROM with 451 (a server that is down).
+    pub refuse: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sink = SmtpSink {
+            port,
+            messages: Arc::default(),
+            refuse: Arc::default(),
+        };
+        let s = sink.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = stream.into_split();
+                    let mut lines = BufReader::new(r).lines();
+                    let _ = w.write_all(b"220 sink.test ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(d) = data.as_mut() {
+                            if line == "." {
+                                s.messages.lock().unwrap().push(std::mem::take(d));
+                                data = None;
+                                let _ = w.write_all(b"250 queued\r\n").await;
+                            } else {
+                                d.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                d.push('\n');
+                            }
+                            continue;
+                        }
+                        let cmd = line.to_ascii_uppercase();
+                        let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                            b"250-sink.test\r\n250 8BITMIME\r\n"
+                        } else if cmd.starts_with("MAIL") {
+                            if s.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+                                b"451 try again later\r\n"
+                            } else {
+                                b"250 ok\r\n"
+                            }
+                        } else if cmd.starts_with("RCPT")
+                            || cmd.starts_with("RSET")
+                            || cmd.starts_with("NOOP")
+                        {
+                            b"250 ok\r\n"
+                        } else if cmd.starts_with("DATA") {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        } else if cmd.starts_with("QUIT") {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        } else {
+                            b"502 not implemented\r\n"
+                        };
+                        let _ = w.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        sink
+    }
+
+    pub fn received(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// The application under test.
+pub struct TestApp {
+    pub app: App,
+    pub base: String,
+    pub smtp: SmtpSink,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestApp {
+    /// Starts lexops on `backend`; `None` when PostgreSQL is not configured (test skipped).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_data_dir(dir.path());
+        let smtp = SmtpSink::start().await;
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port));
+        settings.mail_from = "lexops <lexops@example.com>".into();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let server = postgres_url()?;
+                let db = PgDatabase::create(&server).await;
+                settings.database_url = Some(db.url.clone());
+                Some(db)
+            }
+        };
+        let app = App::open_with_clock(settings, Clock::default())
+            .await
+            .expect("lexops starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = lexops::platform::routes::router(app.clone());
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Some(TestApp {
+            app,
+            base: format!("http://{addr}"),
+            smtp,
+            backend,
+            dir,
+            _pg: pg,
+        })
+    }
+
+    /// Creates a user with [`PASSWORD`] directly (not through the UI).
+    pub async fn user(&self, email: &str, role: Role) -> i64 {
+        users::create(
+            &self.app,
+            &Actor::system("test"),
+            NewUser {
+                email: email.into(),
+                name: format!("Test {}", role.label()),
+                role: role.as_str().into(),
+                password: Some(PASSWORD.into()),
+                totp_required: false,
+            },
+        )
+        .await
+        .expect("create test user")
+        .id
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            csrf: None,
+        }
+    }
+
+    /// A client already signed in as a new user of `role`.
+    pub async fn signed_in(&self, role: Role) -> Browser {
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str(),
+            lexops::platform::auth::random_hex(3)
+        );
+        self.user(&email, role).await;
+        let mut b = self.client();
+        let r = b.sign_in(&email, PASSWORD).await;
+        assert_eq!(r.status(), 303, "sign-in as {role:?}");
+        b
+    }
+
+    /// An API token for a new user of `role`.
+    pub async fn token(&self, role: Role) -> String {
+        let email = format!(
+            "api-{}-{}@example.com",
+            role.as_str(),
+            lexops::platform::auth::random_hex(3)
+        );
+        let id = self.user(&email, role).await;
+        let u = lexops::platform::access::CurrentUser {
+            id,
+            email,
+            name: "t".into(),
+            role,
+            via_token: false,
+        };
+        lexops::platform::auth::issue_token(&self.app, &u, "test", None)
+            .await
+            .unwrap()
+            .secret
+    }
+}
+
+/// An HTTP client that behaves like a browser: cookies, CSRF token from the cookie.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Fetches a page and returns its body (asserting 200).
+    pub async fn page(&mut self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        let body = r.text().await.unwrap();
+        if let Some(t) = body
+            .split("name=\"csrf-token\" content=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        {
+            self.csrf = Some(t.to_string());
+        } else if let Some(t) = body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        {
+            self.csrf = Some(t.to_string());
+        }
+        body
+    }
+
+    /// Posts a form with the CSRF token of the last page seen.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        let csrf = self.csrf.clone().unwrap_or_default();
+        f.push(("_csrf", &csrf));
+        self.http
+            .post(format!("{}{}", self.base, path))
+            .form(&f)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form without any CSRF token.
+    pub async fn post_without_csrf(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{}", self.base, path))
+            .form(&form.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let r = self.get("/login").await;
+        if r.status() == 200 {
+            let body = r.text().await.unwrap();
+            if let Some(t) = body
+                .split("name=\"_csrf\" value=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+            {
+                self.csrf = Some(t.to_string());
+            }
+        } else {
+            // Already signed in: pick up the current CSRF token from a page.
+            self.page("/account").await;
+        }
+        self.post(
+            "/login",
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await
+    }
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Generates one `#[tokio::test]` per backend for a story `async fn(TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($story:ident) => {
+        mod $story {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                super::$story(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await {
+                    Some(t) => super::$story(t).await,
+                    None => eprintln!("skipped: LEXOPS_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,15 @@
+//! The integration tests of lexops: one test binary, one module per feature. Every story runs
+//! on SQLite and, when `LEXOPS_TEST_POSTGRES_URL` is set, on PostgreSQL (see `harness`).
+
+mod harness;
+
+mod accounts;
+mod api;
+mod audit;
+mod browser;
+mod cli;
+mod documents;
+mod jobs_mail;
+mod routes;
+mod schema;
+mod tidy;
