@@ -1,6 +1,8 @@
 //! The command line: `lexops serve | worker | demo | user | audit | blobs | backup | restore |
 //! bench | ledes`. Every option is also read from a `LEXOPS_*` environment variable.
 
+pub mod ledes;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,10 +64,13 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory.
     Restore { file: PathBuf },
-    /// Run a benchmark suite (platform) and print its figures.
+    /// LEDES files: validate and convert (no database needed).
+    #[command(subcommand)]
+    Ledes(ledes::LedesCmd),
+    /// Run a benchmark suite (platform, ledes) and print its figures.
     Bench {
         suite: String,
-        /// Size of the run (platform: seconds of load).
+        /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000).
         #[arg(long)]
         size: Option<u64>,
         /// Print one JSON object.
@@ -301,6 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(if r.problems.is_empty() { 0 } else { 1 })
         }
+        Command::Ledes(cmd) => ledes::run(cmd),
         Command::Backup { file } => {
             let app = App::open(settings).await?;
             let m = backup::backup(&app, &file).await?;
@@ -324,7 +330,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench { suite, size, json } => {
             let v = match suite.as_str() {
                 "platform" => bench::platform(size.unwrap_or(10)).await?,
-                other => anyhow::bail!("unknown benchmark suite {other}: choose platform"),
+                "ledes" => {
+                    let n = size.unwrap_or(1_000_000) as usize;
+                    tokio::task::spawn_blocking(move || ledes::bench(n)).await??
+                }
+                other => anyhow::bail!("unknown benchmark suite {other}: choose platform or ledes"),
             };
             if json {
                 println!("{v}");
