@@ -110,18 +110,52 @@ impl Rule {
     }
 
     /// The LEDES standard error code (LOC Standardized Error Codes) for this check, where one is
-    /// known.
+    /// confirmed.
     ///
-    /// Only `R401` ("Duplicate invoice number", quoted on ledes.org as the example of the code
-    /// format) could be confirmed from public material while this crate was written; the full V2
-    /// code list (2024-09, a spreadsheet on ledes.org) was not available, so every other check
-    /// returns `None` rather than a guessed code. Extend this table when the list is at hand.
+    /// Source: LEDES Oversight Committee, "LEDES Error Codes" (<https://ledes.org/ledes-error-codes/>
+    /// and <https://ledes.org/?p=7135>). Version 1 was ratified on 17 November 2020; version 2
+    /// ("LOC Standardized Error Codes V2 2024-09", 65 errors, published only as a spreadsheet)
+    /// wholly replaces it. The only code quoted in text on ledes.org is `R401` "Duplicate invoice
+    /// number", given as the example of how vendors should append the code to their message
+    /// ("Duplicate invoice number \[R401\]"). The V2 spreadsheet itself could not be consulted:
+    /// searches of the stored ledes.org pages, vendor help pages (Thomson Reuters Legal Tracker,
+    /// Mitratech Collaborati, Brightflag), GitHub code and issues for the list, for `R401` and for
+    /// other `R`-codes found nothing further. Every other check therefore returns `None` rather
+    /// than a guessed code; see [`LEDES_ERROR_CODES`].
+    ///
+    /// `R401` is given to [`Rule::InvoiceNotContiguous`], which reports an invoice number that is
+    /// used a second time in the file (XML), or whose lines reappear after another invoice's
+    /// (pipe formats): in both cases the receiving system sees a duplicate invoice number.
+    ///
+    /// ```
+    /// use ledes::Rule;
+    /// assert_eq!(Rule::InvoiceNotContiguous.ledes_code(), Some("R401"));
+    /// assert_eq!(Rule::LineTotal.ledes_code(), None);
+    /// ```
     pub fn ledes_code(self) -> Option<&'static str> {
         match self {
             Rule::InvoiceNotContiguous => Some("R401"),
             _ => None,
         }
     }
+}
+
+/// The LEDES standard error codes this crate knows, with their titles: only those confirmed from
+/// public text (LEDES Oversight Committee, "LEDES Error Codes", <https://ledes.org/ledes-error-codes/>).
+/// The full V2 list (2024-09) is a spreadsheet on ledes.org that could not be consulted.
+pub const LEDES_ERROR_CODES: &[(&str, &str)] = &[("R401", "Duplicate invoice number")];
+
+/// The title of a LEDES standard error code, when it is one of [`LEDES_ERROR_CODES`].
+///
+/// ```
+/// assert_eq!(ledes::ledes_error_title("R401"), Some("Duplicate invoice number"));
+/// assert_eq!(ledes::ledes_error_title("R999"), None);
+/// ```
+pub fn ledes_error_title(code: &str) -> Option<&'static str> {
+    LEDES_ERROR_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, t)| *t)
 }
 
 /// One problem found in a file.

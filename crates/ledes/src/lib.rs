@@ -46,7 +46,7 @@ pub mod utbms;
 
 pub use date::{Date, days_in_month};
 pub use fields::{N_98BI, N_1998B, NAMES as FIELD_NAMES};
-pub use finding::{Finding, Report, Rule, Severity};
+pub use finding::{Finding, LEDES_ERROR_CODES, Report, Rule, Severity, ledes_error_title};
 pub use format::{Format, UnknownFormat};
 pub use model::{Classification, Invoice, LineItem, LineType, Party};
 pub use options::{ConvertOptions, ValidateOptions};

@@ -64,42 +64,115 @@ impl LineType {
 
 /// A timekeeper classification, unifying the two code sets seen in LEDES files: the original
 /// two-letter 1998B codes (`PT`, `AS`, `OC`, `LA`, `OT`, and the common extensions `PL`, `LP`,
-/// `CS`, `LI`) and the 2014 LOC revised six-letter codes (`PARTNR`, `ASSOC`, `OFCOUN`, `PARALG`,
+/// `CS`, `LI`) and the LOC revised six-letter codes (`PARTNR`, `ASSOC`, `OFCOUN`, `PARALG`,
 /// `LGLAST`, …).
 ///
-/// The LOC revised list has more classifications than are mapped here; the LOC reference document
-/// (ledes.org, "LEDES Revised Timekeeper Classifications") could not be consulted while this was
-/// written, so only the codes named above are recognised. Unknown codes are kept verbatim on the
-/// line item and produce a warning, never an error.
+/// Source of the six-letter codes: LEDES Oversight Committee, "LOC Revised Timekeeper
+/// Classification Codes" (2014; current document "LEDES Revised Timekeeper Classifications
+/// Reference Document 6-2023 Upd"),
+/// <https://ledes.org/loc-revised-timekeeper-classification-codes-august-2014/>. That reference
+/// document (a download) could not be read while this was written. The 25 codes mapped here are
+/// those that two independent public implementations agree on: a LEDES 1998B/98BI validator's
+/// complete list of 51 six-letter codes, and a UTBMS table that gives the names (as used below)
+/// and cites the 6-2023 reference document. The other 26 codes of that list (e.g. `ARBITR`,
+/// `MEDITR`, `INVSTG`, `VIDOGR`) appear in one source only, without names, and are not mapped;
+/// like any unknown code they are kept verbatim on the line item and produce a warning, never an
+/// error. `NBOTHR` is read as [`Classification::Other`] (named "Other" in the one source that
+/// names it) but never written, since the reference document's exact meaning could not be checked.
 ///
 /// ```
 /// use ledes::Classification;
 /// assert_eq!(Classification::from_code("PT"), Some(Classification::Partner));
 /// assert_eq!(Classification::from_code("partnr"), Some(Classification::Partner));
 /// assert_eq!(Classification::from_code("LGLAST"), Some(Classification::LegalAssistant));
+/// assert_eq!(Classification::from_code("LIBRRN"), Some(Classification::Librarian));
 /// assert_eq!(Classification::Associate.loc_code(), "ASSOC");
+/// assert_eq!(Classification::StaffAttorney.name(), "Staff Attorney");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Classification {
-    /// `PARTNR`, `PT`.
+    /// Partner: `PARTNR`, `PT`.
     Partner,
-    /// `ASSOC`, `AS`.
+    /// Associate: `ASSOC`, `AS`.
     Associate,
-    /// `OFCOUN`, `OC`.
+    /// Of Counsel: `OFCOUN`, `OC`.
     OfCounsel,
-    /// `PARALG`, `PL`, `LP` (paralegal / legal professional).
+    /// Paralegal: `PARALG`, `PL`, `LP`.
     Paralegal,
-    /// `LGLAST`, `LA`.
+    /// Legal Assistant: `LGLAST`, `LA`.
     LegalAssistant,
-    /// `LI` (librarian).
+    /// Librarian: `LIBRRN`, `LI`.
     Librarian,
-    /// `CS` (clerk or support staff).
+    /// Clerk or Secretary: `CLKSEC`, `CS`.
     ClerkOrSupport,
-    /// `OT` (other timekeeper).
+    /// Other timekeeper: `OT`, `NBOTHR`.
     Other,
+    /// Associate Trainee: `TRANEE`.
+    AssociateTrainee,
+    /// Staff Attorney: `STFATT`.
+    StaffAttorney,
+    /// Contract Attorney: `TEMPAT`.
+    ContractAttorney,
+    /// Secondee: `SECNDE`.
+    Secondee,
+    /// Legal Intern: `LGLINT`.
+    LegalIntern,
+    /// Legal Project Manager: `LGPRMG`.
+    LegalProjectManager,
+    /// Analyst: `ANALST`.
+    Analyst,
+    /// Consultant: `CONSLT`.
+    Consultant,
+    /// Expert: `EXPERT`.
+    Expert,
+    /// Research Specialist / Researcher: `RSRCHR`.
+    Researcher,
+    /// Translator: `TRANSL`.
+    Translator,
+    /// High-Level Non-Lawyer Professional: `HLNLPF`.
+    HighLevelNonLawyerProfessional,
+    /// IP Agent: `IPAGNT`.
+    IpAgent,
+    /// Costs Counsel: `CSTCNS`.
+    CostsCounsel,
+    /// Contract Other Staff: `TEMPOS`.
+    ContractOtherStaff,
+    /// Flat / Fixed Fee: `FLTFEE`.
+    FlatFee,
+    /// Adjustment: `ADJSMT`.
+    Adjustment,
 }
 
 impl Classification {
+    /// Every classification, in the order of the LOC codes above.
+    pub const ALL: &'static [Classification] = &[
+        Classification::Partner,
+        Classification::Associate,
+        Classification::OfCounsel,
+        Classification::Paralegal,
+        Classification::LegalAssistant,
+        Classification::Librarian,
+        Classification::ClerkOrSupport,
+        Classification::Other,
+        Classification::AssociateTrainee,
+        Classification::StaffAttorney,
+        Classification::ContractAttorney,
+        Classification::Secondee,
+        Classification::LegalIntern,
+        Classification::LegalProjectManager,
+        Classification::Analyst,
+        Classification::Consultant,
+        Classification::Expert,
+        Classification::Researcher,
+        Classification::Translator,
+        Classification::HighLevelNonLawyerProfessional,
+        Classification::IpAgent,
+        Classification::CostsCounsel,
+        Classification::ContractOtherStaff,
+        Classification::FlatFee,
+        Classification::Adjustment,
+    ];
+
     /// Maps a two-letter or six-letter code (ASCII case ignored).
     pub fn from_code(code: &str) -> Option<Classification> {
         let mut buf = [0u8; 8];
@@ -116,15 +189,32 @@ impl Classification {
             b"OC" | b"OFCOUN" => Classification::OfCounsel,
             b"PL" | b"LP" | b"PARALG" => Classification::Paralegal,
             b"LA" | b"LGLAST" => Classification::LegalAssistant,
-            b"LI" => Classification::Librarian,
-            b"CS" => Classification::ClerkOrSupport,
-            b"OT" => Classification::Other,
+            b"LI" | b"LIBRRN" => Classification::Librarian,
+            b"CS" | b"CLKSEC" => Classification::ClerkOrSupport,
+            b"OT" | b"NBOTHR" => Classification::Other,
+            b"TRANEE" => Classification::AssociateTrainee,
+            b"STFATT" => Classification::StaffAttorney,
+            b"TEMPAT" => Classification::ContractAttorney,
+            b"SECNDE" => Classification::Secondee,
+            b"LGLINT" => Classification::LegalIntern,
+            b"LGPRMG" => Classification::LegalProjectManager,
+            b"ANALST" => Classification::Analyst,
+            b"CONSLT" => Classification::Consultant,
+            b"EXPERT" => Classification::Expert,
+            b"RSRCHR" => Classification::Researcher,
+            b"TRANSL" => Classification::Translator,
+            b"HLNLPF" => Classification::HighLevelNonLawyerProfessional,
+            b"IPAGNT" => Classification::IpAgent,
+            b"CSTCNS" => Classification::CostsCounsel,
+            b"TEMPOS" => Classification::ContractOtherStaff,
+            b"FLTFEE" => Classification::FlatFee,
+            b"ADJSMT" => Classification::Adjustment,
             _ => return None,
         })
     }
 
-    /// The preferred code when writing: the 2014 LOC code where one is known, else the
-    /// two-letter code.
+    /// The preferred code when writing: the LOC six-letter code where one is known, else the
+    /// two-letter code (only [`Classification::Other`], written `OT`).
     pub fn loc_code(self) -> &'static str {
         match self {
             Classification::Partner => "PARTNR",
@@ -132,13 +222,62 @@ impl Classification {
             Classification::OfCounsel => "OFCOUN",
             Classification::Paralegal => "PARALG",
             Classification::LegalAssistant => "LGLAST",
-            Classification::Librarian => "LI",
-            Classification::ClerkOrSupport => "CS",
+            Classification::Librarian => "LIBRRN",
+            Classification::ClerkOrSupport => "CLKSEC",
             Classification::Other => "OT",
+            Classification::AssociateTrainee => "TRANEE",
+            Classification::StaffAttorney => "STFATT",
+            Classification::ContractAttorney => "TEMPAT",
+            Classification::Secondee => "SECNDE",
+            Classification::LegalIntern => "LGLINT",
+            Classification::LegalProjectManager => "LGPRMG",
+            Classification::Analyst => "ANALST",
+            Classification::Consultant => "CONSLT",
+            Classification::Expert => "EXPERT",
+            Classification::Researcher => "RSRCHR",
+            Classification::Translator => "TRANSL",
+            Classification::HighLevelNonLawyerProfessional => "HLNLPF",
+            Classification::IpAgent => "IPAGNT",
+            Classification::CostsCounsel => "CSTCNS",
+            Classification::ContractOtherStaff => "TEMPOS",
+            Classification::FlatFee => "FLTFEE",
+            Classification::Adjustment => "ADJSMT",
         }
     }
 
-    /// The original two-letter 1998B code.
+    /// The classification's name, as given with the LOC codes (see the type's documentation).
+    pub fn name(self) -> &'static str {
+        match self {
+            Classification::Partner => "Partner",
+            Classification::Associate => "Associate",
+            Classification::OfCounsel => "Of Counsel",
+            Classification::Paralegal => "Paralegal",
+            Classification::LegalAssistant => "Legal Assistant",
+            Classification::Librarian => "Librarian",
+            Classification::ClerkOrSupport => "Clerk or Secretary",
+            Classification::Other => "Other timekeeper",
+            Classification::AssociateTrainee => "Associate Trainee",
+            Classification::StaffAttorney => "Staff Attorney",
+            Classification::ContractAttorney => "Contract Attorney",
+            Classification::Secondee => "Secondee",
+            Classification::LegalIntern => "Legal Intern",
+            Classification::LegalProjectManager => "Legal Project Manager",
+            Classification::Analyst => "Analyst",
+            Classification::Consultant => "Consultant",
+            Classification::Expert => "Expert",
+            Classification::Researcher => "Research Specialist / Researcher",
+            Classification::Translator => "Translator",
+            Classification::HighLevelNonLawyerProfessional => "High-Level Non-Lawyer Professional",
+            Classification::IpAgent => "IP Agent",
+            Classification::CostsCounsel => "Costs Counsel",
+            Classification::ContractOtherStaff => "Contract Other Staff",
+            Classification::FlatFee => "Flat / Fixed Fee",
+            Classification::Adjustment => "Adjustment",
+        }
+    }
+
+    /// The original two-letter 1998B code. Classifications added by the LOC revision have no
+    /// two-letter code and give `OT` (other timekeeper).
     pub fn legacy_code(self) -> &'static str {
         match self {
             Classification::Partner => "PT",
@@ -149,6 +288,7 @@ impl Classification {
             Classification::Librarian => "LI",
             Classification::ClerkOrSupport => "CS",
             Classification::Other => "OT",
+            _ => "OT",
         }
     }
 }

@@ -1,16 +1,39 @@
 //! UTBMS code sets as data: task codes (litigation, counseling, bankruptcy, project), activity
-//! codes, expense codes (ABA E-codes and the LOC 2013 revised X-codes), with client-defined codes
-//! added at runtime.
+//! codes, expense codes (ABA E-codes; the LOC 2013 revised X-codes by shape only), with
+//! client-defined codes added at runtime.
 //!
-//! Sources: the litigation, activity and expense sets are as published by the ABA Section of
-//! Litigation ("Uniform Task-Based Management System – Litigation Code Set", americanbar.org);
-//! the bankruptcy and counseling sets as reproduced in vendor copies of the ABA lists; the
-//! project set from the ABA project code set (P100 confirmed from a public copy; the remaining
-//! P-codes are given from the ABA list as recalled, not re-checked against the ABA page). The LOC
-//! 2013 revised expense codes (X-codes, utbms.com) were not available as text: no individual
-//! X-code is listed here. Unless [`CodeSets::accept_unlisted_loc_expense_codes`] is switched off,
-//! any `X100`–`X899` is accepted by its shape; `X900`–`X998` are reserved by the LOC for clients
-//! and are known only once added with [`CodeSets::add_client_code`].
+//! Sources, and how far each list is confirmed:
+//!
+//! - Litigation (L100–L530), activity (A101–A111) and expense (E101–E124) codes: checked name by
+//!   name against ABA Section of Litigation, "Uniform Task-Based Management System – Litigation
+//!   Code Set",
+//!   <https://www.americanbar.org/groups/litigation/resources/uniform_task_based_management_system/litigation_code_set/>.
+//!   All names match.
+//! - Counseling (C100–C400): checked against ABA, "Counseling Code Set",
+//!   <https://www.americanbar.org/groups/litigation/resources/uniform-task-based-management-system/counseling-code-set/>.
+//! - Bankruptcy: B100 and B110–B190 checked against ABA, "Bankruptcy Code Set Description"
+//!   (2018-10-02),
+//!   <https://www.americanbar.org/groups/litigation/resources/uniform_task_based_management_system/aba-task-code-sets/lists-of-template-code-sets/bankruptcy-code-set-description-/>;
+//!   the names of B140, B160, B170 and B185 follow that page (vendor copies shorten them to
+//!   "Relief from Stay/Adequate Protection Proceedings", "Fee/Employment Applications",
+//!   "Fee/Employment Objections", "Assumption/Rejection of Leases and Contracts"). B195 and the
+//!   B200–B400 phases could not be read on the ABA page; they are as given by vendor copies
+//!   (Rocket Matter "LEDES: Accepted Task, Activity, and Expense codes", CaseFox "UTBMS Codes"),
+//!   which agree except on B230 ("Financing/Cash Collections" vs "… Collateral"; the former is
+//!   kept) and B420 ("Restructuring"/"Restructurings").
+//! - Project: P100, P200 and P210 checked against ABA, "Project Code Set",
+//!   <https://www.americanbar.org/groups/litigation/resources/uniform-task-based-management-system/project-code-set/>
+//!   (also <http://www.abanet.org/litigation/utbms/utbms_counseling_projectcode.html>); P220–P280
+//!   and P300–P800 could not be read there and are as given by an independent public copy of the
+//!   ABA lists (a LEDES database schema on GitHub), which matches this table exactly.
+//! - LOC 2013 revised expense codes (X-codes): utbms.com, "LOC Revised Expense Codes"
+//!   (<http://utbms.com/loc-revised-expense-codes/>) confirms that they begin with "X", that
+//!   `X900`–`X998` are reserved for client customisation, and that the list is published as
+//!   "2013 LOC Revised UTBMS Expense Codes Rev 1" (a download). That document was not available
+//!   as text (searched: utbms.com and ledes.org pages, vendor help pages, GitHub code), so no
+//!   individual X-code is listed here. Unless [`CodeSets::accept_unlisted_loc_expense_codes`] is
+//!   switched off, any `X100`–`X899` is accepted by its shape; `X900`–`X998` are known only once
+//!   added with [`CodeSets::add_client_code`].
 
 use serde::Serialize;
 use std::collections::HashMap;
@@ -76,44 +99,44 @@ pub const SETS: &[CodeSetInfo] = &[
     CodeSetInfo {
         id: "litigation",
         name: "UTBMS Litigation Code Set",
-        version: "ABA 1995, 2007 update",
-        source: "americanbar.org, Section of Litigation",
+        version: "ABA",
+        source: "americanbar.org, Section of Litigation, Litigation Code Set (all codes checked)",
     },
     CodeSetInfo {
         id: "counseling",
         name: "UTBMS Counseling Code Set",
-        version: "ABA 1997",
-        source: "ABA counseling code set (vendor copy)",
+        version: "ABA",
+        source: "americanbar.org, Counseling Code Set (all codes checked)",
     },
     CodeSetInfo {
         id: "bankruptcy",
         name: "UTBMS Bankruptcy Code Set",
-        version: "ABA 1997",
-        source: "ABA bankruptcy code set (vendor copy)",
+        version: "ABA",
+        source: "americanbar.org, Bankruptcy Code Set Description (B100-B190 checked; B195-B420 from vendor copies)",
     },
     CodeSetInfo {
         id: "project",
         name: "UTBMS Project Code Set",
-        version: "ABA 1997",
-        source: "ABA project code set (P100 confirmed; others unverified)",
+        version: "ABA",
+        source: "americanbar.org, Project Code Set (P100-P210 checked; P220-P800 from a public copy)",
     },
     CodeSetInfo {
         id: "activity",
         name: "UTBMS Activity Codes",
-        version: "ABA 1995",
-        source: "americanbar.org, Section of Litigation",
+        version: "ABA",
+        source: "americanbar.org, Section of Litigation, Litigation Code Set (all codes checked)",
     },
     CodeSetInfo {
         id: "expense",
         name: "UTBMS Expense Codes",
-        version: "ABA 1995",
-        source: "americanbar.org, Section of Litigation",
+        version: "ABA",
+        source: "americanbar.org, Section of Litigation, Litigation Code Set (all codes checked)",
     },
     CodeSetInfo {
         id: "loc-expense",
         name: "LOC Revised Expense Codes (X-codes)",
-        version: "LOC 2013 Rev 1 (codes not bundled; X900–X998 client-defined)",
-        source: "utbms.com, LOC Revised Expense Codes",
+        version: "LOC 2013 Rev 1 (codes not bundled; X900-X998 client-defined)",
+        source: "utbms.com, LOC Revised Expense Codes (list not available as text)",
     },
 ];
 
@@ -186,12 +209,15 @@ const BANKRUPTCY: &[(Raw, &[Raw])] = &[
             ("B110", "Case Administration"),
             ("B120", "Asset Analysis and Recovery"),
             ("B130", "Asset Disposition"),
-            ("B140", "Relief from Stay/Adequate Protection Proceedings"),
+            (
+                "B140",
+                "Relief from Stay and Adequate Protection Proceedings",
+            ),
             ("B150", "Meetings of and Communications with Creditors"),
-            ("B160", "Fee/Employment Applications"),
-            ("B170", "Fee/Employment Objections"),
+            ("B160", "Employment and Fee Applications"),
+            ("B170", "Employment and Fee Application Objections"),
             ("B180", "Avoidance Action Analysis"),
-            ("B185", "Assumption/Rejection of Leases and Contracts"),
+            ("B185", "Assumption and Rejection of Leases and Contracts"),
             (
                 "B190",
                 "Other Contested Matters (excluding assumption/rejection motions)",
@@ -214,7 +240,10 @@ const BANKRUPTCY: &[(Raw, &[Raw])] = &[
         ("B300", "Claims and Plan"),
         &[
             ("B310", "Claims Administration and Objections"),
-            ("B320", "Plan and Disclosure Statement"),
+            (
+                "B320",
+                "Plan and Disclosure Statement (including Business Plan)",
+            ),
         ],
     ),
     (
@@ -531,6 +560,58 @@ mod tests {
         assert_eq!(s.kind_of("X101"), Some(CodeKind::Expense));
         assert_eq!(s.kind_of("L100"), Some(CodeKind::Phase));
         assert_eq!(s.kind_of("P300"), Some(CodeKind::Task));
+    }
+
+    /// Code → name pairs as printed on the ABA pages cited in the module documentation.
+    #[test]
+    fn names_match_the_aba_lists() {
+        let s = CodeSets::standard();
+        for (code, name) in [
+            ("L100", "Case Assessment, Development and Administration"),
+            ("L120", "Analysis/Strategy"),
+            ("L210", "Pleading"),
+            ("L450", "Trial and Hearing Attendance"),
+            ("L530", "Oral Argument"),
+            ("A101", "Plan and prepare for"),
+            ("A106", "Communicate (with client)"),
+            ("A111", "Other"),
+            ("E101", "Copying"),
+            ("E107", "Delivery services/messengers"),
+            ("E118", "Litigation support vendors"),
+            ("E124", "Other"),
+            ("C300", "Analysis and Advice"),
+            ("C400", "Third Party Communication"),
+            ("B110", "Case Administration"),
+            (
+                "B140",
+                "Relief from Stay and Adequate Protection Proceedings",
+            ),
+            ("B160", "Employment and Fee Applications"),
+            ("B170", "Employment and Fee Application Objections"),
+            ("B185", "Assumption and Rejection of Leases and Contracts"),
+            (
+                "B190",
+                "Other Contested Matters (excluding assumption/rejection motions)",
+            ),
+            ("P100", "Project Administration"),
+            ("P200", "Fact Gathering/Due Diligence"),
+            ("P210", "Corporate Review"),
+        ] {
+            assert_eq!(
+                s.lookup(code).map(|c| c.name.as_str()),
+                Some(name),
+                "{code}"
+            );
+        }
+        assert_eq!(s.codes_of(CodeKind::Activity).len(), 11);
+        assert_eq!(s.codes_of(CodeKind::Expense).len(), 24);
+        let count = |p: char| s.codes.keys().filter(|k| k.starts_with(p)).count();
+        // L100–L500 phases and 29 tasks; C100–C400; B100–B400 phases and 21 tasks; P100–P800
+        // and P210–P280.
+        assert_eq!(count('L'), 34);
+        assert_eq!(count('C'), 4);
+        assert_eq!(count('B'), 25);
+        assert_eq!(count('P'), 16);
     }
 
     #[test]

@@ -1,14 +1,40 @@
 //! LEDES XML E-Billing 2.0, 2.1 and 2.2: reading (into the shared model, then the shared checks)
 //! and writing.
 //!
-//! Segment structure follows the LEDES XML E-Billing documentation as reproduced by e-billing
-//! vendors: `firm` › `client` › `invoice` › `matter` › `tksum` / `fee` / `expense`, with firm
-//! fields `lf_vendor_id`, `lf_id`, `lf_name`, `lf_address`, and `file_item_nbr` numbering every
-//! segment. The LEDES XSDs were not available while this was written, so the remaining element
-//! names (listed in [`el`]) follow the documented naming style but are unverified, as are the root
-//! element names (`ledesxmlebilling20`/`21`/`22`); the reader accepts any root whose name starts
-//! with `ledes`. Invoice-level adjustments (`IF`/`IE`) are written as `fee`/`expense` segments
-//! with `line_type`. XML 2.2's tiered taxes are not modelled: 2.2 is read and written like 2.1.
+//! Sources. The LOC publishes the format as a document plus an XSD (ledes.org, "LEDES XML
+//! Ebilling ver. 2.1 Format", <https://ledes.org/ledes-xml-ebilling-ver-2-1-format/>: 2.1.3 Rev
+//! 1-2020, 192 data elements in 16 segments, XSD in "LEDES213xsd.zip"); neither the XSD nor the
+//! document could be read while this was written (no public repository in the searched index
+//! ships `ledesxmlebilling21.xsd` or `LEDES213.xsd`). What is confirmed, and from where:
+//!
+//! - Segments and their nesting, `@FIRM` › `@CLIENT` › `@INVOICE` › `@MATTER` › `@TKSUM` /
+//!   `@FEE` / `@EXPENSE`, with `@ADDRESS_INFO` address structures (`lf_address`,
+//!   `cl_address`), `@TAX` and `file_item_nbr` ("the item count of this data element in the
+//!   invoice file submission") closing every segment: Mitratech Collaborati, "LEDES XML 2.1
+//!   Format" (a field-by-field reproduction of the LOC document),
+//!   <https://success.mitratech.com/Collaborati/User_Guides/Invoices/Upload_a_LEDES_File/LEDES_XML_2.1_Format>,
+//!   and Thomson Reuters Legal Tracker, "LEDES XML invoice posting errors".
+//! - `lf_vendor_id` as the first `@FIRM` field in 2.0 and 2.1 (`lf_tax_id` in LEDES 2000), with
+//!   `lf_id`, `lf_name`: LOC "LEDES Comparison List v2.0" (reproduced on fdocuments.in and
+//!   scribd). Collaborati's page lists `lf_office_id` instead; both are read.
+//! - The root element `ledesxmlebilling2.N` with default namespace `http://www.ledes.org/LEDES2N.xsd`,
+//!   and the element names `invoice`, `inv_id`, `inv_date`, `inv_currency`, `inv_start_date`,
+//!   `inv_end_date`, `inv_desc`, `inv_total_net_due`, `matter`, `cl_matter_id`, `lf_matter_id`,
+//!   `matter_name`, `fee`, `expense`, `charge_date`, `tk_id`, `tk_lname`, `tk_fname`,
+//!   `tk_level`, `charge_desc`, `units`, `rate`, `total_amount`, `address_1`, `city`,
+//!   `state_province`, `zip_postal_code`, `country`: as written by a shipping vendor
+//!   implementation (TOTVS Protheus SIGAPFS LEDES XML 2.2 export, public on GitHub). That export
+//!   spells the timekeeper segment `tk_sum`, and the UTBMS codes `task_code`/`task_activity`;
+//!   this crate writes `tksum` and `acca_task`/`acca_activity`/`acca_expense` (the LEDES 2000
+//!   names, which the same vendor's LEDES 2000 export uses) and reads all of these spellings.
+//!
+//! Unconfirmed: `tksum` vs `tk_sum`, the `acca_*` code element names, `line_item_nbr`,
+//! `line_type` (this crate's way of carrying `IF`/`IE` adjustments in `fee`/`expense`; the LOC
+//! format expresses invoice-level adjustments through `@MATTER_DISC_CRED` instead), the `tax`
+//! element names, and the 98BI-derived invoice fields (`inv_tax_total`, `inv_net_total`,
+//! `inv_reported_tax_total`, `tax_currency`, `account_type`, `po_number`). The reader accepts any
+//! root whose name starts with `ledes`. XML 2.2's tiered taxes are not modelled: 2.2 is read and
+//! written like 2.1.
 
 use crate::check::{Sink, check_invoices};
 use crate::finding::{Finding, Rule, Severity};
@@ -19,14 +45,22 @@ use quick_xml::events::Event;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-/// Element names used by the reader and writer.
+/// Element names used by the reader and writer (sources in the module documentation).
 pub mod el {
     #![allow(missing_docs)]
+    pub const ROOT_20: &str = "ledesxmlebilling2.0";
+    pub const ROOT_21: &str = "ledesxmlebilling2.1";
+    pub const ROOT_22: &str = "ledesxmlebilling2.2";
+    pub const NS_20: &str = "http://www.ledes.org/LEDES20.xsd";
+    pub const NS_21: &str = "http://www.ledes.org/LEDES21.xsd";
+    pub const NS_22: &str = "http://www.ledes.org/LEDES22.xsd";
     pub const FIRM: &str = "firm";
     pub const CLIENT: &str = "client";
     pub const INVOICE: &str = "invoice";
     pub const MATTER: &str = "matter";
     pub const TKSUM: &str = "tksum";
+    /// The spelling of the timekeeper segment used by some exporters; read, never written.
+    pub const TKSUM_ALT: &str = "tk_sum";
     pub const FEE: &str = "fee";
     pub const EXPENSE: &str = "expense";
 }
@@ -319,6 +353,15 @@ fn opt(s: &str) -> Option<String> {
     }
 }
 
+/// The text of the first of `names` that is present and not empty.
+fn first_of<'a>(n: &'a Node, names: &[&str]) -> &'a str {
+    names
+        .iter()
+        .map(|name| n.text_of(name))
+        .find(|t| !t.is_empty())
+        .unwrap_or("")
+}
+
 fn party(n: Option<&Node>, name: &str) -> Party {
     let Some(n) = n else { return Party::default() };
     let a = n.child("address_info");
@@ -368,7 +411,7 @@ pub(crate) fn read(input: &[u8], opts: &ValidateOptions, keep: bool) -> XmlRead 
         Some(version_of(&root_name).unwrap_or(Format::Xml21))
     } else {
         sink.push(
-            Finding::new(Severity::Error, Rule::XmlStructure, format!("the root element <{}> is not a LEDES XML e-billing root (e.g. <ledesxmlebilling21>)", root.name))
+            Finding::new(Severity::Error, Rule::XmlStructure, format!("the root element <{}> is not a LEDES XML e-billing root (e.g. <ledesxmlebilling2.1>)", root.name))
                 .at_line(root.line),
         );
         None
@@ -377,7 +420,7 @@ pub(crate) fn read(input: &[u8], opts: &ValidateOptions, keep: bool) -> XmlRead 
     let mut positions: Vec<Vec<Option<u64>>> = Vec::new();
     let mut lines_total = 0usize;
     for firm in root.all(el::FIRM) {
-        let law_firm_id = firm.text_of("lf_vendor_id");
+        let law_firm_id = first_of(firm, &["lf_vendor_id", "lf_office_id", "lf_tax_id"]);
         let law_firm = party(firm.child("lf_address"), firm.text_of("lf_name"));
         for client in firm.all(el::CLIENT) {
             let client_party = party(client.child("cl_address"), client.text_of("cl_name"));
@@ -425,7 +468,11 @@ pub(crate) fn read(input: &[u8], opts: &ValidateOptions, keep: bool) -> XmlRead 
                     let cl_matter = matter.text_of("cl_matter_id");
                     let matter_name = matter.text_of("matter_name");
                     let mut names: HashMap<&str, (&str, &str)> = HashMap::new();
-                    for tk in matter.all(el::TKSUM) {
+                    for tk in matter
+                        .children
+                        .iter()
+                        .filter(|c| c.name == el::TKSUM || c.name == el::TKSUM_ALT)
+                    {
                         names.insert(
                             tk.text_of("tk_id"),
                             (tk.text_of("tk_lname"), tk.text_of("tk_fname")),
@@ -468,9 +515,12 @@ pub(crate) fn read(input: &[u8], opts: &ValidateOptions, keep: bool) -> XmlRead 
                             unit_cost: ctx.num(li, "rate", false),
                             adjustment: ctx.num(li, "adjustment_amount", false),
                             total: total.unwrap_or_default(),
-                            task_code: opt(li.text_of("acca_task")),
-                            expense_code: opt(li.text_of("acca_expense")),
-                            activity_code: opt(li.text_of("acca_activity")),
+                            task_code: opt(first_of(li, &["acca_task", "task_code"])),
+                            expense_code: opt(first_of(li, &["acca_expense", "expense_code"])),
+                            activity_code: opt(first_of(
+                                li,
+                                &["acca_activity", "activity_code", "task_activity"],
+                            )),
                             timekeeper_id: opt(tk_id),
                             timekeeper_name: opt(li.text_of("tk_name")),
                             timekeeper_classification: opt(li.text_of("tk_level")),
@@ -663,10 +713,10 @@ impl W {
 /// Writes invoices as LEDES XML. Consecutive invoices of one law firm and client share a segment
 /// (file order is kept), line items are grouped by matter.
 pub(crate) fn write(invoices: &[Invoice], format: Format) -> Result<Vec<u8>, ConvertError> {
-    let root = match format {
-        Format::Xml20 => "ledesxmlebilling20",
-        Format::Xml22 => "ledesxmlebilling22",
-        _ => "ledesxmlebilling21",
+    let (root, ns) = match format {
+        Format::Xml20 => (el::ROOT_20, el::NS_20),
+        Format::Xml22 => (el::ROOT_22, el::NS_22),
+        _ => (el::ROOT_21, el::NS_21),
     };
     for inv in invoices {
         for li in &inv.line_items {
@@ -691,7 +741,12 @@ pub(crate) fn write(invoices: &[Invoice], format: Format) -> Result<Vec<u8>, Con
     };
     w.out
         .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    w.open(root);
+    w.out.push('<');
+    w.out.push_str(root);
+    w.out.push_str(" xmlns=\"");
+    w.out.push_str(ns);
+    w.out.push_str("\">\n");
+    w.depth += 1;
     // Group consecutive invoices of the same firm, then of the same client, so that the
     // invoices keep their order.
     let mut firms: Vec<(&Invoice, Vec<Vec<&Invoice>>)> = Vec::new();

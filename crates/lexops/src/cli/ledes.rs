@@ -42,20 +42,36 @@ pub enum LedesCmd {
 }
 
 fn options(stop: bool, tolerance: &str) -> anyhow::Result<ValidateOptions> {
-    let tolerance: Decimal = tolerance.parse().with_context(|| format!("--tolerance {tolerance} is not a number"))?;
-    anyhow::ensure!(tolerance >= Decimal::ZERO, "--tolerance must not be negative");
-    Ok(ValidateOptions { stop_at_first_error: stop, tolerance, keep_invoices: false, ..Default::default() })
+    let tolerance: Decimal = tolerance
+        .parse()
+        .with_context(|| format!("--tolerance {tolerance} is not a number"))?;
+    anyhow::ensure!(
+        tolerance >= Decimal::ZERO,
+        "--tolerance must not be negative"
+    );
+    Ok(ValidateOptions {
+        stop_at_first_error: stop,
+        tolerance,
+        keep_invoices: false,
+        ..Default::default()
+    })
 }
 
 /// Runs a `lexops ledes` command; returns the exit code.
 pub fn run(cmd: LedesCmd) -> anyhow::Result<i32> {
     match cmd {
-        LedesCmd::Validate { files, json, stop_at_first_error, tolerance } => {
+        LedesCmd::Validate {
+            files,
+            json,
+            stop_at_first_error,
+            tolerance,
+        } => {
             let opts = options(stop_at_first_error, &tolerance)?;
             let mut any_errors = false;
             let mut reports = vec![];
             for f in &files {
-                let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+                let bytes =
+                    std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
                 let report = ledes::validate(&bytes, &opts);
                 any_errors |= report.has_errors();
                 let name = f.display().to_string();
@@ -72,19 +88,33 @@ pub fn run(cmd: LedesCmd) -> anyhow::Result<i32> {
                 }
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&json!({ "ok": !any_errors, "files": reports }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({ "ok": !any_errors, "files": reports }))?
+                );
             }
             Ok(if any_errors { 1 } else { 0 })
         }
-        LedesCmd::Convert { input, to, output, allow_lossy } => {
+        LedesCmd::Convert {
+            input,
+            to,
+            output,
+            allow_lossy,
+        } => {
             let to: Format = to.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let bytes = std::fs::read(&input).with_context(|| format!("cannot read {}", input.display()))?;
-            let opts = ConvertOptions { allow_lossy, ..Default::default() };
-            let out = ledes::convert(&bytes, to, &opts).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            let bytes = std::fs::read(&input)
+                .with_context(|| format!("cannot read {}", input.display()))?;
+            let opts = ConvertOptions {
+                allow_lossy,
+                ..Default::default()
+            };
+            let out = ledes::convert(&bytes, to, &opts)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
             match output {
                 Some(p) => {
                     let tmp = p.with_extension("partial");
-                    std::fs::write(&tmp, &out).with_context(|| format!("cannot write {}", tmp.display()))?;
+                    std::fs::write(&tmp, &out)
+                        .with_context(|| format!("cannot write {}", tmp.display()))?;
                     std::fs::rename(&tmp, &p)?;
                     eprintln!("wrote {} ({})", p.display(), to);
                 }
@@ -98,7 +128,12 @@ pub fn run(cmd: LedesCmd) -> anyhow::Result<i32> {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
         .unwrap_or(0.0)
 }
@@ -109,10 +144,20 @@ const PEER_SCRIPT: &str = include_str!("../../../ledes/peer/ledes_parser_bench.p
 fn peer(file: &Path) -> Result<f64, String> {
     let script = std::env::temp_dir().join(format!("lexops-ledes-peer-{}.py", std::process::id()));
     std::fs::write(&script, PEER_SCRIPT).map_err(|e| e.to_string())?;
-    let out = std::process::Command::new("python3").arg(&script).arg(file).output().map_err(|e| format!("python3: {e}"))?;
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(file)
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
     std::fs::remove_file(&script).ok();
     if !out.status.success() {
-        return Err(format!("ledes-parser failed (pip install ledes-parser): {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")));
+        return Err(format!(
+            "ledes-parser failed (pip install ledes-parser): {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
     }
     let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     let n = v["line_items"].as_f64().unwrap_or(0.0);
@@ -130,18 +175,37 @@ pub fn bench(size: usize) -> anyhow::Result<Value> {
     {
         let f = std::fs::File::create(&path)?;
         let mut w = std::io::BufWriter::new(f);
-        ledes::generate::Generator::new(2026).line_items(size).invoices_per_file(size.div_ceil(1000).max(1)).format(Format::Ledes1998B).write_to(&mut w)?;
+        ledes::generate::Generator::new(2026)
+            .line_items(size)
+            .invoices_per_file(size.div_ceil(1000).max(1))
+            .format(Format::Ledes1998B)
+            .write_to(&mut w)?;
         w.flush()?;
     }
     let generate_s = t.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path)?.len();
     let rss_before = peak_rss_mb();
     let f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
-    let opts = ValidateOptions { keep_invoices: false, ..Default::default() };
+    let opts = ValidateOptions {
+        keep_invoices: false,
+        ..Default::default()
+    };
     let m = ledes::bench::measure_stream(f, bytes, &opts);
-    anyhow::ensure!(m.findings == 0 && m.line_items == size, "the generated file did not validate cleanly ({} findings, {} line items)", m.findings, m.line_items);
+    anyhow::ensure!(
+        m.findings == 0 && m.line_items == size,
+        "the generated file did not validate cleanly ({} findings, {} line items)",
+        m.findings,
+        m.line_items
+    );
     let peer_file = dir.join("peer.txt");
-    std::fs::write(&peer_file, ledes::generate::Generator::new(7).line_items(20_000).invoices_per_file(20).format(Format::Ledes1998B).to_vec())?;
+    std::fs::write(
+        &peer_file,
+        ledes::generate::Generator::new(7)
+            .line_items(20_000)
+            .invoices_per_file(20)
+            .format(Format::Ledes1998B)
+            .to_vec(),
+    )?;
     let peer_rate = peer(&peer_file);
     std::fs::remove_dir_all(&dir).ok();
     let mut v = json!({

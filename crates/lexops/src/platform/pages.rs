@@ -923,19 +923,14 @@ async fn audit_page(
     let events = rows
         .into_iter()
         .map(|e| {
-            let change = match (&e.before_json, &e.after_json) {
-                (Some(b), Some(a)) => format!("{b} → {a}"),
-                (None, Some(a)) => a.clone(),
-                (Some(b), None) => format!("removed {b}"),
-                (None, None) => String::new(),
-            };
+            let change = summarize_change(e.before_json.as_deref(), e.after_json.as_deref());
             EventView {
                 seq: e.seq,
                 when: human(&e.at),
                 actor: e.actor,
                 action: e.action,
                 object: format!("{} {}", e.object_type, e.object_id),
-                change: change.chars().take(160).collect(),
+                change,
             }
         })
         .collect();
@@ -950,6 +945,50 @@ async fn audit_page(
     })
 }
 
+/// A one-line summary of an audit event's change: the fields that changed (`role: attorney →
+/// admin`), or the values of a created or removed object.
+pub fn summarize_change(before: Option<&str>, after: Option<&str>) -> String {
+    use serde_json::Value;
+    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok());
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let text = match (parse(before), parse(after)) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| match b.get(k) {
+                Some(old) => format!("{k}: {} → {}", show(old), show(v)),
+                None => format!("{k}: {}", show(v)),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        (None, Some(Value::Object(a))) => a
+            .iter()
+            .map(|(k, v)| format!("{k}={}", show(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Some(Value::Object(b)), None) => format!(
+            "removed: {}",
+            b.iter()
+                .map(|(k, v)| format!("{k}={}", show(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (b, a) => format!(
+            "{} → {}",
+            b.map(|v| v.to_string()).unwrap_or_default(),
+            a.map(|v| v.to_string()).unwrap_or_default()
+        ),
+    };
+    if text.chars().count() > 200 {
+        text.chars().take(199).collect::<String>() + "…"
+    } else {
+        text
+    }
+}
+
 /// GET /admin/audit
 pub async fn audit_list(ctx: PageCtx, Query(f): Query<AuditFilters>) -> PageResult<Response> {
     audit_page(&ctx, &f, None).await
@@ -959,6 +998,30 @@ pub async fn audit_list(ctx: PageCtx, Query(f): Query<AuditFilters>) -> PageResu
 pub async fn audit_verify(ctx: PageCtx) -> PageResult<Response> {
     let report = audit::verify(&ctx.app.db).await.map_err(AppError::from)?;
     audit_page(&ctx, &AuditFilters::default(), Some(report)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize_change;
+
+    #[test]
+    fn change_summaries_name_what_changed() {
+        assert_eq!(
+            summarize_change(
+                Some(r#"{"role":"attorney","name":"A"}"#),
+                Some(r#"{"role":"admin","name":"A"}"#)
+            ),
+            "role: attorney → admin"
+        );
+        assert_eq!(
+            summarize_change(None, Some(r#"{"email":"a@b.c","n":1}"#)),
+            "email=a@b.c, n=1"
+        );
+        assert_eq!(
+            summarize_change(Some(r#"{"x":true}"#), None),
+            "removed: x=true"
+        );
+    }
 }
 
 #[derive(Template)]

@@ -334,3 +334,79 @@ async fn kill_9_loses_no_acknowledged_write() {
     );
     assert!(users as usize >= acked.len() + 1);
 }
+
+#[test]
+fn ledes_validate_and_convert_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ledes/tests/fixtures/sample_1998b.txt");
+    let o = run(
+        dir.path(),
+        &["ledes", "validate", fixture.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 invoice(s), 6 line item(s): 0 error(s)"),
+        "{}",
+        text(&o)
+    );
+    // One wrong line total: exit 1, and the report names the file line, field and invoice.
+    let good = std::fs::read_to_string(&fixture).unwrap();
+    let bad_text = good.replacen("|1|F|2.00|-70|630|", "|1|F|3.00|-70|630|", 1);
+    assert_ne!(bad_text, good, "the fixture's first fee line changed shape");
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, bad_text).unwrap();
+    let o = run(dir.path(), &["ledes", "validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("bad.txt:3: error [field LINE_ITEM_TOTAL, invoice 96542, line 1]"),
+        "{t}"
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "ledes",
+            "validate",
+            "--json",
+            bad.to_str().unwrap(),
+            fixture.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["files"][0]["errors"], 1);
+    assert_eq!(v["files"][1]["ok"], true);
+    // Convert to XML 2.1 and back: the same invoices.
+    let xml = dir.path().join("out.xml");
+    let o = run(
+        dir.path(),
+        &[
+            "ledes",
+            "convert",
+            fixture.to_str().unwrap(),
+            "--to",
+            "xml2.1",
+            "-o",
+            xml.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(dir.path(), &["ledes", "validate", xml.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("2 invoice(s), 6 line item(s): 0 error(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "ledes",
+            "convert",
+            fixture.to_str().unwrap(),
+            "--to",
+            "fancy",
+        ],
+    );
+    assert!(!o.status.success());
+}
