@@ -7,26 +7,31 @@
 //! document could be read while this was written (no public repository in the searched index
 //! ships `ledesxmlebilling21.xsd` or `LEDES213.xsd`). What is confirmed, and from where:
 //!
-//! - Segments and their nesting, `@FIRM` › `@CLIENT` › `@INVOICE` › `@MATTER` › `@TKSUM` /
-//!   `@FEE` / `@EXPENSE`, with `@ADDRESS_INFO` address structures (`lf_address`,
-//!   `cl_address`), `@TAX` and `file_item_nbr` ("the item count of this data element in the
-//!   invoice file submission") closing every segment: Mitratech Collaborati, "LEDES XML 2.1
-//!   Format" (a field-by-field reproduction of the LOC document),
-//!   <https://success.mitratech.com/Collaborati/User_Guides/Invoices/Upload_a_LEDES_File/LEDES_XML_2.1_Format>,
-//!   and Thomson Reuters Legal Tracker, "LEDES XML invoice posting errors".
-//! - `lf_vendor_id` as the first `@FIRM` field in 2.0 and 2.1 (`lf_tax_id` in LEDES 2000), with
-//!   `lf_id`, `lf_name`: LOC "LEDES Comparison List v2.0" (reproduced on fdocuments.in and
-//!   scribd). Collaborati's page lists `lf_office_id` instead; both are read.
-//! - The root element `ledesxmlebilling2.N` with default namespace `http://www.ledes.org/LEDES2N.xsd`,
-//!   and the element names `invoice`, `inv_id`, `inv_date`, `inv_currency`, `inv_start_date`,
-//!   `inv_end_date`, `inv_desc`, `inv_total_net_due`, `matter`, `cl_matter_id`, `lf_matter_id`,
-//!   `matter_name`, `fee`, `expense`, `charge_date`, `tk_id`, `tk_lname`, `tk_fname`,
-//!   `tk_level`, `charge_desc`, `units`, `rate`, `total_amount`, `address_1`, `city`,
-//!   `state_province`, `zip_postal_code`, `country`: as written by a shipping vendor
-//!   implementation (TOTVS Protheus SIGAPFS LEDES XML 2.2 export, public on GitHub). That export
-//!   spells the timekeeper segment `tk_sum`, and the UTBMS codes `task_code`/`task_activity`;
-//!   this crate writes `tksum` and `acca_task`/`acca_activity`/`acca_expense` (the LEDES 2000
-//!   names, which the same vendor's LEDES 2000 export uses) and reads all of these spellings.
+//! - Segment names `@FIRM`, `@CLIENT`, `@INVOICE`, `@MATTER`, `@MATTER_DISC_CRED`, `@FEE`,
+//!   `@EXPENSE`, `@TAX`, `@ADDRESS_INFO`, `@CONTACT_INFO`, and `file_item_nbr` ("the item count of
+//!   this data element in the invoice file submission", the last element of every item):
+//!   Thomson Reuters Legal Tracker, "LEDES XML invoice posting errors"
+//!   (<https://www.thomsonreuters.com/en-us/help/legal-tracker/company/invoices/ledes-xml-invoice-posting-errors.html>),
+//!   ledes.org "Updates to XML Revisions" (2023-06), and Mitratech Collaborati, "LEDES XML 2.1
+//!   Format" (a field-by-field reproduction of the LOC document, of which only the `@FIRM` part
+//!   could be read),
+//!   <https://success.mitratech.com/Collaborati/User_Guides/Invoices/Upload_a_LEDES_File/LEDES_XML_2.1_Format>.
+//! - `lf_vendor_id` as the first `@FIRM` field in 2.0 and 2.1 (`lf_tax_id` in LEDES 2000), then
+//!   `lf_id`, `lf_name`, `lf_address`: LOC "LEDES Comparison List v2.0" (reproduced on
+//!   fdocuments.in and scribd). Collaborati's page lists `lf_office_id` first; all three are read.
+//!
+//! Corroborated only by a shipping vendor implementation (TOTVS Protheus SIGAPFS, LEDES XML 2.2
+//! export, public on GitHub), not by the LOC document: the root element `ledesxmlebilling2.N`
+//! (e.g. `ledesxmlebilling2.2`) with default namespace `http://www.ledes.org/LEDES2N.xsd`; the
+//! nesting `firm` › `client` › `invoice` › `matter` › timekeeper summary / `fee` / `expense`;
+//! `cl_address`; and the elements `inv_id`, `inv_date`, `inv_currency`, `inv_start_date`,
+//! `inv_end_date`, `inv_desc`, `inv_total_net_due`, `cl_matter_id`, `lf_matter_id`,
+//! `matter_name`, `charge_date`, `tk_id`, `tk_lname`, `tk_fname`, `tk_level`, `charge_desc`,
+//! `units`, `rate`, `total_amount`, `address_1`, `city`, `state_province`, `zip_postal_code`,
+//! `country`. That export spells the timekeeper segment `tk_sum` and the UTBMS codes
+//! `task_code`/`task_activity`; this crate writes `tksum` and `acca_task`/`acca_activity`/
+//! `acca_expense` (the LEDES 2000 names, used by the same vendor's LEDES 2000 export) and reads
+//! every one of these spellings.
 //!
 //! Unconfirmed: `tksum` vs `tk_sum`, the `acca_*` code element names, `line_item_nbr`,
 //! `line_type` (this crate's way of carrying `IF`/`IE` adjustments in `fee`/`expense`; the LOC
