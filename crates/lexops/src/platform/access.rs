@@ -79,6 +79,8 @@ impl Role {
             ViewAudit => matches!(self, Admin | LegalOps | Auditor),
             ViewJobs => matches!(self, Admin | LegalOps),
             ViewUsers => matches!(self, Admin | LegalOps | Auditor),
+            ViewMatters => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
+            ManageMatters => matches!(self, Admin | LegalOps | Attorney),
         }
     }
 }
@@ -100,10 +102,16 @@ pub enum Permission {
     ViewAudit,
     /// See background jobs and the mail outbox.
     ViewJobs,
+    /// See matters (walled ones only from inside their wall).
+    ViewMatters,
+    /// Open, edit and import matters; manage the walls one is on.
+    ManageMatters,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 9] = [
+        Permission::ViewMatters,
+        Permission::ManageMatters,
         Permission::UseApp,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,

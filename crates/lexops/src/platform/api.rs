@@ -265,10 +265,12 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "lexops API", description = "The REST API of lexops. Authenticate with a personal API token: `Authorization: Bearer lxp_…` (create one under My account). Errors use one envelope: `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
-    paths(me, list_users, create_user, get_user, update_user, audit_events, audit_verify, list_tokens, create_token, revoke_token, list_jobs),
-    components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job)),
+    paths(me, list_users, create_user, get_user, update_user, audit_events, audit_verify, list_tokens, create_token, revoke_token, list_jobs,
+        crate::matters::api::list, crate::matters::api::get, crate::matters::api::create, crate::matters::api::update),
+    components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
+        crate::matters::model::Matter, crate::matters::model::MatterInput)),
     modifiers(&BearerAuth),
-    tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"))
+    tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"))
 )]
 pub struct ApiDoc;
 

@@ -15,6 +15,7 @@ use super::access::{Permission as P, Policy};
 use super::app::App;
 use super::web::{self, Surface};
 use super::{api, pages};
+use crate::matters;
 
 /// One route: method, path (axum syntax), policy and surface.
 #[derive(Clone, Debug)]
@@ -132,6 +133,61 @@ fn build() -> Table {
             req(P::ManageOwnAccount),
             pages::totp_enable,
         )
+        // Matters.
+        .page(
+            Method::GET,
+            "/matters",
+            req(P::ViewMatters),
+            matters::pages::list,
+        )
+        .page(
+            Method::GET,
+            "/matters/new",
+            req(P::ManageMatters),
+            matters::pages::new_form,
+        )
+        .page(
+            Method::POST,
+            "/matters",
+            req(P::ManageMatters),
+            matters::pages::create,
+        )
+        .page(
+            Method::GET,
+            "/matters/import",
+            req(P::ManageMatters),
+            matters::pages::import_form,
+        )
+        .page(
+            Method::POST,
+            "/matters/import",
+            req(P::ManageMatters),
+            matters::pages::import,
+        )
+        .page(
+            Method::GET,
+            "/matters/{id}",
+            req(P::ViewMatters),
+            matters::pages::detail,
+        )
+        .page(
+            Method::GET,
+            "/matters/{id}/edit",
+            req(P::ManageMatters),
+            matters::pages::edit_form,
+        )
+        .page(
+            Method::POST,
+            "/matters/{id}",
+            req(P::ManageMatters),
+            matters::pages::update,
+        )
+        .page(
+            Method::POST,
+            "/matters/{id}/wall",
+            req(P::ManageMatters),
+            matters::pages::change_wall,
+        )
         // Administration.
         .page(
             Method::GET,
@@ -242,6 +298,30 @@ fn build() -> Table {
             "/api/v1/jobs",
             req(P::ViewJobs),
             api::list_jobs,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/matters",
+            req(P::ViewMatters),
+            matters::api::list,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/matters",
+            req(P::ManageMatters),
+            matters::api::create,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/matters/{id}",
+            req(P::ViewMatters),
+            matters::api::get,
+        )
+        .api(
+            Method::PUT,
+            "/api/v1/matters/{id}",
+            req(P::ManageMatters),
+            matters::api::update,
         )
         // Operations and assets.
         .page(Method::GET, "/healthz", PUBLIC, healthz)

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod documents;
 mod jobs_mail;
+mod matters;
 mod routes;
 mod schema;
 mod tidy;

@@ -155,7 +155,18 @@ pub async fn csrf(State(app): State<App>, req: Request, next: Next) -> Response 
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-            if is_form {
+            let is_multipart = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("multipart/form-data"));
+            if is_multipart {
+                // File uploads from plain HTML forms carry the token in the action URL.
+                req.uri()
+                    .query()
+                    .and_then(|q| form_field(q.as_bytes(), "_csrf"))
+                    .is_some_and(|v| constant_eq(&v, &token))
+            } else if is_form {
                 let (parts, body) = req.into_parts();
                 let bytes = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
                     Ok(b) => b,

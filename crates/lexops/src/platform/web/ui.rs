@@ -89,6 +89,14 @@ pub struct NavSection {
 const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Workspace", "Home", "/", "home", Permission::UseApp, "home"),
     (
+        "Workspace",
+        "Matters",
+        "/matters",
+        "briefcase",
+        Permission::ViewMatters,
+        "matters",
+    ),
+    (
         "Administration",
         "Users",
         "/admin/users",
