@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod matters;
 pub mod platform;
+pub mod spend;
 
 pub use platform::app::App;

@@ -50,7 +50,11 @@ pub enum Command {
         once: bool,
     },
     /// Create the demo department (deterministic; running it again changes nothing).
-    Demo,
+    Demo {
+        /// tiny, small (seconds; what serve --demo loads) or full (about a million line items).
+        #[arg(long, default_value = "small")]
+        scale: String,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCmd),
@@ -122,6 +126,17 @@ pub enum BlobsCmd {
     },
 }
 
+/// A progress bar on standard error (hidden when it is not a terminal).
+pub fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 fn read_new_password() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("LEXOPS_NEW_PASSWORD") {
         return Ok(p);
@@ -185,9 +200,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Command::Demo => {
+        Command::Demo { scale } => {
+            let scale = match scale.as_str() {
+                "tiny" => crate::spend::demo::Scale::TINY,
+                "small" => crate::spend::demo::Scale::SMALL,
+                "full" => crate::spend::demo::Scale::FULL,
+                other => anyhow::bail!("unknown demo scale {other}: choose small or full"),
+            };
             let app = App::open(settings).await?;
-            let r = demo::seed(&app).await.map_err(show)?;
+            let bar = progress_bar();
+            let r = demo::seed_with(&app, scale, |stage, done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(stage.to_string());
+            })
+            .await
+            .map_err(show)?;
+            bar.finish_and_clear();
             println!(
                 "demo department ready ({} users created); sign in as {} / {}",
                 r.users_created,

@@ -81,6 +81,15 @@ impl Role {
             ViewUsers => matches!(self, Admin | LegalOps | Auditor),
             ViewMatters => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
             ManageMatters => matches!(self, Admin | LegalOps | Attorney),
+            ViewSpend => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
+            ManageVendors => matches!(self, Admin | LegalOps),
+            ReviewInvoices => matches!(self, Admin | LegalOps | Attorney),
+            SubmitInvoices => matches!(self, Admin | LegalOps | Vendor),
+            UseVendorPortal => self == Vendor,
+            ViewInvoicesApi => matches!(
+                self,
+                Admin | LegalOps | Attorney | Paralegal | Auditor | Vendor
+            ),
         }
     }
 }
@@ -106,10 +115,28 @@ pub enum Permission {
     ViewMatters,
     /// Open, edit and import matters; manage the walls one is on.
     ManageMatters,
+    /// See invoices, vendors, rates and spend analytics.
+    ViewSpend,
+    /// Register vendors, approve timekeepers and rates, assign matters, set guidelines.
+    ManageVendors,
+    /// Review, adjust and approve invoices; export them to accounts payable.
+    ReviewInvoices,
+    /// Submit LEDES invoices (vendors through the portal; legal ops on their behalf).
+    SubmitInvoices,
+    /// The vendor portal: one's own firm's invoices, rates and accruals.
+    UseVendorPortal,
+    /// Read invoices and vendors through the API (staff: all visible; vendors: their own).
+    ViewInvoicesApi,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 15] = [
+        Permission::ViewInvoicesApi,
+        Permission::ViewSpend,
+        Permission::ManageVendors,
+        Permission::ReviewInvoices,
+        Permission::SubmitInvoices,
+        Permission::UseVendorPortal,
         Permission::ViewMatters,
         Permission::ManageMatters,
         Permission::UseApp,
@@ -140,6 +167,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// Signed in through an API token (not a browser session).
     pub via_token: bool,
+    /// For the vendor role: the firm this person works for (they see only its data).
+    pub vendor_id: Option<i64>,
 }
 
 impl CurrentUser {

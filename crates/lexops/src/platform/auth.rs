@@ -237,6 +237,7 @@ struct SessionRow {
     status: String,
     totp_required: i64,
     totp_enabled: i64,
+    vendor_id: Option<i64>,
 }
 
 /// A valid session and its user.
@@ -259,7 +260,7 @@ pub async fn load_session(
 ) -> Result<Option<Session>, sqlx::Error> {
     let h = token_hash(token);
     let row = sqlx::query_as::<_, SessionRow>(
-        "SELECT s.user_id, s.mfa_pending, s.created_at, s.last_seen_at, u.email, u.name, u.role, u.status, u.totp_required, u.totp_enabled \
+        "SELECT s.user_id, s.mfa_pending, s.created_at, s.last_seen_at, u.email, u.name, u.role, u.status, u.totp_required, u.totp_enabled, u.vendor_id \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(&h)
@@ -298,6 +299,7 @@ pub async fn load_session(
             name: r.name,
             role,
             via_token: false,
+            vendor_id: r.vendor_id,
         },
         mfa_pending: r.mfa_pending != 0,
         must_enroll_totp: r.totp_required != 0 && r.totp_enabled == 0,
@@ -357,6 +359,7 @@ struct TokenUser {
     name: String,
     role: String,
     status: String,
+    vendor_id: Option<i64>,
 }
 
 /// Resolves a bearer token to its user, if the token is live and the user active.
@@ -369,7 +372,7 @@ pub async fn user_for_token(
         return Ok(None);
     }
     let row = sqlx::query_as::<_, TokenUser>(
-        "SELECT t.id AS token_id, t.expires_at, t.last_used_at, u.id AS user_id, u.email, u.name, u.role, u.status \
+        "SELECT t.id AS token_id, t.expires_at, t.last_used_at, u.id AS user_id, u.email, u.name, u.role, u.status, u.vendor_id \
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
     )
     .bind(token_hash(secret))
@@ -405,6 +408,7 @@ pub async fn user_for_token(
         name: r.name,
         role,
         via_token: true,
+        vendor_id: r.vendor_id,
     }))
 }
 

@@ -15,7 +15,7 @@ use super::access::{Permission as P, Policy};
 use super::app::App;
 use super::web::{self, Surface};
 use super::{api, pages};
-use crate::matters;
+use crate::{matters, spend};
 
 /// One route: method, path (axum syntax), policy and surface.
 #[derive(Clone, Debug)]
@@ -83,11 +83,9 @@ const fn req(p: P) -> Policy {
     Policy::Requires(p)
 }
 
+#[rustfmt::skip]
 fn build() -> Table {
-    let t = Table {
-        specs: vec![],
-        router: Router::new(),
-    };
+    let t = Table { specs: vec![], router: Router::new() };
     t
         // Sign-in and the shell.
         .page(Method::GET, "/login", PUBLIC, pages::login_form)
@@ -97,232 +95,96 @@ fn build() -> Table {
         .page(Method::POST, "/logout", PUBLIC, pages::logout)
         .page(Method::GET, "/", req(P::UseApp), pages::home)
         // My account.
-        .page(
-            Method::GET,
-            "/account",
-            req(P::ManageOwnAccount),
-            pages::account,
-        )
-        .page(
-            Method::POST,
-            "/account/password",
-            req(P::ManageOwnAccount),
-            pages::change_password,
-        )
-        .page(
-            Method::POST,
-            "/account/tokens",
-            req(P::ManageOwnAccount),
-            pages::create_token,
-        )
-        .page(
-            Method::POST,
-            "/account/tokens/{id}/revoke",
-            req(P::ManageOwnAccount),
-            pages::revoke_token,
-        )
-        .page(
-            Method::GET,
-            "/account/totp",
-            req(P::ManageOwnAccount),
-            pages::totp_setup,
-        )
-        .page(
-            Method::POST,
-            "/account/totp",
-            req(P::ManageOwnAccount),
-            pages::totp_enable,
-        )
+        .page(Method::GET, "/account", req(P::ManageOwnAccount), pages::account)
+        .page(Method::POST, "/account/password", req(P::ManageOwnAccount), pages::change_password)
+        .page(Method::POST, "/account/tokens", req(P::ManageOwnAccount), pages::create_token)
+        .page(Method::POST, "/account/tokens/{id}/revoke", req(P::ManageOwnAccount), pages::revoke_token)
+        .page(Method::GET, "/account/totp", req(P::ManageOwnAccount), pages::totp_setup)
+        .page(Method::POST, "/account/totp", req(P::ManageOwnAccount), pages::totp_enable)
         // Matters.
-        .page(
-            Method::GET,
-            "/matters",
-            req(P::ViewMatters),
-            matters::pages::list,
-        )
-        .page(
-            Method::GET,
-            "/matters/new",
-            req(P::ManageMatters),
-            matters::pages::new_form,
-        )
-        .page(
-            Method::POST,
-            "/matters",
-            req(P::ManageMatters),
-            matters::pages::create,
-        )
-        .page(
-            Method::GET,
-            "/matters/import",
-            req(P::ManageMatters),
-            matters::pages::import_form,
-        )
-        .page(
-            Method::POST,
-            "/matters/import",
-            req(P::ManageMatters),
-            matters::pages::import,
-        )
-        .page(
-            Method::GET,
-            "/matters/{id}",
-            req(P::ViewMatters),
-            matters::pages::detail,
-        )
-        .page(
-            Method::GET,
-            "/matters/{id}/edit",
-            req(P::ManageMatters),
-            matters::pages::edit_form,
-        )
-        .page(
-            Method::POST,
-            "/matters/{id}",
-            req(P::ManageMatters),
-            matters::pages::update,
-        )
-        .page(
-            Method::POST,
-            "/matters/{id}/wall",
-            req(P::ManageMatters),
-            matters::pages::change_wall,
-        )
+        .page(Method::GET, "/matters", req(P::ViewMatters), matters::pages::list)
+        .page(Method::GET, "/matters/new", req(P::ManageMatters), matters::pages::new_form)
+        .page(Method::POST, "/matters", req(P::ManageMatters), matters::pages::create)
+        .page(Method::GET, "/matters/import", req(P::ManageMatters), matters::pages::import_form)
+        .page(Method::POST, "/matters/import", req(P::ManageMatters), matters::pages::import)
+        .page(Method::GET, "/matters/{id}", req(P::ViewMatters), matters::pages::detail)
+        .page(Method::GET, "/matters/{id}/edit", req(P::ManageMatters), matters::pages::edit_form)
+        .page(Method::POST, "/matters/{id}", req(P::ManageMatters), matters::pages::update)
+        .page(Method::POST, "/matters/{id}/wall", req(P::ManageMatters), matters::pages::change_wall)
+        // Spend.
+        .page(Method::GET, "/spend", req(P::ViewSpend), spend::analytics::dashboard)
+        .page(Method::GET, "/spend/invoices", req(P::ViewSpend), spend::pages::invoices)
+        .page(Method::GET, "/spend/invoices/queue", req(P::ReviewInvoices), spend::pages::queue)
+        .page(Method::GET, "/spend/invoices/upload", req(P::SubmitInvoices), spend::pages::upload_form)
+        .page(Method::POST, "/spend/invoices/upload", req(P::SubmitInvoices), spend::pages::upload)
+        .page(Method::GET, "/spend/invoices/{id}", req(P::ViewSpend), spend::pages::invoice)
+        .page(Method::GET, "/spend/invoices/{id}/source", req(P::ViewSpend), spend::pages::source)
+        .page(Method::POST, "/spend/invoices/{id}/flags/{flag}", req(P::ReviewInvoices), spend::pages::resolve_flag)
+        .page(Method::POST, "/spend/invoices/{id}/lines/{line}", req(P::ReviewInvoices), spend::pages::adjust_line)
+        .page(Method::POST, "/spend/invoices/{id}/comments", req(P::ViewSpend), spend::pages::comment)
+        .page(Method::POST, "/spend/invoices/{id}/decision", req(P::ReviewInvoices), spend::pages::decide)
+        .page(Method::GET, "/spend/vendors", req(P::ViewSpend), spend::pages::vendors_list)
+        .page(Method::GET, "/spend/vendors/new", req(P::ManageVendors), spend::pages::vendor_new)
+        .page(Method::POST, "/spend/vendors", req(P::ManageVendors), spend::pages::vendor_create)
+        .page(Method::GET, "/spend/vendors/{id}", req(P::ViewSpend), spend::pages::vendor)
+        .page(Method::GET, "/spend/vendors/{id}/edit", req(P::ManageVendors), spend::pages::vendor_edit)
+        .page(Method::POST, "/spend/vendors/{id}", req(P::ManageVendors), spend::pages::vendor_update)
+        .page(Method::POST, "/spend/vendors/{id}/timekeepers", req(P::ManageVendors), spend::pages::add_timekeeper)
+        .page(Method::POST, "/spend/vendors/{id}/rates", req(P::ManageVendors), spend::pages::add_rate)
+        .page(Method::POST, "/spend/vendors/{id}/assignments", req(P::ManageVendors), spend::pages::assign)
+        .page(Method::POST, "/spend/vendors/{id}/users", req(P::ManageVendors), spend::pages::link_user)
+        .page(Method::GET, "/spend/rate-requests", req(P::ManageVendors), spend::pages::rate_requests)
+        .page(Method::POST, "/spend/rate-requests/{id}", req(P::ManageVendors), spend::pages::decide_rate_request)
+        .page(Method::GET, "/spend/guidelines", req(P::ManageVendors), spend::guidelines_pages::page)
+        .page(Method::POST, "/spend/guidelines", req(P::ManageVendors), spend::guidelines_pages::submit)
+        .page(Method::GET, "/spend/exports", req(P::ReviewInvoices), spend::export::page)
+        .page(Method::POST, "/spend/exports", req(P::ReviewInvoices), spend::export::create_page)
+        .page(Method::POST, "/spend/exports/columns", req(P::ReviewInvoices), spend::export::save_columns)
+        .page(Method::GET, "/spend/exports/{id}/download", req(P::ReviewInvoices), spend::export::download)
+        // Vendor portal.
+        .page(Method::GET, "/portal", req(P::UseVendorPortal), spend::portal::home)
+        .page(Method::GET, "/portal/invoices/upload", req(P::UseVendorPortal), spend::portal::upload_form)
+        .page(Method::POST, "/portal/invoices/upload", req(P::UseVendorPortal), spend::portal::upload)
+        .page(Method::GET, "/portal/invoices/{id}", req(P::UseVendorPortal), spend::portal::invoice)
+        .page(Method::POST, "/portal/invoices/{id}/appeal/{flag}", req(P::UseVendorPortal), spend::portal::appeal)
+        .page(Method::POST, "/portal/invoices/{id}/comments", req(P::UseVendorPortal), spend::portal::comment)
+        .page(Method::GET, "/portal/rates", req(P::UseVendorPortal), spend::portal::rates)
+        .page(Method::POST, "/portal/rate-requests", req(P::UseVendorPortal), spend::portal::request_rate)
+        .page(Method::POST, "/portal/accruals", req(P::UseVendorPortal), spend::portal::accrual)
         // Administration.
-        .page(
-            Method::GET,
-            "/admin/users",
-            req(P::ViewUsers),
-            pages::users_list,
-        )
-        .page(
-            Method::GET,
-            "/admin/users/new",
-            req(P::ManageUsers),
-            pages::user_new,
-        )
-        .page(
-            Method::POST,
-            "/admin/users",
-            req(P::ManageUsers),
-            pages::user_create,
-        )
-        .page(
-            Method::GET,
-            "/admin/users/{id}",
-            req(P::ManageUsers),
-            pages::user_edit,
-        )
-        .page(
-            Method::POST,
-            "/admin/users/{id}",
-            req(P::ManageUsers),
-            pages::user_update,
-        )
-        .page(
-            Method::GET,
-            "/admin/audit",
-            req(P::ViewAudit),
-            pages::audit_list,
-        )
-        .page(
-            Method::GET,
-            "/admin/audit/verify",
-            req(P::ViewAudit),
-            pages::audit_verify,
-        )
-        .page(
-            Method::GET,
-            "/admin/jobs",
-            req(P::ViewJobs),
-            pages::jobs_list,
-        )
+        .page(Method::GET, "/admin/users", req(P::ViewUsers), pages::users_list)
+        .page(Method::GET, "/admin/users/new", req(P::ManageUsers), pages::user_new)
+        .page(Method::POST, "/admin/users", req(P::ManageUsers), pages::user_create)
+        .page(Method::GET, "/admin/users/{id}", req(P::ManageUsers), pages::user_edit)
+        .page(Method::POST, "/admin/users/{id}", req(P::ManageUsers), pages::user_update)
+        .page(Method::GET, "/admin/audit", req(P::ViewAudit), pages::audit_list)
+        .page(Method::GET, "/admin/audit/verify", req(P::ViewAudit), pages::audit_verify)
+        .page(Method::GET, "/admin/jobs", req(P::ViewJobs), pages::jobs_list)
         // REST API.
         .api(Method::GET, "/api/v1/me", req(P::UseApp), api::me)
-        .api(
-            Method::GET,
-            "/api/v1/users",
-            req(P::ViewUsers),
-            api::list_users,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/users",
-            req(P::ManageUsers),
-            api::create_user,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/users/{id}",
-            req(P::ViewUsers),
-            api::get_user,
-        )
-        .api(
-            Method::PATCH,
-            "/api/v1/users/{id}",
-            req(P::ManageUsers),
-            api::update_user,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/audit/events",
-            req(P::ViewAudit),
-            api::audit_events,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/audit/verify",
-            req(P::ViewAudit),
-            api::audit_verify,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/tokens",
-            req(P::ManageOwnAccount),
-            api::list_tokens,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/tokens",
-            req(P::ManageOwnAccount),
-            api::create_token,
-        )
-        .api(
-            Method::DELETE,
-            "/api/v1/tokens/{id}",
-            req(P::ManageOwnAccount),
-            api::revoke_token,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/jobs",
-            req(P::ViewJobs),
-            api::list_jobs,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/matters",
-            req(P::ViewMatters),
-            matters::api::list,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/matters",
-            req(P::ManageMatters),
-            matters::api::create,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/matters/{id}",
-            req(P::ViewMatters),
-            matters::api::get,
-        )
-        .api(
-            Method::PUT,
-            "/api/v1/matters/{id}",
-            req(P::ManageMatters),
-            matters::api::update,
-        )
+        .api(Method::GET, "/api/v1/users", req(P::ViewUsers), api::list_users)
+        .api(Method::POST, "/api/v1/users", req(P::ManageUsers), api::create_user)
+        .api(Method::GET, "/api/v1/users/{id}", req(P::ViewUsers), api::get_user)
+        .api(Method::PATCH, "/api/v1/users/{id}", req(P::ManageUsers), api::update_user)
+        .api(Method::GET, "/api/v1/audit/events", req(P::ViewAudit), api::audit_events)
+        .api(Method::GET, "/api/v1/audit/verify", req(P::ViewAudit), api::audit_verify)
+        .api(Method::GET, "/api/v1/tokens", req(P::ManageOwnAccount), api::list_tokens)
+        .api(Method::POST, "/api/v1/tokens", req(P::ManageOwnAccount), api::create_token)
+        .api(Method::DELETE, "/api/v1/tokens/{id}", req(P::ManageOwnAccount), api::revoke_token)
+        .api(Method::GET, "/api/v1/jobs", req(P::ViewJobs), api::list_jobs)
+        .api(Method::GET, "/api/v1/matters", req(P::ViewMatters), matters::api::list)
+        .api(Method::POST, "/api/v1/matters", req(P::ManageMatters), matters::api::create)
+        .api(Method::GET, "/api/v1/matters/{id}", req(P::ViewMatters), matters::api::get)
+        .api(Method::PUT, "/api/v1/matters/{id}", req(P::ManageMatters), matters::api::update)
+        .api(Method::POST, "/api/v1/invoices", req(P::SubmitInvoices), spend::api::submit)
+        .api(Method::GET, "/api/v1/invoices", req(P::ViewInvoicesApi), spend::api::list)
+        .api(Method::GET, "/api/v1/invoices/{id}", req(P::ViewInvoicesApi), spend::api::get)
+        .api(Method::POST, "/api/v1/invoices/{id}/decision", req(P::ReviewInvoices), spend::api::decide)
+        .api(Method::GET, "/api/v1/vendors", req(P::ViewInvoicesApi), spend::api::vendors_list)
+        .api(Method::POST, "/api/v1/vendors", req(P::ManageVendors), spend::api::vendor_create)
+        .api(Method::GET, "/api/v1/spend/reports", req(P::ViewSpend), spend::api::reports)
+        .api(Method::POST, "/api/v1/exports", req(P::ReviewInvoices), spend::api::export_create)
+        .api(Method::GET, "/api/v1/exports/{id}/file", req(P::ReviewInvoices), spend::api::export_file)
         // Operations and assets.
         .page(Method::GET, "/healthz", PUBLIC, healthz)
         .page(Method::GET, "/readyz", PUBLIC, readyz)

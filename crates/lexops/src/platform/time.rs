@@ -25,6 +25,15 @@ impl Clock {
         fmt_ts(self.now())
     }
 
+    /// Sets this clock to read `at` now (the demo back-dates its history with it), or back to
+    /// the system time with `None`.
+    pub fn set_to(&self, at: Option<Timestamp>) {
+        let off = at
+            .map(|t| (t - Timestamp::now()).as_micros() as i64)
+            .unwrap_or(0);
+        self.offset_micros.store(off, Ordering::Relaxed);
+    }
+
     /// Moves this clock forward (tests only use this; production never does).
     pub fn advance(&self, by: SignedDuration) {
         let micros = by.as_micros() as i64;

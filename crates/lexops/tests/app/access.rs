@@ -15,6 +15,7 @@ async fn user(t: &TestApp, email: &str, role: Role) -> CurrentUser {
         name: "x".into(),
         role,
         via_token: false,
+        vendor_id: None,
     }
 }
 

@@ -286,6 +286,7 @@ impl TestApp {
             name: "t".into(),
             role,
             via_token: false,
+            vendor_id: None,
         };
         lexops::platform::auth::issue_token(&self.app, &u, "test", None)
             .await

@@ -14,4 +14,5 @@ mod jobs_mail;
 mod matters;
 mod routes;
 mod schema;
+mod spend;
 mod tidy;

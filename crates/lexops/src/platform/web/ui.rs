@@ -86,48 +86,22 @@ pub struct NavSection {
 
 /// The navigation entries: (section, label, href, icon, permission, key). A module appears
 /// only once it is built; modules add their line here.
+#[rustfmt::skip]
 const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Workspace", "Home", "/", "home", Permission::UseApp, "home"),
-    (
-        "Workspace",
-        "Matters",
-        "/matters",
-        "briefcase",
-        Permission::ViewMatters,
-        "matters",
-    ),
-    (
-        "Administration",
-        "Users",
-        "/admin/users",
-        "users",
-        Permission::ViewUsers,
-        "users",
-    ),
-    (
-        "Administration",
-        "Audit trail",
-        "/admin/audit",
-        "audit",
-        Permission::ViewAudit,
-        "audit",
-    ),
-    (
-        "Administration",
-        "Jobs & mail",
-        "/admin/jobs",
-        "jobs",
-        Permission::ViewJobs,
-        "jobs",
-    ),
-    (
-        "Account",
-        "My account",
-        "/account",
-        "user",
-        Permission::ManageOwnAccount,
-        "account",
-    ),
+    ("Workspace", "Matters", "/matters", "briefcase", Permission::ViewMatters, "matters"),
+    ("Spend", "Spend dashboard", "/spend", "scale", Permission::ViewSpend, "spend"),
+    ("Spend", "Invoices", "/spend/invoices", "receipt", Permission::ViewSpend, "invoices"),
+    ("Spend", "Vendors", "/spend/vendors", "users", Permission::ViewSpend, "vendors"),
+    ("Spend", "Rate requests", "/spend/rate-requests", "key", Permission::ManageVendors, "rate-requests"),
+    ("Spend", "Billing guidelines", "/spend/guidelines", "book", Permission::ManageVendors, "guidelines"),
+    ("Spend", "AP exports", "/spend/exports", "download", Permission::ReviewInvoices, "exports"),
+    ("Vendor portal", "My invoices", "/portal", "receipt", Permission::UseVendorPortal, "portal"),
+    ("Vendor portal", "Timekeepers & rates", "/portal/rates", "key", Permission::UseVendorPortal, "portal-rates"),
+    ("Administration", "Users", "/admin/users", "users", Permission::ViewUsers, "users"),
+    ("Administration", "Audit trail", "/admin/audit", "audit", Permission::ViewAudit, "audit"),
+    ("Administration", "Jobs & mail", "/admin/jobs", "jobs", Permission::ViewJobs, "jobs"),
+    ("Account", "My account", "/account", "user", Permission::ManageOwnAccount, "account"),
 ];
 
 /// What the layout template needs.

@@ -1,0 +1,808 @@
+//! Spend stories: a firm submits a bad LEDES file and sees where it is wrong, then a good one;
+//! the guidelines flag and adjust it; legal ops reviews, overrides, adjusts and approves; the
+//! firm is told by mail and sees the outcome line by line; the AP export carries the approved
+//! amounts and never exports an invoice twice; walls and firms never see what is not theirs.
+
+use lexops::platform::access::Role;
+use lexops::platform::jobs;
+use serde_json::Value;
+
+use crate::both;
+use crate::harness::{Browser, PASSWORD, TestApp, location};
+
+const HEADER: &str = "LEDES1998B[]\nINVOICE_DATE|INVOICE_NUMBER|CLIENT_ID|LAW_FIRM_MATTER_ID|INVOICE_TOTAL|BILLING_START_DATE|BILLING_END_DATE|INVOICE_DESCRIPTION|LINE_ITEM_NUMBER|EXP/FEE/INV_ADJ_TYPE|LINE_ITEM_NUMBER_OF_UNITS|LINE_ITEM_ADJUSTMENT_AMOUNT|LINE_ITEM_TOTAL|LINE_ITEM_DATE|LINE_ITEM_TASK_CODE|LINE_ITEM_EXPENSE_CODE|LINE_ITEM_ACTIVITY_CODE|TIMEKEEPER_ID|LINE_ITEM_DESCRIPTION|LAW_FIRM_ID|LINE_ITEM_UNIT_COST|TIMEKEEPER_NAME|TIMEKEEPER_CLASSIFICATION|CLIENT_MATTER_ID[]\n";
+
+/// The previous month of the app's clock: (first day, a day in it, last day, invoice date), YYYYMMDD.
+fn period(t: &TestApp) -> (String, String, String, String) {
+    let today = t
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let first_this = today.first_of_month();
+    let last_prev = first_this.yesterday().unwrap();
+    let first_prev = last_prev.first_of_month();
+    let f = |d: jiff::civil::Date| d.to_string().replace('-', "");
+    (
+        f(first_prev),
+        f(first_prev.checked_add(jiff::Span::new().days(9)).unwrap()),
+        f(last_prev),
+        f(today),
+    )
+}
+
+/// One 1998B invoice: `lines` are (units, rate, total, task, activity, timekeeper id, name, class, narrative).
+fn ledes(
+    t: &TestApp,
+    number: &str,
+    firm_id: &str,
+    matter: &str,
+    lines: &[(&str, &str, &str, &str, &str, &str, &str, &str, &str)],
+) -> String {
+    let (start, day, end, inv_date) = period(t);
+    let total: rust_decimal::Decimal = lines
+        .iter()
+        .map(|l| l.2.parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    let mut s = HEADER.to_string();
+    for (i, (units, rate, line_total, task, act, tk, name, class, text)) in lines.iter().enumerate()
+    {
+        s.push_str(&format!(
+            "{inv_date}|{number}|ACME|F-{matter}|{total}|{start}|{end}|Services|{}|F|{units}|0|{line_total}|{day}|{task}||{act}|{tk}|{text}|{firm_id}|{rate}|{name}|{class}|{matter}[]\n",
+            i + 1
+        ));
+    }
+    s
+}
+
+async fn upload(b: &Browser, path: &str, name: &str, text: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_string()),
+    );
+    b.http
+        .post(format!(
+            "{}{path}?_csrf={}",
+            b.base,
+            b.csrf.clone().unwrap_or_default()
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Legal ops registers a firm with one approved partner at 600.00 from 2020, a matter and an
+/// assignment; a vendor user gets portal access. Returns (ops browser, vendor browser, matter number).
+async fn setup(
+    t: &TestApp,
+    firm: &str,
+    tax_id: &str,
+    matter: &str,
+    vendor_email: &str,
+    confidential: bool,
+) -> (Browser, Browser) {
+    t.user(vendor_email, Role::Vendor).await;
+    if lexops::platform::users::by_email(&t.app, "ops@example.com")
+        .await
+        .unwrap()
+        .is_none()
+    {
+        t.user("ops@example.com", Role::LegalOps).await;
+    }
+    let mut ops = t.client();
+    ops.sign_in("ops@example.com", PASSWORD).await;
+    ops.page("/spend/vendors/new").await;
+    let r = ops
+        .post(
+            "/spend/vendors",
+            &[
+                ("name", firm),
+                ("law_firm_id", tax_id),
+                ("currency", "USD"),
+                ("billing_email", &format!("billing@{}.example", tax_id)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let vendor_url = location(&r).split('#').next().unwrap().to_string();
+    ops.page(&vendor_url).await;
+    let r = ops
+        .post(
+            &format!("{vendor_url}/timekeepers"),
+            &[
+                ("code", "TK1"),
+                ("name", "Ann Partner"),
+                ("classification", "PARTNR"),
+                ("rate", "600"),
+                ("effective_from", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    ops.page("/matters/new").await;
+    let mut form = vec![
+        ("number", matter),
+        ("name", "Acme v. Widget"),
+        ("type", "litigation"),
+        ("status", "open"),
+    ];
+    if confidential {
+        form.push(("confidential", "1"));
+    }
+    assert_eq!(ops.post("/matters", &form).await.status(), 303);
+    ops.page(&vendor_url).await;
+    let r = ops
+        .post(
+            &format!("{vendor_url}/assignments"),
+            &[
+                ("matter_number", matter),
+                ("firm_matter_id", &format!("F-{matter}")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let r = ops
+        .post(&format!("{vendor_url}/users"), &[("email", vendor_email)])
+        .await;
+    assert_eq!(r.status(), 303);
+    let mut vendor = t.client();
+    vendor.sign_in(vendor_email, PASSWORD).await;
+    vendor.page("/portal").await;
+    (ops, vendor)
+}
+
+both!(invoice_from_upload_to_ap_export);
+async fn invoice_from_upload_to_ap_export(t: TestApp) {
+    let (mut ops, mut vendor) = setup(
+        &t,
+        "Baker & Lowe LLP",
+        "12-3456789",
+        "LIT-1",
+        "firm@baker.example",
+        false,
+    )
+    .await;
+    // A bad file: the second line's total is not units × rate. Rejected whole, with the place.
+    let bad = ledes(
+        &t,
+        "INV-100",
+        "12-3456789",
+        "LIT-1",
+        &[
+            (
+                "2.0",
+                "600",
+                "1200",
+                "L120",
+                "A102",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Research statute of limitations defenses under state law",
+            ),
+            (
+                "1.5",
+                "600",
+                "950",
+                "L210",
+                "A103",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Draft answer and affirmative defenses to the complaint",
+            ),
+        ],
+    );
+    let r = upload(&vendor, "/portal/invoices/upload", "inv-100.txt", &bad).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("inv-100.txt:4: error [field LINE_ITEM_TOTAL, invoice INV-100, line 2]"),
+        "{body}"
+    );
+    assert!(body.contains("nothing was stored"));
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invoices")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // The corrected file: one line at 650 (above the approved 600) and one vague narrative.
+    let good = ledes(
+        &t,
+        "INV-100",
+        "12-3456789",
+        "LIT-1",
+        &[
+            (
+                "2.0",
+                "650",
+                "1300",
+                "L120",
+                "A102",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Research statute of limitations defenses under state law",
+            ),
+            (
+                "1.5",
+                "600",
+                "900",
+                "L210",
+                "A103",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Draft answer and affirmative defenses to the complaint",
+            ),
+            (
+                "0.5",
+                "600",
+                "300",
+                "L120",
+                "A104",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Attention to matter",
+            ),
+        ],
+    );
+    let r = upload(&vendor, "/portal/invoices/upload", "inv-100.txt", &good).await;
+    let body = r.text().await.unwrap();
+    assert!(body.contains("inv-100.txt accepted"), "{body}");
+    // The same invoice number again is a duplicate (LEDES R401).
+    let body = upload(&vendor, "/portal/invoices/upload", "again.txt", &good)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("duplicate invoice number") && body.contains("R401"),
+        "{body}"
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invoices WHERE invoice_number = 'INV-100'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    // The standard guidelines cut the rate to the approved one at once (−100) and flag the vague
+    // entry for review: 2,500 billed, 2,400 proposed.
+    let (total, adjusted): (i64, i64) =
+        sqlx::query_as("SELECT total_e4, adjusted_total_e4 FROM invoices WHERE id = $1")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((total, adjusted), (25_000_000, 24_000_000));
+    // Legal ops finds it in the queue and reviews it.
+    let queue = ops.page("/spend/invoices/queue").await;
+    assert!(queue.contains("INV-100"));
+    let page = ops.page(&format!("/spend/invoices/{id}")).await;
+    assert!(
+        page.contains("exceeds the approved rate") || page.contains("approved rate"),
+        "rate flag shown"
+    );
+    let flags: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, rule_kind, action FROM invoice_flags WHERE invoice_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    let vague = flags
+        .iter()
+        .find(|f| f.1 == "vague_narrative")
+        .expect("a vague-narrative flag");
+    let rate = flags
+        .iter()
+        .find(|f| f.1 == "rate_above_approved")
+        .expect("a rate flag");
+    // Overriding needs a reason.
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/flags/{}", vague.0),
+            &[("decision", "override"), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/flags/{}", vague.0),
+            &[
+                ("decision", "override"),
+                ("note", "File review before the hearing: agreed"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let adjusted: i64 = sqlx::query_scalar("SELECT adjusted_total_e4 FROM invoices WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        adjusted, 24_000_000,
+        "a flag without money: the override changes no amount; {flags:?}"
+    );
+    // The reviewer also cuts line 2 to 1.0 hour.
+    let line2: i64 =
+        sqlx::query_scalar("SELECT id FROM invoice_lines WHERE invoice_id = $1 AND line_no = '2'")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/lines/{line2}"),
+            &[
+                ("units", "1.0"),
+                ("reason", "Answer drafting capped at one hour"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let adjusted: i64 = sqlx::query_scalar("SELECT adjusted_total_e4 FROM invoices WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(adjusted, 21_000_000, "1,200 + 600 + 300, exactly");
+    // Approve.
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // The firm is told by mail, and sees each line's outcome in the portal.
+    jobs::drain(&t.app).await.unwrap();
+    let mail = t.smtp.received();
+    assert!(
+        mail.iter()
+            .any(|m| m.contains("Subject: Invoice INV-100 approved") && m.contains("2,100.00")),
+        "{mail:?}"
+    );
+    let portal = vendor.page(&format!("/portal/invoices/{id}")).await;
+    assert!(portal.contains("Answer drafting capped at one hour") && portal.contains("2,100.00"));
+    // The firm appeals the rate cut once; a second appeal is refused.
+    let r = vendor
+        .post(
+            &format!("/portal/invoices/{id}/appeal/{}", rate.0),
+            &[("reason", "The 650 rate was agreed for this matter")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = vendor
+        .post(
+            &format!("/portal/invoices/{id}/appeal/{}", rate.0),
+            &[("reason", "Again")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    // Legal ops denies the appeal and approves again.
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    assert_eq!(
+        ops.post(
+            &format!("/spend/invoices/{id}/flags/{}", rate.0),
+            &[("decision", "accept"), ("note", "Rate card says 600")]
+        )
+        .await
+        .status(),
+        303
+    );
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    assert_eq!(
+        ops.post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "approve")]
+        )
+        .await
+        .status(),
+        303
+    );
+    // AP export: the approved amount, once.
+    ops.page("/spend/exports").await;
+    assert_eq!(
+        ops.post("/spend/exports", &[("format", "csv")])
+            .await
+            .status(),
+        303
+    );
+    let export_id: i64 = sqlx::query_scalar("SELECT id FROM ap_exports")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let csv = ops
+        .get(&format!("/spend/exports/{export_id}/download"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("Baker & Lowe LLP,12-3456789,INV-100,")
+            && csv.contains(",2500.00,2100.00,400.00,"),
+        "{csv}"
+    );
+    ops.page("/spend/exports").await;
+    ops.post("/spend/exports", &[("format", "csv")]).await;
+    let exports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ap_exports")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(exports, 1, "nothing is exported twice");
+    let ledes_export = lexops::spend::export::create(
+        &t.app,
+        &lexops::platform::access::CurrentUser {
+            id: 1,
+            email: "x".into(),
+            name: "x".into(),
+            role: Role::LegalOps,
+            via_token: false,
+            vendor_id: None,
+        },
+        "ledes",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ledes_export, None);
+    // The audit trail tells the story and still verifies.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE object_type = 'invoice' ORDER BY seq",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    for a in [
+        "invoice.receive",
+        "invoice.flag_resolve",
+        "invoice.line_adjust",
+        "invoice.approved",
+        "invoice.appeal",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    assert!(lexops::platform::audit::verify(&t.app.db).await.unwrap().ok);
+}
+
+both!(ap_export_in_ledes_keeps_the_arithmetic);
+async fn ap_export_in_ledes_keeps_the_arithmetic(t: TestApp) {
+    let (mut ops, vendor) = setup(
+        &t,
+        "Calloway & Finch",
+        "98-7654321",
+        "EMP-9",
+        "firm@calloway.example",
+        false,
+    )
+    .await;
+    let file = ledes(
+        &t,
+        "CF-1",
+        "98-7654321",
+        "EMP-9",
+        &[
+            (
+                "3.0",
+                "650",
+                "1950",
+                "L120",
+                "A102",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Research wage and hour exemptions for the class claims",
+            ),
+            (
+                "1.0",
+                "600",
+                "600",
+                "L210",
+                "A103",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Draft answer and affirmative defenses to the complaint",
+            ),
+        ],
+    );
+    assert!(
+        upload(&vendor, "/portal/invoices/upload", "cf-1.txt", &file)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("accepted")
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    assert_eq!(
+        ops.post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "approve")]
+        )
+        .await
+        .status(),
+        303
+    );
+    ops.page("/spend/exports").await;
+    assert_eq!(
+        ops.post("/spend/exports", &[("format", "ledes")])
+            .await
+            .status(),
+        303
+    );
+    let export_id: i64 = sqlx::query_scalar("SELECT id FROM ap_exports")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let out = ops
+        .get(&format!("/spend/exports/{export_id}/download"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    // The exported file is valid LEDES whose total is the approved amount (rate cut to 600).
+    let report = ledes::validate(&out, &ledes::ValidateOptions::default());
+    assert!(!report.has_errors(), "{}", report.render_text("export"));
+    assert_eq!(report.invoices[0].total.to_string(), "2400");
+}
+
+both!(walls_and_firms_see_only_their_own);
+async fn walls_and_firms_see_only_their_own(t: TestApp) {
+    let (mut ops, vendor_a) = setup(
+        &t,
+        "Secret Counsel LLP",
+        "11-1111111",
+        "INV-SECRET",
+        "a@secret.example",
+        true,
+    )
+    .await;
+    let (_, mut vendor_b) = setup(
+        &t,
+        "Other Firm LLP",
+        "22-2222222",
+        "PUB-2",
+        "b@other.example",
+        false,
+    )
+    .await;
+    let file = ledes(
+        &t,
+        "S-1",
+        "11-1111111",
+        "INV-SECRET",
+        &[(
+            "1.0",
+            "600",
+            "600",
+            "L120",
+            "A102",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            "Research privilege issues for the internal investigation",
+        )],
+    );
+    assert!(
+        upload(&vendor_a, "/portal/invoices/upload", "s-1.txt", &file)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("accepted")
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invoices WHERE invoice_number = 'S-1'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    // The creator of the walled matter (ops) sees it; an admin off the wall sees nothing of it.
+    assert!(ops.page("/spend/invoices").await.contains("S-1"));
+    let mut admin = t.signed_in(Role::Admin).await;
+    let list = admin.page("/spend/invoices").await;
+    assert!(!list.contains("S-1"));
+    assert_eq!(
+        admin.get(&format!("/spend/invoices/{id}")).await.status(),
+        404
+    );
+    assert!(
+        !admin
+            .get("/spend/invoices?format=csv")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("S-1")
+    );
+    let dash = admin
+        .get("/spend?report=by_vendor&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!dash.contains("Secret Counsel"), "{dash}");
+    let token = t.token(Role::Admin).await;
+    let http = reqwest::Client::new();
+    let page: Value = http
+        .get(t.url("/api/v1/invoices"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 0);
+    assert_eq!(
+        http.get(t.url(&format!("/api/v1/invoices/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // The other firm sees none of it either, and cannot bill under the first firm's tax id.
+    assert_eq!(
+        vendor_b
+            .get(&format!("/portal/invoices/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert!(!vendor_b.page("/portal").await.contains("S-1"));
+    let forged = ledes(
+        &t,
+        "S-2",
+        "11-1111111",
+        "INV-SECRET",
+        &[(
+            "1.0",
+            "600",
+            "600",
+            "L120",
+            "A102",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            "Research privilege issues for the internal investigation",
+        )],
+    );
+    let body = upload(&vendor_b, "/portal/invoices/upload", "forged.txt", &forged)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("is not your firm"), "{body}");
+    // Vendors cannot reach the department's pages at all.
+    assert_eq!(vendor_b.get("/spend/invoices").await.status(), 403);
+    assert_eq!(vendor_b.get("/spend").await.status(), 403);
+}
+
+both!(invoices_through_the_api);
+async fn invoices_through_the_api(t: TestApp) {
+    let (_, _) = setup(
+        &t,
+        "Api Firm LLP",
+        "33-3333333",
+        "API-1",
+        "api@firm.example",
+        false,
+    )
+    .await;
+    let vendor_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'api@firm.example'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    let u = lexops::platform::access::CurrentUser {
+        id: vendor_id,
+        email: "api@firm.example".into(),
+        name: "x".into(),
+        role: Role::Vendor,
+        via_token: false,
+        vendor_id: None,
+    };
+    let token = lexops::platform::auth::issue_token(&t.app, &u, "billing system", None)
+        .await
+        .unwrap()
+        .secret;
+    let http = reqwest::Client::new();
+    let file = ledes(
+        &t,
+        "API-INV-1",
+        "33-3333333",
+        "API-1",
+        &[(
+            "1.0",
+            "600",
+            "600",
+            "L120",
+            "A102",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            "Analyze removal jurisdiction for the federal court motion",
+        )],
+    );
+    let bad = file.replace("|600|Ann", "|6OO|Ann");
+    let r = http
+        .post(t.url("/api/v1/invoices"))
+        .bearer_auth(&token)
+        .header("x-filename", "bad.txt")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["accepted"], false);
+    assert_eq!(o["problems"][0]["field"], "LINE_ITEM_UNIT_COST");
+    let r = http
+        .post(t.url("/api/v1/invoices"))
+        .bearer_auth(&token)
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let o: Value = r.json().await.unwrap();
+    let id = o["invoice_ids"][0].as_i64().unwrap();
+    let d: Value = http
+        .get(t.url(&format!("/api/v1/invoices/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["invoice"]["total_e4"], 6_000_000);
+    assert_eq!(d["lines"].as_array().unwrap().len(), 1);
+    // The firm cannot decide its own invoice.
+    let r = http
+        .post(t.url(&format!("/api/v1/invoices/{id}/decision")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"decision": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let ops = t.token(Role::LegalOps).await;
+    let r = http
+        .post(t.url(&format!("/api/v1/invoices/{id}/decision")))
+        .bearer_auth(&ops)
+        .json(&serde_json::json!({"decision": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e: Value = http
+        .post(t.url("/api/v1/exports"))
+        .bearer_auth(&ops)
+        .json(&serde_json::json!({"format": "json"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file: Value = http
+        .get(t.url(&format!("/api/v1/exports/{}/file", e["id"])))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(file["invoices"][0]["approved"], "600.00", "{d}");
+}
