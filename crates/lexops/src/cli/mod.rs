@@ -68,6 +68,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory.
     Restore { file: PathBuf },
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCmd),
     /// LEDES files: validate and convert (no database needed).
     #[command(subcommand)]
     Ledes(ledes::LedesCmd),
@@ -105,6 +108,28 @@ pub enum UserCmd {
     },
     /// Disable a user: sessions and API tokens end at once.
     Disable { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCmd {
+    /// Import LEDES invoice files (1998B, 98BI, XML), each checked and accepted or rejected
+    /// whole, as the given user (legal ops, or a firm's vendor user).
+    Invoices {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The lexops user the files are submitted as.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// Print one JSON object with every file's outcome.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import matters from CSV (all or nothing; re-importing the same file changes nothing).
+    Matters {
+        file: PathBuf,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +361,143 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(if r.problems.is_empty() { 0 } else { 1 })
         }
         Command::Ledes(cmd) => ledes::run(cmd),
+        Command::Import(cmd) => {
+            let app = App::open(settings).await?;
+            let acting = |email: String| {
+                let app = app.clone();
+                async move {
+                    let u = users::by_email(&app, &email)
+                        .await
+                        .map_err(show)?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("no user {email}: --as names a lexops user")
+                        })?;
+                    anyhow::ensure!(u.status == "active", "{email} is disabled");
+                    let vendor_id: Option<i64> =
+                        sqlx::query_scalar("SELECT vendor_id FROM users WHERE id = $1")
+                            .bind(u.id)
+                            .fetch_one(app.db.pool())
+                            .await?;
+                    Ok::<_, anyhow::Error>(crate::platform::access::CurrentUser {
+                        id: u.id,
+                        email: u.email.clone(),
+                        name: u.name.clone(),
+                        role: u.role(),
+                        via_token: false,
+                        vendor_id,
+                    })
+                }
+            };
+            match cmd {
+                ImportCmd::Invoices {
+                    files,
+                    as_user,
+                    json,
+                } => {
+                    let user = acting(as_user).await?;
+                    anyhow::ensure!(
+                        user.can(crate::platform::access::Permission::SubmitInvoices),
+                        "{} may not submit invoices (role {})",
+                        user.email,
+                        user.role.label()
+                    );
+                    let bar = progress_bar();
+                    bar.set_length(files.len() as u64);
+                    bar.set_message("files");
+                    let mut outcomes = vec![];
+                    let mut rejected = 0;
+                    for f in &files {
+                        let bytes = std::fs::read(f)
+                            .with_context(|| format!("cannot read {}", f.display()))?;
+                        let o = crate::spend::intake::submit(
+                            &app,
+                            &user,
+                            &f.display().to_string(),
+                            &bytes,
+                        )
+                        .await
+                        .map_err(show)?;
+                        if !o.accepted {
+                            rejected += 1;
+                        }
+                        if !json {
+                            bar.suspend(|| {
+                                if o.accepted {
+                                    println!(
+                                        "{}: accepted, {} invoice(s), {} line items",
+                                        o.file,
+                                        o.invoice_ids.len(),
+                                        o.line_items
+                                    );
+                                } else {
+                                    println!("{}: REJECTED, nothing stored", o.file);
+                                }
+                                for p in &o.problems {
+                                    println!("  {}", p.render());
+                                }
+                            });
+                        }
+                        outcomes.push(o);
+                        bar.inc(1);
+                    }
+                    bar.finish_and_clear();
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(
+                                &serde_json::json!({ "files": outcomes, "rejected": rejected })
+                            )?
+                        );
+                    } else {
+                        println!(
+                            "{} file(s): {} accepted, {} rejected",
+                            files.len(),
+                            files.len() - rejected,
+                            rejected
+                        );
+                    }
+                    Ok(if rejected > 0 { 1 } else { 0 })
+                }
+                ImportCmd::Matters { file, as_user } => {
+                    let user = acting(as_user).await?;
+                    anyhow::ensure!(
+                        user.can(crate::platform::access::Permission::ManageMatters),
+                        "{} may not import matters (role {})",
+                        user.email,
+                        user.role.label()
+                    );
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    match crate::matters::store::import_csv(
+                        &app,
+                        &user,
+                        &file.display().to_string(),
+                        &bytes,
+                    )
+                    .await
+                    .map_err(show)?
+                    {
+                        Ok(r) => {
+                            println!(
+                                "{}: {} created, {} updated, {} unchanged",
+                                file.display(),
+                                r.created,
+                                r.updated,
+                                r.unchanged
+                            );
+                            Ok(0)
+                        }
+                        Err(problems) => {
+                            println!("{}: nothing imported:", file.display());
+                            for p in problems {
+                                println!("  {p}");
+                            }
+                            Ok(1)
+                        }
+                    }
+                }
+            }
+        }
         Command::Backup { file } => {
             let app = App::open(settings).await?;
             let m = backup::backup(&app, &file).await?;

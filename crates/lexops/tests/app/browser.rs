@@ -153,3 +153,208 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
     c.wait().for_element(Locator::Css("#email")).await.unwrap();
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_review_and_approve_in_chromium() {
+    use lexops::platform::access::CurrentUser;
+    use lexops::spend::{model::VendorInput, vendors};
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let t = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let ops_id = t.user("ops@example.com", Role::LegalOps).await;
+    t.user("firm@baker.example", Role::Vendor).await;
+    let ops = CurrentUser {
+        id: ops_id,
+        email: "ops@example.com".into(),
+        name: "Olga Ops".into(),
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    };
+    let v = vendors::create(
+        &t.app,
+        &ops,
+        &VendorInput {
+            name: "Baker & Lowe LLP".into(),
+            law_firm_id: "12-3456789".into(),
+            currency: "USD".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let tk = vendors::add_timekeeper(&t.app, &ops, v.id, "TK1", "Ann Partner", "PARTNR")
+        .await
+        .unwrap();
+    vendors::approve_rate(&t.app, &ops, tk, None, "600", "2020-01-01")
+        .await
+        .unwrap();
+    lexops::matters::store::create(
+        &t.app,
+        &ops,
+        &lexops::matters::model::MatterInput {
+            number: "LIT-1".into(),
+            name: "Acme v. Widget".into(),
+            type_code: "litigation".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    vendors::assign(&t.app, &ops, v.id, "LIT-1", "LIT-1", "F-LIT-1", "")
+        .await
+        .unwrap();
+    vendors::link_user(&t.app, &ops, v.id, "firm@baker.example")
+        .await
+        .unwrap();
+    // The firm's file, on disk for the browser's file chooser.
+    let today = t
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let last = today.first_of_month().yesterday().unwrap();
+    let first = last.first_of_month();
+    let d = |x: jiff::civil::Date| x.to_string().replace('-', "");
+    let header = "LEDES1998B[]\nINVOICE_DATE|INVOICE_NUMBER|CLIENT_ID|LAW_FIRM_MATTER_ID|INVOICE_TOTAL|BILLING_START_DATE|BILLING_END_DATE|INVOICE_DESCRIPTION|LINE_ITEM_NUMBER|EXP/FEE/INV_ADJ_TYPE|LINE_ITEM_NUMBER_OF_UNITS|LINE_ITEM_ADJUSTMENT_AMOUNT|LINE_ITEM_TOTAL|LINE_ITEM_DATE|LINE_ITEM_TASK_CODE|LINE_ITEM_EXPENSE_CODE|LINE_ITEM_ACTIVITY_CODE|TIMEKEEPER_ID|LINE_ITEM_DESCRIPTION|LAW_FIRM_ID|LINE_ITEM_UNIT_COST|TIMEKEEPER_NAME|TIMEKEEPER_CLASSIFICATION|CLIENT_MATTER_ID[]\n";
+    let line = |n: u32, units: &str, rate: &str, total: &str, text: &str| {
+        format!(
+            "{}|INV-7|ACME|F-LIT-1|2500|{}|{}|Services|{n}|F|{units}|0|{total}|{}|L120||A102|TK1|{text}|12-3456789|{rate}|Ann Partner|PARTNR|LIT-1[]\n",
+            d(today),
+            d(first),
+            d(last),
+            d(first)
+        )
+    };
+    let file = format!(
+        "{header}{}{}{}",
+        line(
+            1,
+            "2.0",
+            "650",
+            "1300",
+            "Research statute of limitations defenses under state law"
+        ),
+        line(
+            2,
+            "1.5",
+            "600",
+            "900",
+            "Draft answer and affirmative defenses"
+        ),
+        line(3, "0.5", "600", "300", "Attention to matter")
+    );
+    let path = t.dir.path().join("INV-7.txt");
+    std::fs::write(&path, file).unwrap();
+    let c = browser(&driver).await;
+    let sign_in = |email: &'static str| {
+        let c = c.clone();
+        let url = t.url("/login");
+        async move {
+            c.goto(&url).await.unwrap();
+            c.find(Locator::Css("#email"))
+                .await
+                .unwrap()
+                .send_keys(email)
+                .await
+                .unwrap();
+            c.find(Locator::Css("#password"))
+                .await
+                .unwrap()
+                .send_keys(PASSWORD)
+                .await
+                .unwrap();
+            c.find(Locator::Css("button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("h1.page-title"))
+                .await
+                .unwrap();
+        }
+    };
+    // The firm uploads through the portal.
+    sign_in("firm@baker.example").await;
+    c.goto(&t.url("/portal/invoices/upload")).await.unwrap();
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    screenshot(&c, "spend-1-upload").await;
+    c.find(Locator::Css(
+        "form[enctype='multipart/form-data'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let callout = c
+        .wait()
+        .for_element(Locator::Css(".callout"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(callout.contains("INV-7.txt accepted"), "{callout}");
+    screenshot(&c, "spend-2-accepted").await;
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("#email")).await.unwrap();
+    // Legal ops reviews from the queue and approves.
+    sign_in("ops@example.com").await;
+    c.goto(&t.url("/spend/invoices/queue")).await.unwrap();
+    screenshot(&c, "spend-3-queue").await;
+    c.find(Locator::LinkText("INV-7"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = c
+        .wait()
+        .for_element(Locator::Css("h1.page-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(title.contains("INV-7"));
+    let flags = c.find_all(Locator::Css(".flag")).await.unwrap();
+    assert!(flags.len() >= 2, "rate and narrative flags shown");
+    screenshot(&c, "spend-4-review").await;
+    c.find(Locator::Css("button[name=decision][value=approve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(".flash")).await.unwrap();
+    screenshot(&c, "spend-5-approved").await;
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM invoices WHERE invoice_number = 'INV-7'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "approved");
+    // And the dashboard shows it.
+    c.goto(&t.url("/spend")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("figure.chart svg"))
+        .await
+        .unwrap();
+    screenshot(&c, "spend-6-dashboard").await;
+    c.close().await.unwrap();
+}

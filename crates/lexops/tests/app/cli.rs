@@ -419,3 +419,74 @@ fn ledes_validate_and_convert_from_the_command_line() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn import_matters_and_invoices_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &["demo", "--scale", "tiny"])
+            .status
+            .success()
+    );
+    let csv = dir.path().join("matters.csv");
+    std::fs::write(
+        &csv,
+        "number,name,type,status\nCLI-1,Imported from the shell,advisory,open\n",
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "matters",
+            csv.to_str().unwrap(),
+            "--as",
+            "legalops@demo.lexops.test",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 created, 0 updated, 0 unchanged"));
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "matters",
+            csv.to_str().unwrap(),
+            "--as",
+            "requester@demo.lexops.test",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("may not import matters"));
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "LEDES1998B[]\nnot|a|header[]\n").unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "invoices",
+            bad.to_str().unwrap(),
+            "--as",
+            "legalops@demo.lexops.test",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("REJECTED, nothing stored") && t.contains("bad.txt:2"),
+        "{t}"
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "invoices",
+            bad.to_str().unwrap(),
+            "--as",
+            "legalops@demo.lexops.test",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rejected"], 1);
+}
