@@ -77,7 +77,7 @@ pub enum Command {
     /// Run a benchmark suite (platform, ledes) and print its figures.
     Bench {
         suite: String,
-        /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000).
+        /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000; spend: lines per invoice, default 84 ≈ 500,000 line items).
         #[arg(long)]
         size: Option<u64>,
         /// Print one JSON object.
@@ -521,11 +521,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench { suite, size, json } => {
             let v = match suite.as_str() {
                 "platform" => bench::platform(size.unwrap_or(10)).await?,
+                "spend" => crate::spend::bench::run(&settings, size.unwrap_or(84) as usize).await?,
                 "ledes" => {
                     let n = size.unwrap_or(1_000_000) as usize;
                     tokio::task::spawn_blocking(move || ledes::bench(n)).await??
                 }
-                other => anyhow::bail!("unknown benchmark suite {other}: choose platform or ledes"),
+                other => anyhow::bail!(
+                    "unknown benchmark suite {other}: choose platform, ledes or spend"
+                ),
             };
             if json {
                 println!("{v}");

@@ -21,6 +21,8 @@ pub struct Scale {
     pub billed_matters: usize,
     pub months: u32,
     pub lines_per_invoice: usize,
+    /// Approve the older invoices and export them (the benchmark leaves them in review).
+    pub decide: bool,
 }
 
 impl Scale {
@@ -31,6 +33,7 @@ impl Scale {
         billed_matters: 4,
         months: 4,
         lines_per_invoice: 6,
+        decide: true,
     };
     /// Quick to create (seconds): what `serve --demo` loads.
     pub const SMALL: Scale = Scale {
@@ -39,6 +42,7 @@ impl Scale {
         billed_matters: 40,
         months: 34,
         lines_per_invoice: 10,
+        decide: true,
     };
     /// The full department of the benchmarks: about a million line items.
     pub const FULL: Scale = Scale {
@@ -47,6 +51,7 @@ impl Scale {
         billed_matters: 500,
         months: 34,
         lines_per_invoice: 45,
+        decide: true,
     };
 }
 
@@ -194,7 +199,7 @@ const WORK: &[(&str, &str, &str)] = &[
     (
         "L230",
         "A104",
-        "Review court's scheduling order and calendar deadlines",
+        "Analyze court's scheduling order and pretrial deadlines",
     ),
     (
         "L250",
@@ -240,7 +245,7 @@ const VAGUE: &[&str] = &[
     "Research",
 ];
 const BLOCK: &str = "Review correspondence; draft motion to dismiss; telephone conference with client; revise discovery responses";
-const CLERICAL: &str = "Organize and scan documents for production; update calendar";
+const CLERICAL: &str = "Organize and scan documents for production";
 
 fn classification_rate(code: &str) -> (i64, i64) {
     // (hourly rate in whole currency units, yearly increase)
@@ -330,7 +335,11 @@ pub async fn seed(
     let mut matters = vec![];
     for n in 0..scale.matters {
         let (ty, prefix) = TYPES[n % TYPES.len()];
-        let year = 2024 + (n % 3) as u32;
+        let year = if scale.months <= 12 {
+            2025
+        } else {
+            2024 + (n % 3) as u32
+        };
         let number = format!("{prefix}-{year}-{:03}", n + 1);
         let billed = n < scale.billed_matters;
         let status = if !billed && n % 5 == 0 {
@@ -410,13 +419,33 @@ pub async fn seed(
     // Three years of monthly invoices.
     let total_invoices: u64 = matters
         .iter()
-        .map(|(_, _, _, _, y)| scale.months.saturating_sub((*y - 2024) * 12) as u64)
+        .map(|(_, _, _, _, y)| {
+            scale.months.saturating_sub(if scale.months <= 12 {
+                0
+            } else {
+                (*y - 2024) * 12
+            }) as u64
+        })
         .sum();
     let mut done = 0u64;
-    for (matter_id, number, firm_matter, f, start_year) in &matters {
-        let (firm, tks) = &firms[*f];
-        for month in ((*start_year - 2024) * 12)..scale.months {
-            let (y, m) = (2024 + month / 12, 1 + month % 12);
+    let base_year = if scale.months <= 12 { 2025 } else { 2024 };
+    for month in 0..scale.months {
+        let (y, m) = (base_year + month / 12, 1 + month % 12);
+        // Each firm sends its month's invoices together, in one file.
+        let mut batches: std::collections::BTreeMap<usize, Vec<ledes::Invoice>> =
+            std::collections::BTreeMap::new();
+        let mut sent = None;
+        for (matter_id, number, firm_matter, f, start_year) in &matters {
+            let (firm, tks) = &firms[*f];
+            let first_month = if scale.months <= 12 {
+                0
+            } else {
+                (*start_year - 2024) * 12
+            };
+            if month < first_month {
+                continue;
+            }
+
             let last_day = ledes::days_in_month(y as u16, m as u8);
             let mut items = vec![];
             for k in 0..scale.lines_per_invoice {
@@ -534,10 +563,8 @@ pub async fn seed(
                 client: ledes::Party::default(),
                 line_items: items,
             };
-            let file = ledes::write(&[inv], ledes::Format::Ledes1998B)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
             // The firm sends it ten days after the month ends, and it is judged on that day.
-            let sent = jiff::civil::date(
+            sent = jiff::civil::date(
                 invoice_date.year() as i16,
                 invoice_date.month() as i8,
                 invoice_date.day() as i8,
@@ -546,9 +573,20 @@ pub async fn seed(
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
             .ok();
-            app.clock.set_to(sent);
-            let outcome =
-                intake::submit(app, ops, &format!("demo-{number}-{y}{m:02}.txt"), &file).await?;
+            batches.entry(*f).or_default().push(inv);
+        }
+        app.clock.set_to(sent);
+        for (f, invoices) in batches {
+            let firm = &firms[f].0;
+            let file = ledes::write(&invoices, ledes::Format::Ledes1998B)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
+            let outcome = intake::submit(
+                app,
+                ops,
+                &format!("demo-{}-{y}{m:02}.txt", firm.law_firm_id),
+                &file,
+            )
+            .await?;
             if !outcome.accepted {
                 let first = outcome
                     .problems
@@ -556,11 +594,12 @@ pub async fn seed(
                     .map(|p| p.render())
                     .unwrap_or_default();
                 return Err(AppError::Internal(anyhow::anyhow!(
-                    "the demo invoice for {number} {y}-{m:02} was rejected: {first}"
+                    "the demo file of {} for {y}-{m:02} was rejected: {first}",
+                    firm.name
                 )));
             }
             // Older invoices are decided; the last two months stay in review.
-            if month + 2 < scale.months {
+            if scale.decide && month + 2 < scale.months {
                 for id in outcome.invoice_ids {
                     let inv = review::get(app, ops, id).await?;
                     if inv.status == "in_review" {
@@ -568,12 +607,14 @@ pub async fn seed(
                     }
                 }
             }
-            done += 1;
+            done += invoices.len() as u64;
             progress("invoices", done, total_invoices);
         }
     }
     app.clock.set_to(None);
     // What was approved went to accounts payable.
-    super::export::create(app, ops, "csv").await?;
+    if scale.decide {
+        super::export::create(app, ops, "csv").await?;
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 pub mod analytics;
 pub mod api;
+pub mod bench;
 pub mod demo;
 pub mod export;
 pub mod guidelines_pages;

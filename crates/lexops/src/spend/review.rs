@@ -250,7 +250,7 @@ pub async fn engine_input(
         });
     let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = sqlx::query_as(
         "SELECT i.invoice_number, l.line_type, l.line_date, l.timekeeper_code, l.units_e4, l.rate_e4, l.narrative, i.matter_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-         WHERE i.vendor_id = $1 AND i.id <> $2 AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= $3 AND l.line_date <= $4",
+         WHERE i.vendor_id = $1 AND i.id <> $2 AND i.billing_end >= $3 AND i.billing_start <= $4 AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= $3 AND l.line_date <= $4",
     )
     .bind(inv.vendor_id)
     .bind(invoice_id)
@@ -318,25 +318,46 @@ pub async fn evaluate_and_route(
     let (inv, lines, g_inv, ctx) = engine_input(app, &mut *tx, invoice_id).await?;
     let set = effective_set(app, inv.vendor_id, inv.matter_id).await?;
     let eval = guidelines::evaluate(&set, &g_inv, &ctx);
-    for f in &eval.flags {
-        let line_id = f
-            .line_number
-            .and_then(|n| lines.get(n as usize - 1))
-            .map(|l| l.id);
-        let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-        sqlx::query(
-            "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(invoice_id)
-        .bind(line_id)
-        .bind(&f.rule_id)
-        .bind(&f.kind)
-        .bind(action_name(&f.action))
-        .bind(&f.reason_code)
-        .bind(&f.message)
-        .bind(proposed)
-        .execute(&mut **tx)
-        .await?;
+    // Flags in multi-row batches.
+    for chunk in eval.flags.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
+        );
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            let b = k * 8;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for f in chunk {
+            let line_id = f
+                .line_number
+                .and_then(|n| lines.get(n as usize - 1))
+                .map(|l| l.id);
+            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+            q = q
+                .bind(invoice_id)
+                .bind(line_id)
+                .bind(f.rule_id.clone())
+                .bind(f.kind.clone())
+                .bind(action_name(&f.action))
+                .bind(f.reason_code.clone())
+                .bind(f.message.clone())
+                .bind(proposed);
+        }
+        q.execute(&mut **tx).await?;
     }
     recompute(tx, invoice_id).await?;
     if eval.invoice_rejected {
@@ -414,8 +435,8 @@ pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> 
     sqlx::query(
         "UPDATE invoice_lines SET adjusted_total_e4 = CASE \
            WHEN manual_total_e4 IS NOT NULL THEN manual_total_e4 \
-           WHEN EXISTS (SELECT 1 FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.action = 'reject_line' AND f.state IN ('open','accepted','appealed','appeal_denied')) THEN 0 \
-           ELSE COALESCE((SELECT MIN(f.proposed_total_e4) FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.action = 'auto_adjust' AND f.proposed_total_e4 IS NOT NULL \
+           WHEN EXISTS (SELECT 1 FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'reject_line' AND f.state IN ('open','accepted','appealed','appeal_denied')) THEN 0 \
+           ELSE COALESCE((SELECT MIN(f.proposed_total_e4) FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'auto_adjust' AND f.proposed_total_e4 IS NOT NULL \
                 AND f.proposed_total_e4 < invoice_lines.total_e4 AND f.state IN ('open','accepted','appealed','appeal_denied')), total_e4) END WHERE invoice_id = $1",
     )
     .bind(invoice_id)
