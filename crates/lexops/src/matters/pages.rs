@@ -116,6 +116,86 @@ pub async fn list(ctx: PageCtx, Query(f): Query<Filters>) -> PageResult<Response
     })
 }
 
+/// A budget line with what was billed against it.
+pub struct BudgetView {
+    pub fiscal_period: String,
+    pub phase: String,
+    pub amount: String,
+    pub actual: String,
+    pub used_percent: i64,
+    pub over: bool,
+}
+
+/// The matter's spend, for people who see spend.
+pub struct SpendView {
+    pub assignments: Vec<crate::spend::model::Assignment>,
+    pub budgets: Vec<BudgetView>,
+    pub accruals: Vec<crate::spend::model::Accrual>,
+    pub billed: String,
+    pub approved: String,
+    pub invoices: i64,
+    pub can_manage: bool,
+}
+
+async fn spend_view(
+    ctx: &PageCtx,
+    user: &crate::platform::access::CurrentUser,
+    m: &Matter,
+) -> Result<Option<SpendView>, AppError> {
+    use crate::spend::money::format_e4;
+    if !user.can(Permission::ViewSpend) {
+        return Ok(None);
+    }
+    let app = &ctx.app;
+    let assignments = crate::spend::vendors::assignments_of_matter(app, m.id).await?;
+    let (invoices, billed, approved): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(total_e4), 0) AS BIGINT), CAST(COALESCE(SUM(adjusted_total_e4), 0) AS BIGINT) FROM invoices WHERE matter_id = $1 AND status IN ('in_review','approved','exported')",
+    )
+    .bind(m.id)
+    .fetch_one(app.db.pool())
+    .await?;
+    let mut budgets = vec![];
+    for b in crate::spend::vendors::budgets(app, m.id).await? {
+        let year = b.fiscal_period.trim_start_matches("FY").to_string();
+        let actual: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+             WHERE i.matter_id = $1 AND i.status IN ('in_review','approved','exported') AND SUBSTR(i.invoice_date, 1, 4) = $2 AND ($3 = '' OR SUBSTR(l.task_code, 1, 2) = SUBSTR($3, 1, 2))",
+        )
+        .bind(m.id)
+        .bind(&year)
+        .bind(&b.phase)
+        .fetch_one(app.db.pool())
+        .await?;
+        let used = if b.amount_e4 > 0 {
+            (actual as i128 * 100 / b.amount_e4 as i128) as i64
+        } else {
+            0
+        };
+        budgets.push(BudgetView {
+            fiscal_period: b.fiscal_period,
+            phase: if b.phase.is_empty() {
+                "Total".into()
+            } else {
+                b.phase
+            },
+            amount: format_e4(b.amount_e4),
+            actual: format_e4(actual),
+            used_percent: used,
+            over: actual > b.amount_e4,
+        });
+    }
+    let accruals = crate::spend::vendors::accruals(app, user, Some(m.id), None).await?;
+    Ok(Some(SpendView {
+        assignments,
+        budgets,
+        accruals,
+        billed: format_e4(billed),
+        approved: format_e4(approved),
+        invoices,
+        can_manage: user.can(Permission::ManageVendors),
+    }))
+}
+
 #[derive(Template)]
 #[template(path = "matters/detail.html")]
 struct DetailPage {
@@ -124,6 +204,7 @@ struct DetailPage {
     wall: Vec<WallMember>,
     can_manage: bool,
     wall_error: Option<String>,
+    spend: Option<SpendView>,
 }
 
 async fn detail_page(
@@ -140,12 +221,14 @@ async fn detail_page(
         vec![]
     };
     let title = format!("{} {}", m.number, m.name);
+    let spend = spend_view(ctx, &user, &m).await?;
     let mut r = ctx.render(DetailPage {
         layout: ctx.layout(&title, "matters"),
         m,
         wall,
         can_manage: user.can(Permission::ManageMatters),
         wall_error,
+        spend,
     })?;
     *r.status_mut() = status;
     Ok(r)
@@ -424,4 +507,108 @@ pub async fn import(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Respon
     })?;
     *r.status_mut() = status;
     Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct BudgetForm {
+    fiscal_period: String,
+    #[serde(default)]
+    phase: String,
+    amount: String,
+    #[serde(default)]
+    currency: String,
+}
+
+/// POST /matters/{id}/budgets
+pub async fn set_budget(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<BudgetForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match crate::spend::vendors::set_budget(
+        &ctx.app,
+        &user,
+        id,
+        &f.fiscal_period,
+        &f.phase,
+        &f.amount,
+        &f.currency,
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/matters/{id}#spend"),
+            FlashKind::Success,
+            "Budget saved.",
+        )),
+        Err(AppError::Validation(e)) => {
+            detail_page(
+                &ctx,
+                id,
+                Some(
+                    e.into_iter()
+                        .map(|e| e.message)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AccrualForm {
+    vendor_id: i64,
+    period: String,
+    amount: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// POST /matters/{id}/accruals — an accrual entered by the department.
+pub async fn record_accrual(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<AccrualForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    store::get(&ctx.app, &user, id).await?;
+    match crate::spend::vendors::record_accrual(
+        &ctx.app,
+        &user,
+        f.vendor_id,
+        id,
+        &f.period,
+        &f.amount,
+        &f.note,
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/matters/{id}#spend"),
+            FlashKind::Success,
+            "Accrual recorded.",
+        )),
+        Err(AppError::Validation(e)) => {
+            detail_page(
+                &ctx,
+                id,
+                Some(
+                    e.into_iter()
+                        .map(|e| e.message)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

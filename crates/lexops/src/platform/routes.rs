@@ -111,6 +111,8 @@ fn build() -> Table {
         .page(Method::GET, "/matters/{id}/edit", req(P::ManageMatters), matters::pages::edit_form)
         .page(Method::POST, "/matters/{id}", req(P::ManageMatters), matters::pages::update)
         .page(Method::POST, "/matters/{id}/wall", req(P::ManageMatters), matters::pages::change_wall)
+        .page(Method::POST, "/matters/{id}/budgets", req(P::ManageVendors), matters::pages::set_budget)
+        .page(Method::POST, "/matters/{id}/accruals", req(P::ManageVendors), matters::pages::record_accrual)
         // Spend.
         .page(Method::GET, "/spend", req(P::ViewSpend), spend::analytics::dashboard)
         .page(Method::GET, "/spend/invoices", req(P::ViewSpend), spend::pages::invoices)
@@ -137,6 +139,9 @@ fn build() -> Table {
         .page(Method::POST, "/spend/rate-requests/{id}", req(P::ManageVendors), spend::pages::decide_rate_request)
         .page(Method::GET, "/spend/guidelines", req(P::ManageVendors), spend::guidelines_pages::page)
         .page(Method::POST, "/spend/guidelines", req(P::ManageVendors), spend::guidelines_pages::submit)
+        .page(Method::POST, "/spend/approval-rules", req(P::ManageVendors), spend::guidelines_pages::add_rule)
+        .page(Method::POST, "/spend/approval-rules/{id}/delete", req(P::ManageVendors), spend::guidelines_pages::delete_rule)
+        .page(Method::POST, "/spend/rate-caps", req(P::ManageVendors), spend::guidelines_pages::save_caps)
         .page(Method::GET, "/spend/exports", req(P::ReviewInvoices), spend::export::page)
         .page(Method::POST, "/spend/exports", req(P::ReviewInvoices), spend::export::create_page)
         .page(Method::POST, "/spend/exports/columns", req(P::ReviewInvoices), spend::export::save_columns)

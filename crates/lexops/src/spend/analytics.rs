@@ -30,8 +30,8 @@ pub struct Filters {
     /// Only this vendor.
     #[serde(default)]
     pub vendor: Option<i64>,
-    /// A single report as CSV: by_month, by_vendor, by_matter_type, by_phase, by_classification,
-    /// budget, rates, flags, cycle_time.
+    /// A single report as CSV: by_month, by_vendor, by_matter_type, by_matter, by_task, by_phase,
+    /// by_classification, budget, rates, flags, cycle_time.
     #[serde(default)]
     pub report: String,
     #[serde(default)]
@@ -203,6 +203,63 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
             .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
             .collect(),
         chart,
+    });
+
+    // By matter (the twenty largest).
+    let by_matter = rows2(
+        app,
+        &s,
+        format!(
+            "SELECT m.number || ' ' || m.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN matters m ON m.id = i.matter_id WHERE {w} \
+             GROUP BY m.number, m.name ORDER BY 3 DESC LIMIT 20"
+        ),
+    )
+    .await?;
+    let chart = charts::BarChart::new("Approved spend by matter (top 20)")
+        .bars(by_matter.iter().map(|r| (r.0.clone(), dec(r.2))))
+        .format(svg_money())
+        .width(640)
+        .render();
+    out.push(Report {
+        key: "by_matter".into(),
+        title: "Spend by matter (top 20)".into(),
+        columns: vec![
+            "matter".into(),
+            "billed".into(),
+            "approved".into(),
+            "savings".into(),
+        ],
+        rows: by_matter
+            .iter()
+            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
+            .collect(),
+        chart,
+    });
+
+    // By UTBMS task.
+    let by_task = rows2(
+        app,
+        &s,
+        format!(
+            "SELECT CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT) \
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} GROUP BY CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END ORDER BY 1"
+        ),
+    )
+    .await?;
+    out.push(Report {
+        key: "by_task".into(),
+        title: "Spend by UTBMS task".into(),
+        columns: vec![
+            "task".into(),
+            "billed".into(),
+            "approved".into(),
+            "savings".into(),
+        ],
+        rows: by_task
+            .iter()
+            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
+            .collect(),
+        chart: String::new(),
     });
 
     // By UTBMS phase (fees and expenses by the first three characters of the task code).

@@ -136,6 +136,13 @@ pub struct Accrual {
     pub note: String,
 }
 
+impl Accrual {
+    /// The amount for people: `12,500.00`.
+    pub fn amount(&self) -> String {
+        super::money::format_e4(self.amount_e4)
+    }
+}
+
 /// An invoice as stored.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Invoice {

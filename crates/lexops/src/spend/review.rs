@@ -196,6 +196,22 @@ pub async fn engine_input(
             rates: by_tk.remove(&id).unwrap_or_default(),
         })
         .collect();
+    // The department's rate caps by classification.
+    let caps: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    ctx.rate_caps = caps
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| {
+            v.parse::<i64>().ok().map(|v| guidelines::RateCap {
+                classification: classification(k),
+                rate: from_e4(v),
+            })
+        })
+        .collect();
     // Budget of the fiscal year of the invoice date, and what was billed against it before.
     let year = &inv.invoice_date[..4];
     let period = format!("FY{year}");

@@ -806,3 +806,205 @@ async fn invoices_through_the_api(t: TestApp) {
         .unwrap();
     assert_eq!(file["invoices"][0]["approved"], "600.00", "{d}");
 }
+
+both!(routing_rules_caps_budgets_and_accruals);
+async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
+    let (mut ops, mut vendor) = setup(
+        t,
+        "Routing LLP",
+        "44-4444444",
+        "RT-1",
+        "firm@routing.example",
+        false,
+    )
+    .await;
+    t.user("gc@example.com", Role::Attorney).await;
+    // Legal ops caps partner rates at 500, routes invoices of 1,000 or more to the GC, and
+    // budgets the matter at 800 for this year.
+    ops.page("/spend/guidelines").await;
+    assert_eq!(
+        ops.post("/spend/rate-caps", &[("PARTNR", "500")])
+            .await
+            .status(),
+        303
+    );
+    let r = ops
+        .post(
+            "/spend/approval-rules",
+            &[
+                ("name", "GC above 1,000"),
+                ("approver", "gc@example.com"),
+                ("min_total", "1000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = ops
+        .post(
+            "/spend/approval-rules",
+            &[("name", "Bad"), ("approver", "vendor")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "a vendor cannot approve");
+    let year = t
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .year();
+    let matter_id: i64 = sqlx::query_scalar("SELECT id FROM matters WHERE number = 'RT-1'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    ops.page(&format!("/matters/{matter_id}")).await;
+    assert_eq!(
+        ops.post(
+            &format!("/matters/{matter_id}/budgets"),
+            &[("fiscal_period", &format!("FY{year}")), ("amount", "800")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let file = ledes(
+        t,
+        "RT-INV-1",
+        "44-4444444",
+        "RT-1",
+        &[(
+            "2.0",
+            "600",
+            "1200",
+            "L120",
+            "A102",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            "Analyze the indemnity clause of the supply agreement",
+        )],
+    );
+    assert!(
+        upload(&vendor, "/portal/invoices/upload", "rt.txt", &file)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("accepted")
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invoices WHERE invoice_number = 'RT-INV-1'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT rule_kind FROM invoice_flags WHERE invoice_id = $1")
+            .bind(id)
+            .fetch_all(t.app.db.pool())
+            .await
+            .unwrap();
+    assert!(kinds.iter().any(|k| k == "rate_above_cap"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "budget_overrun"), "{kinds:?}");
+    let adjusted: i64 = sqlx::query_scalar("SELECT adjusted_total_e4 FROM invoices WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(adjusted, 10_000_000, "2.0 h at the 500 cap");
+    let steps: Vec<String> = sqlx::query_scalar(
+        "SELECT rule_name FROM invoice_approvals WHERE invoice_id = $1 ORDER BY step",
+    )
+    .bind(id)
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(steps[0], "GC above 1,000");
+    // Legal ops is not the approver of that step.
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    assert_eq!(
+        ops.post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "approve")]
+        )
+        .await
+        .status(),
+        403
+    );
+    let mut gc = t.client();
+    gc.sign_in("gc@example.com", PASSWORD).await;
+    let queue = gc.page("/spend/invoices/queue").await;
+    assert!(queue.contains("RT-INV-1"));
+    gc.page(&format!("/spend/invoices/{id}")).await;
+    assert_eq!(
+        gc.post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "approve")]
+        )
+        .await
+        .status(),
+        303
+    );
+    // The matter page shows the budget used, and takes accruals from legal ops and the firm.
+    let page = ops.page(&format!("/matters/{matter_id}")).await;
+    assert!(
+        page.contains("Budgets") && page.contains("125%"),
+        "1,000 of 800"
+    );
+    assert_eq!(
+        ops.post(
+            &format!("/matters/{matter_id}/accruals"),
+            &[
+                (
+                    "vendor_id",
+                    &sqlx::query_scalar::<_, i64>(
+                        "SELECT id FROM vendors WHERE name = 'Routing LLP'"
+                    )
+                    .fetch_one(t.app.db.pool())
+                    .await
+                    .unwrap()
+                    .to_string()
+                ),
+                ("period", &format!("{year}-01")),
+                ("amount", "350.50")
+            ]
+        )
+        .await
+        .status(),
+        303
+    );
+    vendor.page("/portal").await;
+    assert_eq!(
+        vendor
+            .post(
+                "/portal/accruals",
+                &[
+                    ("matter_id", &matter_id.to_string()),
+                    ("period", &format!("{year}-02")),
+                    ("amount", "1200")
+                ]
+            )
+            .await
+            .status(),
+        303
+    );
+    let page = ops.page(&format!("/matters/{matter_id}")).await;
+    assert!(
+        page.contains("350.50")
+            && page.contains("1,200.00")
+            && page.contains("vendor")
+            && page.contains("internal")
+    );
+    // The dashboard's budget report agrees.
+    let csv = ops
+        .get(&format!(
+            "/spend?report=budget&format=csv&from={year}-01-01&to={year}-12-31"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("800.00,1000.00,-200.00,125"), "{csv}");
+}
+
+async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
+    routing_rules_caps_and_budgets_inner(&t).await;
+}

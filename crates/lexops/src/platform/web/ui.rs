@@ -418,7 +418,10 @@ pub fn csv_response(
         let safe: Vec<String> = r
             .into_iter()
             .map(|c| {
-                if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                // A number (even negative) stays a number; anything else a spreadsheet would run
+                // as a formula gets a leading quote.
+                let numeric = c.parse::<f64>().is_ok() && !c.contains(['e', 'E', 'x', 'X']);
+                if !numeric && c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
                     format!("'{c}")
                 } else {
                     c
@@ -492,6 +495,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(evil.order_by(&[("name", "name")]), "name ASC");
+    }
+
+    #[tokio::test]
+    async fn csv_export_neutralises_formulas_but_keeps_numbers() {
+        let r = csv_response(
+            "x.csv",
+            &["a", "b", "c"],
+            vec![vec!["=HYPERLINK(1)".into(), "-200.00".into(), "@me".into()]],
+        );
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "a,b,c\n'=HYPERLINK(1),-200.00,'@me\n"
+        );
     }
 
     #[test]
