@@ -3,9 +3,11 @@
 //! stored. Accepted invoices are matched to the vendor by `LAW_FIRM_ID` and to the matter by
 //! the vendor's assignment (`LAW_FIRM_MATTER_ID` or `CLIENT_MATTER_ID`); an unknown or closed
 //! matter, a foreign firm id or a duplicate invoice number rejects the file too. A corrected
-//! resubmission replaces an invoice that was rejected or returned. Everything of one file is
-//! written in one transaction, with its audit events, then checked against the billing
-//! guidelines (`review::evaluate_and_route`).
+//! resubmission replaces an invoice that was rejected or returned. Every invoice is judged by
+//! the billing guidelines (`context` loads what the engine needs once per firm and matter), and
+//! everything of one file — invoices, lines, flags, approval steps, events, audit — is written
+//! in one transaction with multi-row statements, so a file of many invoices costs a few dozen
+//! statements rather than a few dozen per invoice.
 
 use std::collections::HashMap;
 
@@ -17,6 +19,7 @@ use super::vendors::vendor_scope;
 use crate::App;
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
+use super::context::{FirmContext, MatterContext, engine_invoice};
 use crate::platform::db::Tx;
 use crate::platform::error::AppError;
 
@@ -108,20 +111,10 @@ struct Matched {
 
 /// Reads, checks and stores a LEDES file submitted by `user` (a vendor through the portal or
 /// API, or legal ops). The file is rejected whole on any error.
-pub async fn submit(
-    app: &App,
-    user: &CurrentUser,
-    file: &str,
-    bytes: &[u8],
-) -> Result<IntakeOutcome, AppError> {
-    let opts = ledes::ValidateOptions {
-        keep_invoices: true,
-        ..Default::default()
-    };
+pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> Result<IntakeOutcome, AppError> {
+    let opts = ledes::ValidateOptions { keep_invoices: true, ..Default::default() };
     let bytes_owned = bytes.to_vec();
-    let report = tokio::task::spawn_blocking(move || ledes::validate(&bytes_owned, &opts))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let report = tokio::task::spawn_blocking(move || ledes::validate(&bytes_owned, &opts)).await.map_err(anyhow::Error::from)?;
     let mut problems: Vec<IntakeProblem> = report
         .findings
         .iter()
@@ -136,22 +129,10 @@ pub async fn submit(
             message: f.message.clone(),
         })
         .collect();
-    let reject = |problems: Vec<IntakeProblem>, lines: usize| IntakeOutcome {
-        file: file.to_string(),
-        accepted: false,
-        invoice_ids: vec![],
-        replaced: 0,
-        line_items: lines,
-        problems,
-    };
+    let reject = |problems: Vec<IntakeProblem>, lines: usize| IntakeOutcome { file: file.to_string(), accepted: false, invoice_ids: vec![], replaced: 0, line_items: lines, problems };
     if report.format.is_none() {
         if problems.is_empty() {
-            problems.push(IntakeProblem::error(
-                file,
-                None,
-                None,
-                "this is not a LEDES file (1998B, 98BI or LEDES XML)".into(),
-            ));
+            problems.push(IntakeProblem::error(file, None, None, "this is not a LEDES file (1998B, 98BI or LEDES XML)".into()));
         }
         return Ok(reject(problems, 0));
     }
@@ -159,188 +140,292 @@ pub async fn submit(
         return Ok(reject(problems, report.line_items));
     }
     if report.invoices.is_empty() {
-        problems.push(IntakeProblem::error(
-            file,
-            None,
-            None,
-            "the file holds no invoice".into(),
-        ));
+        problems.push(IntakeProblem::error(file, None, None, "the file holds no invoice".into()));
         return Ok(reject(problems, 0));
     }
-    // Match every invoice before writing anything.
+    // Match every invoice before writing anything (lookups cached for the file).
     let scope = vendor_scope(user);
     let mut matched = vec![];
     let mut errors = vec![];
     let mut in_file: HashMap<(i64, String), ()> = HashMap::new();
+    let mut vendors: HashMap<String, Option<(i64, String)>> = HashMap::new();
+    let mut matters: HashMap<(i64, String, String), Option<(i64, String)>> = HashMap::new();
+    let mut existing: HashMap<i64, HashMap<String, (i64, String)>> = HashMap::new();
     for inv in &report.invoices {
         let num = inv.invoice_number.as_str();
-        let vendor: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, status FROM vendors WHERE law_firm_id = $1")
-                .bind(inv.law_firm_id.trim())
-                .fetch_optional(app.db.pool())
-                .await?;
-        let Some((vendor_id, vendor_status)) = vendor else {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("LAW_FIRM_ID"),
-                format!(
-                    "no vendor has the tax id {}: ask the legal department to register your firm",
-                    inv.law_firm_id
-                ),
-            ));
+        let firm_id = inv.law_firm_id.trim().to_string();
+        if !vendors.contains_key(&firm_id) {
+            let v: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM vendors WHERE law_firm_id = $1").bind(&firm_id).fetch_optional(app.db.pool()).await?;
+            vendors.insert(firm_id.clone(), v);
+        }
+        let Some((vendor_id, vendor_status)) = vendors[&firm_id].clone() else {
+            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), format!("no vendor has the tax id {}: ask the legal department to register your firm", inv.law_firm_id)));
             continue;
         };
         if let Some(s) = scope
             && s != vendor_id
         {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("LAW_FIRM_ID"),
-                format!("{} is not your firm's tax id", inv.law_firm_id),
-            ));
+            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), format!("{} is not your firm's tax id", inv.law_firm_id)));
             continue;
         }
         if vendor_status != "active" {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("LAW_FIRM_ID"),
-                "this vendor is inactive and cannot submit invoices".into(),
-            ));
+            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), "this vendor is inactive and cannot submit invoices".into()));
             continue;
         }
-        let mut firm_ids: Vec<(&str, Option<&str>)> = inv
-            .line_items
-            .iter()
-            .map(|l| (l.law_firm_matter_id.as_str(), l.client_matter_id.as_deref()))
-            .collect();
+        let mut firm_ids: Vec<(&str, Option<&str>)> = inv.line_items.iter().map(|l| (l.law_firm_matter_id.as_str(), l.client_matter_id.as_deref())).collect();
         firm_ids.sort();
         firm_ids.dedup();
         if firm_ids.len() != 1 {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("LAW_FIRM_MATTER_ID"),
-                "this invoice bills several matters: send one invoice per matter".into(),
-            ));
+            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_MATTER_ID"), "this invoice bills several matters: send one invoice per matter".into()));
             continue;
         }
         let (firm_matter, client_matter) = firm_ids[0];
-        let m: Option<(i64, String)> = sqlx::query_as(
-            "SELECT a.matter_id, m.status FROM matter_assignments a JOIN matters m ON m.id = a.matter_id \
-             WHERE a.vendor_id = $1 AND a.status = 'active' AND ((a.firm_matter_id <> '' AND a.firm_matter_id = $2) OR (a.client_matter_id <> '' AND a.client_matter_id = $3)) ORDER BY a.id LIMIT 1",
-        )
-        .bind(vendor_id)
-        .bind(firm_matter.trim())
-        .bind(client_matter.unwrap_or("").trim())
-        .fetch_optional(app.db.pool())
-        .await?;
-        let Some((matter_id, matter_status)) = m else {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("CLIENT_MATTER_ID"),
-                format!(
-                    "matter {} (your matter id {}) is unknown or not assigned to your firm",
-                    client_matter.unwrap_or("—"),
-                    firm_matter
-                ),
-            ));
+        let key = (vendor_id, firm_matter.trim().to_string(), client_matter.unwrap_or("").trim().to_string());
+        if !matters.contains_key(&key) {
+            let m: Option<(i64, String)> = sqlx::query_as(
+                "SELECT a.matter_id, m.status FROM matter_assignments a JOIN matters m ON m.id = a.matter_id \
+                 WHERE a.vendor_id = $1 AND a.status = 'active' AND ((a.firm_matter_id <> '' AND a.firm_matter_id = $2) OR (a.client_matter_id <> '' AND a.client_matter_id = $3)) ORDER BY a.id LIMIT 1",
+            )
+            .bind(vendor_id)
+            .bind(&key.1)
+            .bind(&key.2)
+            .fetch_optional(app.db.pool())
+            .await?;
+            matters.insert(key.clone(), m);
+        }
+        let Some((matter_id, matter_status)) = matters[&key].clone() else {
+            errors.push(IntakeProblem::error(file, Some(num), Some("CLIENT_MATTER_ID"), format!("matter {} (your matter id {}) is unknown or not assigned to your firm", client_matter.unwrap_or("—"), firm_matter)));
             continue;
         };
         if matter_status == "closed" {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("CLIENT_MATTER_ID"),
-                format!(
-                    "matter {} is closed and cannot be billed",
-                    client_matter.unwrap_or(firm_matter)
-                ),
-            ));
+            errors.push(IntakeProblem::error(file, Some(num), Some("CLIENT_MATTER_ID"), format!("matter {} is closed and cannot be billed", client_matter.unwrap_or(firm_matter))));
             continue;
         }
         if in_file.insert((vendor_id, num.to_string()), ()).is_some() {
-            errors.push(IntakeProblem::error(
-                file,
-                Some(num),
-                Some("INVOICE_NUMBER"),
-                "this invoice number appears twice in the file".into(),
-            ));
+            errors.push(IntakeProblem::error(file, Some(num), Some("INVOICE_NUMBER"), "this invoice number appears twice in the file".into()));
             continue;
         }
-        let existing: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM invoices WHERE vendor_id = $1 AND invoice_number = $2",
-        )
-        .bind(vendor_id)
-        .bind(num)
-        .fetch_optional(app.db.pool())
-        .await?;
-        let replaces = match existing {
-            Some((id, status)) if status == "rejected" || status == "returned" => Some(id),
+        if let std::collections::hash_map::Entry::Vacant(e) = existing.entry(vendor_id) {
+            let numbers: Vec<String> = report.invoices.iter().filter(|i| i.law_firm_id.trim() == firm_id).map(|i| i.invoice_number.clone()).collect();
+            let mut found = HashMap::new();
+            for chunk in numbers.chunks(500) {
+                let list = (2..chunk.len() + 2).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
+                let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
+                for n in chunk {
+                    q = q.bind(n.clone());
+                }
+                for (id, n, st) in q.fetch_all(app.db.pool()).await? {
+                    found.insert(n, (id, st));
+                }
+            }
+            e.insert(found);
+        }
+        let replaces = match existing[&vendor_id].get(num) {
+            Some((id, status)) if status == "rejected" || status == "returned" => Some(*id),
             Some(_) => {
-                let mut p = IntakeProblem::error(
-                    file,
-                    Some(num),
-                    Some("INVOICE_NUMBER"),
-                    format!(
-                        "invoice {num} was already submitted; a duplicate invoice number is refused"
-                    ),
-                );
+                let mut p = IntakeProblem::error(file, Some(num), Some("INVOICE_NUMBER"), format!("invoice {num} was already submitted; a duplicate invoice number is refused"));
                 p.code = Some("R401".into());
                 errors.push(p);
                 continue;
             }
             None => None,
         };
-        matched.push(Matched {
-            vendor_id,
-            matter_id,
-            replaces,
-        });
+        matched.push(Matched { vendor_id, matter_id, replaces });
     }
     if !errors.is_empty() {
         problems.extend(errors);
         return Ok(reject(problems, report.line_items));
     }
     let sha = crate::platform::blobs::put(app, bytes).await?;
-    let format = report
-        .format
-        .map(|f| f.name().to_string())
-        .unwrap_or_default();
+    let format = report.format.map(|f| f.name().to_string()).unwrap_or_default();
     let now = app.clock.now_text();
+    let today = app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
     let mut tx = app.db.begin().await?;
+    // Judge every invoice; the context is read once per firm and matter and kept current.
+    let mut firms: HashMap<i64, FirmContext> = HashMap::new();
+    let mut matter_ctx: HashMap<(i64, String), MatterContext> = HashMap::new();
+    let mut sets: HashMap<(i64, i64), guidelines::GuidelineSet> = HashMap::new();
+    let mut judged = vec![];
+    for (inv, m) in report.invoices.iter().zip(&matched) {
+        let g = engine_invoice(inv, m.vendor_id, m.matter_id);
+        if !firms.contains_key(&m.vendor_id) {
+            let dates = report.invoices.iter().zip(&matched).filter(|(_, x)| x.vendor_id == m.vendor_id).flat_map(|(i, _)| i.line_items.iter().map(|l| l.date.to_string()));
+            let (from, to) = dates.fold((String::from("9999"), String::new()), |(lo, hi), d| (lo.min(d.clone()), hi.max(d)));
+            let exclude = m.replaces;
+            firms.insert(m.vendor_id, FirmContext::load(&mut tx, &today, m.vendor_id, &from, &to, exclude).await?);
+        }
+        let year = inv.invoice_date.to_string()[..4].to_string();
+        if !matter_ctx.contains_key(&(m.matter_id, year.clone())) {
+            matter_ctx.insert((m.matter_id, year.clone()), MatterContext::load(&mut tx, m.matter_id, &year, m.replaces).await?);
+        }
+        if !sets.contains_key(&(m.vendor_id, m.matter_id)) {
+            sets.insert((m.vendor_id, m.matter_id), super::review::effective_set(app, m.vendor_id, m.matter_id).await?);
+        }
+        let firm = firms.get_mut(&m.vendor_id).expect("loaded");
+        let mc = matter_ctx.get_mut(&(m.matter_id, year)).expect("loaded");
+        let eval = firm.evaluate(&sets[&(m.vendor_id, m.matter_id)], &g, mc);
+        firm.remember(&g, &eval);
+        mc.remember(&g, &eval);
+        judged.push((eval, mc.matter_type.clone(), mc.practice_area.clone()));
+    }
+    // Invoices.
     let mut ids = vec![];
     let mut replaced = 0;
-    for (inv, m) in report.invoices.iter().zip(&matched) {
-        let id = store_invoice(&mut tx, &now, user, inv, m, &format, &sha)
-            .await
-            .map_err(|e| match e {
-                StoreError::Amount(msg) => {
-                    AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number))
-                }
-                StoreError::Sql(e) => e.into(),
-            })?;
+    for ((inv, m), (eval, _, _)) in report.invoices.iter().zip(&matched).zip(&judged) {
+        let id = store_invoice(&mut tx, &now, user, inv, m, &format, &sha, eval.invoice_rejected).await.map_err(|e| match e {
+            StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number)),
+            StoreError::Sql(e) => e.into(),
+        })?;
         if m.replaces.is_some() {
             replaced += 1;
         }
         ids.push(id);
     }
-    for id in &ids {
-        super::review::evaluate_and_route(app, &mut tx, *id, &now).await?;
+    // Lines, in multi-row batches across the file's invoices.
+    let mut rows = vec![];
+    for (inv, id) in report.invoices.iter().zip(&ids) {
+        for l in &inv.line_items {
+            rows.push((*id, l));
+        }
+    }
+    for chunk in rows.chunks(1000) {
+        insert_lines(&mut tx, chunk).await.map_err(|e| match e {
+            StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
+            StoreError::Sql(e) => e.into(),
+        })?;
+    }
+    let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!("SELECT invoice_id, id FROM invoice_lines WHERE invoice_id IN ({list}) ORDER BY id")));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (inv, line) in q.fetch_all(&mut *tx).await? {
+            line_ids.entry(inv).or_default().push(line);
+        }
+    }
+    // Flags.
+    let mut flags = vec![];
+    for (id, (eval, _, _)) in ids.iter().zip(&judged) {
+        let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        for f in &eval.flags {
+            let line_id = f.line_number.and_then(|n| lines.get(n as usize - 1)).copied();
+            flags.push((*id, line_id, f));
+        }
+    }
+    for chunk in flags.chunks(400) {
+        let mut sql = String::from("INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ");
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            let b = k * 8;
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, line_id, f) in chunk {
+            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+            q = q.bind(*id).bind(*line_id).bind(f.rule_id.clone()).bind(f.kind.clone()).bind(super::review::action_name(&f.action)).bind(f.reason_code.clone()).bind(f.message.clone()).bind(proposed);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    super::review::recompute_many(&mut tx, &ids).await?;
+    // Approval steps: the routing rules that match, then approvers the guidelines added.
+    let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
+        sqlx::query_as("SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id").fetch_all(&mut *tx).await?;
+    let mut steps = vec![];
+    for (id, (eval, matter_type, practice_area)) in ids.iter().zip(&judged) {
+        if eval.invoice_rejected {
+            continue;
+        }
+        let total_e4 = to_e4(eval.adjusted_total).unwrap_or(0);
+        let over_budget = eval.flags.iter().any(|f| f.kind.contains("budget"));
+        let mut mine: Vec<(String, Option<i64>, String)> = rules
+            .iter()
+            .filter(|(_, min, mt, pa, ob, _, _)| total_e4 >= *min && (mt.is_empty() || mt == matter_type) && (pa.is_empty() || pa == practice_area) && (*ob == 0 || over_budget))
+            .map(|(name, _, _, _, _, approver, role)| (name.clone(), *approver, role.clone()))
+            .collect();
+        if mine.is_empty() {
+            mine.push(("Legal operations review".into(), None, "legal_ops".into()));
+        }
+        for a in &eval.extra_approvers {
+            let step = match a {
+                guidelines::Approver::Role(r) => ("Required by the billing guidelines".to_string(), None, r.clone()),
+                guidelines::Approver::User(u) => ("Required by the billing guidelines".to_string(), Some(*u), String::new()),
+            };
+            if !mine.iter().any(|s| s.1 == step.1 && s.2 == step.2) {
+                mine.push(step);
+            }
+        }
+        for (k, (name, approver, role)) in mine.into_iter().enumerate() {
+            steps.push((*id, k as i64 + 1, name, approver, role));
+        }
+    }
+    for chunk in steps.chunks(500) {
+        let mut sql = String::from("INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ");
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            let b = k * 5;
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, step, name, approver, role) in chunk {
+            q = q.bind(*id).bind(*step).bind(name.clone()).bind(*approver).bind(role.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // Events and audit, one each per invoice.
+    let mut changes = vec![];
+    for ((inv, m), (id, (eval, _, _))) in report.invoices.iter().zip(&matched).zip(ids.iter().zip(&judged)) {
+        changes.push(Change {
+            action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
+            object_type: "invoice",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(json!({"vendor_id": m.vendor_id, "matter_id": m.matter_id, "invoice_number": inv.invoice_number, "total": inv.total.to_string(),
+                "lines": inv.line_items.len(), "flags": eval.flags.len(), "rejected_by_guidelines": eval.invoice_rejected, "source_sha256": sha})),
+        });
+    }
+    let events: Vec<(i64, &str, String)> = report
+        .invoices
+        .iter()
+        .zip(&matched)
+        .zip(ids.iter().zip(&judged))
+        .flat_map(|((inv, m), (id, (eval, _, _)))| {
+            let mut v = vec![(*id, if m.replaces.is_some() { "resubmitted" } else { "received" }, format!("{} line items, {format}", inv.line_items.len()))];
+            if eval.invoice_rejected {
+                v.push((*id, "rejected", "rejected by the billing guidelines".to_string()));
+            }
+            v
+        })
+        .collect();
+    for chunk in events.chunks(500) {
+        let mut sql = String::from("INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ");
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            let b = k * 5;
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, kind, note) in chunk {
+            q = q.bind(*id).bind(now.clone()).bind(user.id).bind(*kind).bind(note.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    audit::record_many(&mut tx, &now, &user.actor(), changes).await?;
+    for (id, (eval, _, _)) in ids.iter().zip(&judged) {
+        if eval.invoice_rejected {
+            super::review::notify_firm(app, &mut tx, *id, &now, "rejected").await?;
+        }
     }
     tx.commit().await?;
     super::review::notify_queued(app).await;
-    Ok(IntakeOutcome {
-        file: file.to_string(),
-        accepted: true,
-        invoice_ids: ids,
-        replaced,
-        line_items: report.line_items,
-        problems,
-    })
+    Ok(IntakeOutcome { file: file.to_string(), accepted: true, invoice_ids: ids, replaced, line_items: report.line_items, problems })
 }
 
 enum StoreError {
@@ -355,44 +440,24 @@ impl From<sqlx::Error> for StoreError {
 }
 
 fn e4(d: ledes::Decimal, what: &str) -> Result<i64, StoreError> {
-    to_e4(d).ok_or_else(|| {
-        StoreError::Amount(format!(
-            "{what} {d} has more than four decimals or is too large"
-        ))
-    })
+    to_e4(d).ok_or_else(|| StoreError::Amount(format!("{what} {d} has more than four decimals or is too large")))
 }
 
 const LINE_COLS: usize = 17;
 
-async fn store_invoice(
-    tx: &mut Tx,
-    now: &str,
-    user: &CurrentUser,
-    inv: &ledes::Invoice,
-    m: &Matched,
-    format: &str,
-    sha: &str,
-) -> Result<i64, StoreError> {
+#[allow(clippy::too_many_arguments)]
+async fn store_invoice(tx: &mut Tx, now: &str, user: &CurrentUser, inv: &ledes::Invoice, m: &Matched, format: &str, sha: &str, rejected: bool) -> Result<i64, StoreError> {
     let mut fees = 0i64;
     let mut expenses = 0i64;
     for l in &inv.line_items {
         let t = e4(l.total, "line total")?;
-        if l.line_type.is_fee_side() {
-            fees += t
-        } else {
-            expenses += t
-        }
+        if l.line_type.is_fee_side() { fees += t } else { expenses += t }
     }
     let total = e4(inv.total, "invoice total")?;
     let currency = inv.currency.clone().unwrap_or_else(|| "USD".into());
-    let start = inv
-        .billing_start
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| inv.invoice_date.to_string());
-    let end = inv
-        .billing_end
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| inv.invoice_date.to_string());
+    let start = inv.billing_start.map(|d| d.to_string()).unwrap_or_else(|| inv.invoice_date.to_string());
+    let end = inv.billing_end.map(|d| d.to_string()).unwrap_or_else(|| inv.invoice_date.to_string());
+    let (status, step, decided) = if rejected { ("rejected", 0i64, Some(now)) } else { ("in_review", 1i64, None) };
     let id = match m.replaces {
         Some(old) => {
             sqlx::query("DELETE FROM invoice_flags WHERE invoice_id = $1").bind(old).execute(&mut **tx).await?;
@@ -400,8 +465,8 @@ async fn store_invoice(
             sqlx::query("DELETE FROM invoice_approvals WHERE invoice_id = $1").bind(old).execute(&mut **tx).await?;
             sqlx::query(
                 "UPDATE invoices SET matter_id = $1, invoice_date = $2, billing_start = $3, billing_end = $4, description = $5, currency = $6, total_e4 = $7, \
-                 adjusted_total_e4 = $7, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = 'in_review', format = $11, source_sha256 = $12, \
-                 version = version + 1, approval_step = 0, submitted_by = $13, received_at = $14, decided_at = NULL WHERE id = $15",
+                 adjusted_total_e4 = $7, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = $11, format = $12, source_sha256 = $13, \
+                 version = version + 1, approval_step = $14, submitted_by = $15, received_at = $16, decided_at = $17 WHERE id = $18",
             )
             .bind(m.matter_id)
             .bind(inv.invoice_date.to_string())
@@ -413,10 +478,13 @@ async fn store_invoice(
             .bind(fees)
             .bind(expenses)
             .bind(inv.line_items.len() as i64)
+            .bind(status)
             .bind(format)
             .bind(sha)
+            .bind(step)
             .bind(user.id)
             .bind(now)
+            .bind(decided)
             .bind(old)
             .execute(&mut **tx)
             .await?;
@@ -425,8 +493,8 @@ async fn store_invoice(
         None => {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO invoices (vendor_id, matter_id, invoice_number, invoice_date, billing_start, billing_end, description, currency, total_e4, adjusted_total_e4, \
-                 fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, 'in_review', $13, $14, $15, $16) RETURNING id",
+                 fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at, approval_step, decided_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
             )
             .bind(m.vendor_id)
             .bind(m.matter_id)
@@ -440,72 +508,60 @@ async fn store_invoice(
             .bind(fees)
             .bind(expenses)
             .bind(inv.line_items.len() as i64)
+            .bind(status)
             .bind(format)
             .bind(sha)
             .bind(user.id)
             .bind(now)
+            .bind(step)
+            .bind(decided)
             .fetch_one(&mut **tx)
             .await?
         }
     };
-    // Line items in batches: one multi-row INSERT per 500 lines.
-    for chunk in inv.line_items.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
-             expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
+    Ok(id)
+}
+
+async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
+         expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
+    );
+    for i in 0..rows.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..LINE_COLS {
+            if c > 0 {
                 sql.push(',');
             }
-            sql.push('(');
-            for c in 0..LINE_COLS {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", i * LINE_COLS + c + 1));
-            }
-            sql.push(')');
+            sql.push_str(&format!("${}", i * LINE_COLS + c + 1));
         }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for l in chunk {
-            let total = e4(l.total, "line total")?;
-            q = q
-                .bind(id)
-                .bind(l.number.clone())
-                .bind(l.line_type.code())
-                .bind(l.date.to_string())
-                .bind(l.timekeeper_id.clone().unwrap_or_default())
-                .bind(l.timekeeper_name.clone().unwrap_or_default())
-                .bind(l.timekeeper_classification.clone().unwrap_or_default())
-                .bind(l.task_code.clone().unwrap_or_default())
-                .bind(l.activity_code.clone().unwrap_or_default())
-                .bind(l.expense_code.clone().unwrap_or_default())
-                .bind(l.description.clone())
-                .bind(e4(l.units.unwrap_or_default(), "units")?)
-                .bind(e4(l.unit_cost.unwrap_or_default(), "unit cost")?)
-                .bind(e4(l.adjustment.unwrap_or_default(), "adjustment")?)
-                .bind(total)
-                .bind(total)
-                .bind("open");
-        }
-        q.execute(&mut **tx).await?;
+        sql.push(')');
     }
-    sqlx::query("INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(now)
-        .bind(user.id)
-        .bind(if m.replaces.is_some() { "resubmitted" } else { "received" })
-        .bind(format!("{} line items, {format}", inv.line_items.len()))
-        .execute(&mut **tx)
-        .await?;
-    audit::record(tx, now, &user.actor(), Change {
-        action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
-        object_type: "invoice",
-        object_id: id.to_string(),
-        before: None,
-        after: Some(json!({"vendor_id": m.vendor_id, "matter_id": m.matter_id, "invoice_number": inv.invoice_number, "total": inv.total.to_string(), "lines": inv.line_items.len(), "source_sha256": sha})),
-    })
-    .await?;
-    Ok(id)
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, l) in rows {
+        let total = e4(l.total, "line total")?;
+        q = q
+            .bind(*id)
+            .bind(l.number.clone())
+            .bind(l.line_type.code())
+            .bind(l.date.to_string())
+            .bind(l.timekeeper_id.clone().unwrap_or_default())
+            .bind(l.timekeeper_name.clone().unwrap_or_default())
+            .bind(l.timekeeper_classification.clone().unwrap_or_default())
+            .bind(l.task_code.clone().unwrap_or_default())
+            .bind(l.activity_code.clone().unwrap_or_default())
+            .bind(l.expense_code.clone().unwrap_or_default())
+            .bind(l.description.clone())
+            .bind(e4(l.units.unwrap_or_default(), "units")?)
+            .bind(e4(l.unit_cost.unwrap_or_default(), "unit cost")?)
+            .bind(e4(l.adjustment.unwrap_or_default(), "adjustment")?)
+            .bind(total)
+            .bind(total)
+            .bind("open");
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }

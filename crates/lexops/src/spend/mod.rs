@@ -10,6 +10,7 @@
 pub mod analytics;
 pub mod api;
 pub mod bench;
+pub mod context;
 pub mod demo;
 pub mod export;
 pub mod guidelines_pages;

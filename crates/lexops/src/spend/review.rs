@@ -3,9 +3,7 @@
 //! firm's notification and appeals. Totals are recomputed exactly from the stored line totals,
 //! flags and manual adjustments, never from floating point.
 
-use std::collections::HashMap;
-
-use guidelines::{Action, Approver, GuidelineSet};
+use guidelines::{Action, GuidelineSet};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -18,23 +16,7 @@ use crate::platform::audit::{self, Change};
 use crate::platform::db::Tx;
 use crate::platform::error::AppError;
 
-fn gdate(s: &str) -> guidelines::Date {
-    s.parse()
-        .unwrap_or_else(|_| "1970-01-01".parse().expect("a valid date"))
-}
-
-fn classification(code: &str) -> guidelines::Classification {
-    guidelines::Classification::from_code(code)
-}
-
-fn line_type(code: &str) -> guidelines::LineType {
-    match code {
-        "E" => guidelines::LineType::Expense,
-        "IF" => guidelines::LineType::FeeAdjustment,
-        "IE" => guidelines::LineType::ExpenseAdjustment,
-        _ => guidelines::LineType::Fee,
-    }
-}
+use super::context::{FirmContext, MatterContext, classification, gdate, line_type};
 
 /// The guideline set in force for a vendor and matter: department, overridden by vendor, then
 /// by matter. Without a department set, the standard set applies.
@@ -78,9 +60,6 @@ pub struct InvRow {
     billing_end: String,
     currency: String,
     total_e4: i64,
-    matter_status: String,
-    matter_type: String,
-    practice_area: String,
 }
 
 /// Builds the engine's view of a stored invoice and the context it is judged in.
@@ -98,9 +77,7 @@ pub async fn engine_input(
     AppError,
 > {
     let inv: InvRow = sqlx::query_as(
-        "SELECT i.vendor_id, i.matter_id, i.invoice_number, i.invoice_date, i.billing_start, i.billing_end, i.currency, i.total_e4, \
-         m.status AS matter_status, t.code AS matter_type, m.practice_area FROM invoices i JOIN matters m ON m.id = i.matter_id \
-         JOIN matter_types t ON t.id = m.type_id WHERE i.id = $1",
+        "SELECT i.vendor_id, i.matter_id, i.invoice_number, i.invoice_date, i.billing_start, i.billing_end, i.currency, i.total_e4 FROM invoices i WHERE i.id = $1",
     )
     .bind(invoice_id)
     .fetch_one(&mut *conn)
@@ -150,161 +127,13 @@ pub async fn engine_input(
         tax_total: Decimal::ZERO,
         lines: g_lines,
     };
-    let today = app
-        .clock
-        .now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
-    let mut ctx = guidelines::Context::new(gdate(&today));
-    ctx.matters.push(guidelines::MatterInfo {
-        id: inv.matter_id,
-        status: match inv.matter_status.as_str() {
-            "closed" => guidelines::MatterStatus::Closed,
-            "on_hold" => guidelines::MatterStatus::OnHold,
-            "intake" => guidelines::MatterStatus::Intake,
-            _ => guidelines::MatterStatus::Open,
-        },
-        vendor_assigned: true,
-    });
-    // Approved timekeepers and their rates.
-    let tks: Vec<(i64, String, String, String)> = sqlx::query_as("SELECT id, code, name, classification FROM timekeepers WHERE vendor_id = $1 AND status = 'approved'")
-        .bind(inv.vendor_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let rates: Vec<(i64, Option<i64>, i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT r.timekeeper_id, r.matter_id, r.rate_e4, r.effective_from, r.effective_to FROM timekeeper_rates r JOIN timekeepers t ON t.id = r.timekeeper_id WHERE t.vendor_id = $1",
-    )
-    .bind(inv.vendor_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_tk: HashMap<i64, Vec<guidelines::ApprovedRate>> = HashMap::new();
-    for (tk, matter, rate, from, to) in rates {
-        by_tk.entry(tk).or_default().push(guidelines::ApprovedRate {
-            rate: from_e4(rate),
-            from: gdate(&from),
-            to: to.as_deref().map(gdate),
-            matter_id: matter,
-        });
-    }
-    ctx.timekeepers = tks
-        .into_iter()
-        .map(|(id, code, name, class)| guidelines::ApprovedTimekeeper {
-            id: code,
-            name,
-            classification: classification(&class),
-            rates: by_tk.remove(&id).unwrap_or_default(),
-        })
-        .collect();
-    // The department's rate caps by classification.
-    let caps: Option<String> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'")
-            .fetch_optional(&mut *conn)
-            .await?;
-    ctx.rate_caps = caps
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|kv| kv.split_once('='))
-        .filter_map(|(k, v)| {
-            v.parse::<i64>().ok().map(|v| guidelines::RateCap {
-                classification: classification(k),
-                rate: from_e4(v),
-            })
-        })
-        .collect();
-    // Budget of the fiscal year of the invoice date, and what was billed against it before.
-    let year = &inv.invoice_date[..4];
-    let period = format!("FY{year}");
-    let budgets: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT phase, amount_e4 FROM budgets WHERE matter_id = $1 AND fiscal_period = $2",
-    )
-    .bind(inv.matter_id)
-    .bind(&period)
-    .fetch_all(&mut *conn)
-    .await?;
-    if !budgets.is_empty() {
-        let billed: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT COALESCE(SUBSTR(l.task_code, 1, 2), ''), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-             WHERE i.matter_id = $1 AND i.id <> $2 AND i.status IN ('in_review','approved','exported') AND SUBSTR(i.invoice_date, 1, 4) = $3 GROUP BY SUBSTR(l.task_code, 1, 2)",
-        )
-        .bind(inv.matter_id)
-        .bind(invoice_id)
-        .bind(year)
-        .fetch_all(&mut *conn)
-        .await?;
-        let total_billed: i64 = billed.iter().map(|(_, v)| v).sum();
-        let phase_billed = |phase: &str| -> i64 {
-            billed
-                .iter()
-                .filter(|(p, _)| phase.len() >= 2 && p.as_str() == &phase[..2])
-                .map(|(_, v)| v)
-                .sum()
-        };
-        ctx.budgets.push(guidelines::Budget {
-            matter_id: inv.matter_id,
-            total: budgets
-                .iter()
-                .find(|(p, _)| p.is_empty())
-                .map(|(_, a)| from_e4(*a)),
-            billed: from_e4(total_billed),
-            phases: budgets
-                .iter()
-                .filter(|(p, _)| !p.is_empty())
-                .map(|(p, a)| guidelines::PhaseBudget {
-                    phase: p.clone(),
-                    amount: from_e4(*a),
-                    billed: from_e4(phase_billed(p)),
-                })
-                .collect(),
-        });
-    }
-    // History: the firm's earlier lines on the same dates (duplicates, daily hours).
-    let (min_date, max_date) = lines
-        .iter()
-        .fold((String::from("9999"), String::new()), |(lo, hi), l| {
-            (lo.min(l.line_date.clone()), hi.max(l.line_date.clone()))
-        });
-    let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT i.invoice_number, l.line_type, l.line_date, l.timekeeper_code, l.units_e4, l.rate_e4, l.narrative, i.matter_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-         WHERE i.vendor_id = $1 AND i.id <> $2 AND i.billing_end >= $3 AND i.billing_start <= $4 AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= $3 AND l.line_date <= $4",
-    )
-    .bind(inv.vendor_id)
-    .bind(invoice_id)
-    .bind(&min_date)
-    .bind(&max_date)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut daily: HashMap<(String, String), Decimal> = HashMap::new();
-    for (n, (num, lt, date, tk, units, rate, narrative, matter)) in hist.into_iter().enumerate() {
-        if lt == "F" && !tk.is_empty() {
-            *daily.entry((tk.clone(), date.clone())).or_default() += from_e4(units);
-        }
-        ctx.history.lines.push(guidelines::HistoryLine {
-            invoice_number: num,
-            line_number: n as u32 + 1,
-            line_type: line_type(&lt),
-            date: gdate(&date),
-            timekeeper_id: Some(tk).filter(|t| !t.is_empty()),
-            units: from_e4(units),
-            rate: from_e4(rate),
-            narrative,
-            matter_id: matter,
-        });
-    }
-    ctx.history.daily_hours = daily
-        .into_iter()
-        .map(|((tk, d), hours)| guidelines::DailyHours {
-            timekeeper_id: tk,
-            date: gdate(&d),
-            hours,
-        })
-        .collect();
-    ctx.history.invoice_numbers =
-        sqlx::query_scalar("SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2")
-            .bind(inv.vendor_id)
-            .bind(invoice_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let today = app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
+    let (min_date, max_date) = lines.iter().fold((String::from("9999"), String::new()), |(lo, hi), l| (lo.min(l.line_date.clone()), hi.max(l.line_date.clone())));
+    let firm = FirmContext::load(conn, &today, inv.vendor_id, &min_date, &max_date, Some(invoice_id)).await?;
+    let matter = MatterContext::load(conn, inv.matter_id, &inv.invoice_date[..4], Some(invoice_id)).await?;
+    let mut ctx = firm.ctx;
+    ctx.matters = vec![matter.info];
+    ctx.budgets = matter.budget.into_iter().collect();
     Ok((inv, lines, g_inv, ctx))
 }
 
@@ -312,7 +141,7 @@ pub async fn engine_input(
 pub const LINE_COLS: &str = "id, invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, expense_code, \
      narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, manual_total_e4, manual_reason, status";
 
-fn action_name(a: &Action) -> &'static str {
+pub(crate) fn action_name(a: &Action) -> &'static str {
     match a {
         Action::RejectInvoice => "reject_invoice",
         Action::RejectLine => "reject_line",
@@ -322,154 +151,38 @@ fn action_name(a: &Action) -> &'static str {
     }
 }
 
-/// Applies the guidelines to a stored invoice (inside the intake transaction): stores the flags,
-/// the adjusted line and invoice totals, rejects the invoice if a rule says so, and creates its
-/// approval steps.
-pub async fn evaluate_and_route(
-    app: &App,
-    tx: &mut Tx,
-    invoice_id: i64,
-    now: &str,
-) -> Result<(), AppError> {
-    let (inv, lines, g_inv, ctx) = engine_input(app, &mut *tx, invoice_id).await?;
-    let set = effective_set(app, inv.vendor_id, inv.matter_id).await?;
-    let eval = guidelines::evaluate(&set, &g_inv, &ctx);
-    // Flags in multi-row batches.
-    for chunk in eval.flags.chunks(200) {
-        let mut sql = String::from(
-            "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
-        );
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            let b = k * 8;
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for f in chunk {
-            let line_id = f
-                .line_number
-                .and_then(|n| lines.get(n as usize - 1))
-                .map(|l| l.id);
-            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-            q = q
-                .bind(invoice_id)
-                .bind(line_id)
-                .bind(f.rule_id.clone())
-                .bind(f.kind.clone())
-                .bind(action_name(&f.action))
-                .bind(f.reason_code.clone())
-                .bind(f.message.clone())
-                .bind(proposed);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    recompute(tx, invoice_id).await?;
-    if eval.invoice_rejected {
-        sqlx::query("UPDATE invoices SET status = 'rejected', decided_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(invoice_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO invoice_events (invoice_id, at, kind, note) VALUES ($1, $2, 'rejected', 'rejected by the billing guidelines')").bind(invoice_id).bind(now).execute(&mut **tx).await?;
-        notify_firm(app, tx, invoice_id, now, "rejected").await?;
-        return Ok(());
-    }
-    // Approval steps: the routing rules that match, then approvers the guidelines added.
-    let total_e4: i64 = sqlx::query_scalar("SELECT adjusted_total_e4 FROM invoices WHERE id = $1")
-        .bind(invoice_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let over_budget = eval.flags.iter().any(|f| f.kind.contains("budget"));
-    let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> = sqlx::query_as(
-        "SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut steps: Vec<(String, Option<i64>, String)> = rules
-        .into_iter()
-        .filter(|(_, min, mt, pa, ob, _, _)| {
-            total_e4 >= *min
-                && (mt.is_empty() || *mt == inv.matter_type)
-                && (pa.is_empty() || *pa == inv.practice_area)
-                && (*ob == 0 || over_budget)
-        })
-        .map(|(name, _, _, _, _, id, role)| (name, id, role))
-        .collect();
-    if steps.is_empty() {
-        steps.push(("Legal operations review".into(), None, "legal_ops".into()));
-    }
-    for a in &eval.extra_approvers {
-        let step = match a {
-            Approver::Role(r) => (
-                "Required by the billing guidelines".to_string(),
-                None,
-                r.clone(),
-            ),
-            Approver::User(u) => (
-                "Required by the billing guidelines".to_string(),
-                Some(*u),
-                String::new(),
-            ),
-        };
-        if !steps.iter().any(|s| s.1 == step.1 && s.2 == step.2) {
-            steps.push(step);
-        }
-    }
-    for (i, (name, id, role)) in steps.into_iter().enumerate() {
-        sqlx::query("INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ($1, $2, $3, $4, $5)")
-            .bind(invoice_id)
-            .bind(i as i64 + 1)
-            .bind(name)
-            .bind(id)
-            .bind(role)
-            .execute(&mut **tx)
-            .await?;
-    }
-    sqlx::query("UPDATE invoices SET approval_step = 1 WHERE id = $1")
-        .bind(invoice_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Recomputes every line's adjusted total from its flags and manual adjustment, and the
 /// invoice's adjusted total from its lines. A manual adjustment wins; otherwise a live
 /// reject-line flag makes the line zero, and live auto-adjust flags cap it at their proposal.
 pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE invoice_lines SET adjusted_total_e4 = CASE \
-           WHEN manual_total_e4 IS NOT NULL THEN manual_total_e4 \
-           WHEN EXISTS (SELECT 1 FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'reject_line' AND f.state IN ('open','accepted','appealed','appeal_denied')) THEN 0 \
-           ELSE COALESCE((SELECT MIN(f.proposed_total_e4) FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'auto_adjust' AND f.proposed_total_e4 IS NOT NULL \
-                AND f.proposed_total_e4 < invoice_lines.total_e4 AND f.state IN ('open','accepted','appealed','appeal_denied')), total_e4) END WHERE invoice_id = $1",
-    )
-    .bind(invoice_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE invoice_lines SET status = CASE WHEN adjusted_total_e4 = 0 AND total_e4 <> 0 THEN 'rejected' WHEN adjusted_total_e4 <> total_e4 THEN 'adjusted' ELSE 'open' END WHERE invoice_id = $1",
-    )
-    .bind(invoice_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE invoices SET adjusted_total_e4 = (SELECT CAST(COALESCE(SUM(adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines WHERE invoice_id = $1) WHERE id = $1")
-        .bind(invoice_id)
-        .execute(&mut **tx)
-        .await?;
+    recompute_many(tx, &[invoice_id]).await
+}
+
+/// [`recompute`] for several invoices with three statements.
+pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
+        for sql in RECOMPUTE {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("$IDS", &list)));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **tx).await?;
+        }
+    }
     Ok(())
 }
+
+const RECOMPUTE: [&str; 3] = [
+    "UPDATE invoice_lines SET adjusted_total_e4 = CASE \
+       WHEN manual_total_e4 IS NOT NULL THEN manual_total_e4 \
+       WHEN EXISTS (SELECT 1 FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'reject_line' AND f.state IN ('open','accepted','appealed','appeal_denied')) THEN 0 \
+       ELSE COALESCE((SELECT MIN(f.proposed_total_e4) FROM invoice_flags f WHERE f.line_id = invoice_lines.id AND f.invoice_id = invoice_lines.invoice_id AND f.action = 'auto_adjust' AND f.proposed_total_e4 IS NOT NULL \
+            AND f.proposed_total_e4 < invoice_lines.total_e4 AND f.state IN ('open','accepted','appealed','appeal_denied')), total_e4) END WHERE invoice_id IN ($IDS)",
+    "UPDATE invoice_lines SET status = CASE WHEN adjusted_total_e4 = 0 AND total_e4 <> 0 THEN 'rejected' WHEN adjusted_total_e4 <> total_e4 THEN 'adjusted' ELSE 'open' END WHERE invoice_id IN ($IDS)",
+    "UPDATE invoices SET adjusted_total_e4 = (SELECT CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l WHERE l.invoice_id = invoices.id) WHERE id IN ($IDS)",
+];
+
 
 /// Wakes the workers so queued mail goes out at once.
 pub async fn notify_queued(app: &App) {
@@ -477,7 +190,7 @@ pub async fn notify_queued(app: &App) {
 }
 
 /// Mails the firm (billing contact and portal users) the outcome of its invoice.
-async fn notify_firm(
+pub(crate) async fn notify_firm(
     app: &App,
     tx: &mut Tx,
     invoice_id: i64,

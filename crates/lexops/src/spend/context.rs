@@ -1,0 +1,257 @@
+//! What the billing-guidelines engine needs to judge invoices, read from the database once per
+//! firm (approved timekeepers and rates, rate caps, the firm's billing history for the dates in
+//! question, its invoice numbers) and once per matter (status, budget and what was billed
+//! against it), then kept up to date in memory as the invoices of one file are judged in turn —
+//! so a file of many invoices costs a few queries, not a few per invoice.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::money::from_e4;
+use crate::platform::error::AppError;
+
+pub(crate) fn gdate(s: &str) -> guidelines::Date {
+    s.parse().unwrap_or_else(|_| "1970-01-01".parse().expect("a valid date"))
+}
+
+pub(crate) fn classification(code: &str) -> guidelines::Classification {
+    guidelines::Classification::from_code(code)
+}
+
+pub(crate) fn line_type(code: &str) -> guidelines::LineType {
+    match code {
+        "E" => guidelines::LineType::Expense,
+        "IF" => guidelines::LineType::FeeAdjustment,
+        "IE" => guidelines::LineType::ExpenseAdjustment,
+        _ => guidelines::LineType::Fee,
+    }
+}
+
+/// A firm's side of the context: an engine [`guidelines::Context`] whose matters and budgets
+/// are swapped per invoice.
+pub struct FirmContext {
+    pub ctx: guidelines::Context,
+}
+
+impl FirmContext {
+    /// Loads a firm's context for invoices dated between `from` and `to` (YYYY-MM-DD),
+    /// leaving out invoice `exclude` (the one being re-judged).
+    pub async fn load(conn: &mut sqlx::AnyConnection, today: &str, vendor_id: i64, from: &str, to: &str, exclude: Option<i64>) -> Result<FirmContext, AppError> {
+        let mut ctx = guidelines::Context::new(gdate(today));
+        let tks: Vec<(i64, String, String, String)> = sqlx::query_as("SELECT id, code, name, classification FROM timekeepers WHERE vendor_id = $1 AND status = 'approved'")
+            .bind(vendor_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let rates: Vec<(i64, Option<i64>, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT r.timekeeper_id, r.matter_id, r.rate_e4, r.effective_from, r.effective_to FROM timekeeper_rates r JOIN timekeepers t ON t.id = r.timekeeper_id WHERE t.vendor_id = $1",
+        )
+        .bind(vendor_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_tk: HashMap<i64, Vec<guidelines::ApprovedRate>> = HashMap::new();
+        for (tk, matter, rate, f, t) in rates {
+            by_tk.entry(tk).or_default().push(guidelines::ApprovedRate { rate: from_e4(rate), from: gdate(&f), to: t.as_deref().map(gdate), matter_id: matter });
+        }
+        ctx.timekeepers = tks
+            .into_iter()
+            .map(|(id, code, name, class)| guidelines::ApprovedTimekeeper { id: code, name, classification: classification(&class), rates: by_tk.remove(&id).unwrap_or_default() })
+            .collect();
+        let caps: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'").fetch_optional(&mut *conn).await?;
+        ctx.rate_caps = caps
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| v.parse::<i64>().ok().map(|v| guidelines::RateCap { classification: classification(k), rate: from_e4(v) }))
+            .collect();
+        // The firm's lines on the same dates, for duplicates and daily hours.
+        let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT i.invoice_number, l.line_type, l.line_date, l.timekeeper_code, l.units_e4, l.rate_e4, l.narrative, i.matter_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+             WHERE i.vendor_id = $1 AND i.id <> $2 AND i.billing_end >= $3 AND i.billing_start <= $4 AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= $3 AND l.line_date <= $4",
+        )
+        .bind(vendor_id)
+        .bind(exclude.unwrap_or(-1))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut daily: HashMap<(String, String), Decimal> = HashMap::new();
+        for (n, (num, lt, date, tk, units, rate, narrative, matter)) in hist.into_iter().enumerate() {
+            if lt == "F" && !tk.is_empty() {
+                *daily.entry((tk.clone(), date.clone())).or_default() += from_e4(units);
+            }
+            ctx.history.lines.push(guidelines::HistoryLine {
+                invoice_number: num,
+                line_number: n as u32 + 1,
+                line_type: line_type(&lt),
+                date: gdate(&date),
+                timekeeper_id: Some(tk).filter(|t| !t.is_empty()),
+                units: from_e4(units),
+                rate: from_e4(rate),
+                narrative,
+                matter_id: matter,
+            });
+        }
+        ctx.history.daily_hours = daily.into_iter().map(|((tk, d), hours)| guidelines::DailyHours { timekeeper_id: tk, date: gdate(&d), hours }).collect();
+        ctx.history.invoice_numbers = sqlx::query_scalar("SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2")
+            .bind(vendor_id)
+            .bind(exclude.unwrap_or(-1))
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(FirmContext { ctx })
+    }
+
+    /// Judges an invoice of this firm on `matter`.
+    pub fn evaluate(&mut self, set: &guidelines::GuidelineSet, inv: &guidelines::Invoice, matter: &MatterContext) -> guidelines::Evaluation {
+        self.ctx.matters = vec![matter.info.clone()];
+        self.ctx.budgets = matter.budget.clone().into_iter().collect();
+        guidelines::evaluate(set, inv, &self.ctx)
+    }
+
+    /// Adds a judged invoice to the history, so later invoices of the same file see it.
+    pub fn remember(&mut self, inv: &guidelines::Invoice, eval: &guidelines::Evaluation) {
+        let rejected: std::collections::HashSet<u32> = eval.lines.iter().filter(|l| l.rejected).map(|l| l.line_number).collect();
+        let base = self.ctx.history.lines.len() as u32;
+        for l in inv.lines.iter().filter(|l| !rejected.contains(&l.line_number)) {
+            if l.line_type == guidelines::LineType::Fee
+                && let Some(tk) = &l.timekeeper
+            {
+                self.ctx.history.daily_hours.push(guidelines::DailyHours { timekeeper_id: tk.id.clone(), date: l.date, hours: l.units });
+            }
+            self.ctx.history.lines.push(guidelines::HistoryLine {
+                invoice_number: inv.invoice_number.clone(),
+                line_number: base + l.line_number,
+                line_type: l.line_type,
+                date: l.date,
+                timekeeper_id: l.timekeeper.as_ref().map(|t| t.id.clone()),
+                units: l.units,
+                rate: l.rate,
+                narrative: l.narrative.clone(),
+                matter_id: l.matter_id,
+            });
+        }
+        self.ctx.history.invoice_numbers.push(inv.invoice_number.clone());
+    }
+}
+
+/// A matter's side of the context: its status and its budget for one fiscal year.
+#[derive(Clone)]
+pub struct MatterContext {
+    pub info: guidelines::MatterInfo,
+    pub budget: Option<guidelines::Budget>,
+    pub matter_type: String,
+    pub practice_area: String,
+}
+
+impl MatterContext {
+    /// Loads a matter's context for invoices dated in `year` (budget `FY{year}`), leaving out
+    /// invoice `exclude`.
+    pub async fn load(conn: &mut sqlx::AnyConnection, matter_id: i64, year: &str, exclude: Option<i64>) -> Result<MatterContext, AppError> {
+        let (status, matter_type, practice_area): (String, String, String) =
+            sqlx::query_as("SELECT m.status, t.code, m.practice_area FROM matters m JOIN matter_types t ON t.id = m.type_id WHERE m.id = $1")
+                .bind(matter_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let info = guidelines::MatterInfo {
+            id: matter_id,
+            status: match status.as_str() {
+                "closed" => guidelines::MatterStatus::Closed,
+                "on_hold" => guidelines::MatterStatus::OnHold,
+                "intake" => guidelines::MatterStatus::Intake,
+                _ => guidelines::MatterStatus::Open,
+            },
+            vendor_assigned: true,
+        };
+        let budgets: Vec<(String, i64)> = sqlx::query_as("SELECT phase, amount_e4 FROM budgets WHERE matter_id = $1 AND fiscal_period = $2")
+            .bind(matter_id)
+            .bind(format!("FY{year}"))
+            .fetch_all(&mut *conn)
+            .await?;
+        let budget = if budgets.is_empty() {
+            None
+        } else {
+            let billed: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT COALESCE(SUBSTR(l.task_code, 1, 2), ''), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+                 WHERE i.matter_id = $1 AND i.id <> $2 AND i.status IN ('in_review','approved','exported') AND i.invoice_date >= $3 AND i.invoice_date <= $4 GROUP BY SUBSTR(l.task_code, 1, 2)",
+            )
+            .bind(matter_id)
+            .bind(exclude.unwrap_or(-1))
+            .bind(format!("{year}-01-01"))
+            .bind(format!("{year}-12-31"))
+            .fetch_all(&mut *conn)
+            .await?;
+            let total_billed: i64 = billed.iter().map(|(_, v)| v).sum();
+            let phase_billed = |phase: &str| -> i64 { billed.iter().filter(|(p, _)| phase.len() >= 2 && p.as_str() == &phase[..2]).map(|(_, v)| v).sum() };
+            Some(guidelines::Budget {
+                matter_id,
+                total: budgets.iter().find(|(p, _)| p.is_empty()).map(|(_, a)| from_e4(*a)),
+                billed: from_e4(total_billed),
+                phases: budgets
+                    .iter()
+                    .filter(|(p, _)| !p.is_empty())
+                    .map(|(p, a)| guidelines::PhaseBudget { phase: p.clone(), amount: from_e4(*a), billed: from_e4(phase_billed(p)) })
+                    .collect(),
+            })
+        };
+        Ok(MatterContext { info, budget, matter_type, practice_area })
+    }
+
+    /// Counts a judged invoice against the budget, for the next invoice of the same file.
+    pub fn remember(&mut self, inv: &guidelines::Invoice, eval: &guidelines::Evaluation) {
+        let Some(b) = &mut self.budget else { return };
+        b.billed += eval.adjusted_total;
+        for p in &mut b.phases {
+            let prefix = &p.phase[..p.phase.len().min(2)];
+            let add: Decimal = inv
+                .lines
+                .iter()
+                .filter(|l| l.task_code.as_deref().is_some_and(|t| t.starts_with(prefix)))
+                .filter_map(|l| eval.lines.iter().find(|o| o.line_number == l.line_number).map(|o| o.adjusted_total))
+                .sum();
+            p.billed += add;
+        }
+    }
+}
+
+/// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`.
+pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> guidelines::Invoice {
+    guidelines::Invoice {
+        vendor_id: vendor_id.to_string(),
+        invoice_number: inv.invoice_number.clone(),
+        invoice_date: gdate(&inv.invoice_date.to_string()),
+        billing_start: gdate(&inv.billing_start.unwrap_or(inv.invoice_date).to_string()),
+        billing_end: gdate(&inv.billing_end.unwrap_or(inv.invoice_date).to_string()),
+        currency: inv.currency.clone().unwrap_or_else(|| "USD".into()),
+        total: inv.total,
+        tax_total: inv.tax_total.unwrap_or_default(),
+        lines: inv
+            .line_items
+            .iter()
+            .enumerate()
+            .map(|(i, l)| guidelines::Line {
+                line_number: i as u32 + 1,
+                line_type: line_type(l.line_type.code()),
+                date: gdate(&l.date.to_string()),
+                timekeeper: l.timekeeper_id.as_ref().filter(|t| !t.is_empty()).map(|id| guidelines::LineTimekeeper {
+                    id: id.clone(),
+                    name: l.timekeeper_name.clone().unwrap_or_default(),
+                    classification: classification(l.timekeeper_classification.as_deref().unwrap_or("")),
+                    classification_code: l.timekeeper_classification.clone().unwrap_or_default(),
+                }),
+                units: l.units.unwrap_or_default(),
+                rate: l.unit_cost.unwrap_or_default(),
+                adjustment: l.adjustment.unwrap_or_default(),
+                total: l.total,
+                tax_rate: l.tax_rate,
+                tax: l.tax_total,
+                task_code: l.task_code.clone().filter(|c| !c.is_empty()),
+                activity_code: l.activity_code.clone().filter(|c| !c.is_empty()),
+                expense_code: l.expense_code.clone().filter(|c| !c.is_empty()),
+                narrative: l.description.clone(),
+                matter_id,
+                client_matter_id: l.client_matter_id.clone().unwrap_or_default(),
+                firm_matter_id: l.law_firm_matter_id.clone(),
+            })
+            .collect(),
+    }
+}
