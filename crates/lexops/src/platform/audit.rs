@@ -160,15 +160,7 @@ pub async fn record_many(tx: &mut Tx, at: &str, actor: &Actor, changes: Vec<Chan
     }
     for chunk in events.chunks(500) {
         let mut sql = String::from("INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ");
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            let b = k * 11;
-            sql.push('(');
-            sql.push_str(&(1..=11).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(","));
-            sql.push(')');
-        }
+        sql.push_str(&crate::platform::db::values(super::db::backend_of(&**tx), chunk.len(), 11));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q

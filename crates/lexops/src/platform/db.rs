@@ -13,7 +13,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 
 /// Which database engine is behind a [`Db`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -144,6 +144,38 @@ impl Db {
             .fetch_optional(&self.read)
             .await
     }
+}
+
+/// The `VALUES` tuples of a multi-row statement: `rows` tuples of `cols` parameters. SQLite
+/// gets anonymous `?` parameters: its lookup of numbered ones is linear per parameter, which
+/// makes a 10,000-parameter statement quadratic; PostgreSQL gets `$1…$n`.
+pub fn values(backend: Backend, rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 4);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// The engine behind a connection.
+pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") { Backend::Sqlite } else { Backend::Postgres }
 }
 
 /// Writes a setting inside a transaction.

@@ -316,13 +316,7 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
     }
     for chunk in flags.chunks(400) {
         let mut sql = String::from("INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ");
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            let b = k * 8;
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8));
-        }
+        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 8));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, line_id, f) in chunk {
             let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
@@ -364,13 +358,7 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
     }
     for chunk in steps.chunks(500) {
         let mut sql = String::from("INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ");
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            let b = k * 5;
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
-        }
+        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 5));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, step, name, approver, role) in chunk {
             q = q.bind(*id).bind(*step).bind(name.clone()).bind(*approver).bind(role.clone());
@@ -404,13 +392,7 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         .collect();
     for chunk in events.chunks(500) {
         let mut sql = String::from("INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ");
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            let b = k * 5;
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
-        }
+        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 5));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, kind, note) in chunk {
             q = q.bind(*id).bind(now.clone()).bind(user.id).bind(*kind).bind(note.clone());
@@ -527,19 +509,7 @@ async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
     );
-    for i in 0..rows.len() {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..LINE_COLS {
-            if c > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("${}", i * LINE_COLS + c + 1));
-        }
-        sql.push(')');
-    }
+    sql.push_str(&crate::platform::db::values(crate::platform::db::backend_of(&**tx), rows.len(), LINE_COLS));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (id, l) in rows {
         let total = e4(l.total, "line total")?;
