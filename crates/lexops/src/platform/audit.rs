@@ -129,15 +129,21 @@ pub async fn record(
 
 /// Appends several events inside the caller's transaction with three statements, however many
 /// there are (bulk imports). The chain is the same as with one [`record`] per event.
-pub async fn record_many(tx: &mut Tx, at: &str, actor: &Actor, changes: Vec<Change<'_>>) -> Result<(), sqlx::Error> {
+pub async fn record_many(
+    tx: &mut Tx,
+    at: &str,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> Result<(), sqlx::Error> {
     if changes.is_empty() {
         return Ok(());
     }
     let n = changes.len() as i64;
-    let (last, prev): (i64, String) = sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-        .bind(n)
-        .fetch_one(&mut **tx)
-        .await?;
+    let (last, prev): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(n)
+            .fetch_one(&mut **tx)
+            .await?;
     let mut prev = prev;
     let mut events = Vec::with_capacity(changes.len());
     for (k, change) in changes.into_iter().enumerate() {
@@ -159,8 +165,14 @@ pub async fn record_many(tx: &mut Tx, at: &str, actor: &Actor, changes: Vec<Chan
         events.push(e);
     }
     for chunk in events.chunks(500) {
-        let mut sql = String::from("INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ");
-        sql.push_str(&crate::platform::db::values(super::db::backend_of(&**tx), chunk.len(), 11));
+        let mut sql = String::from(
+            "INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ",
+        );
+        sql.push_str(&crate::platform::db::values(
+            super::db::backend_of(&**tx),
+            chunk.len(),
+            11,
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q
@@ -178,7 +190,10 @@ pub async fn record_many(tx: &mut Tx, at: &str, actor: &Actor, changes: Vec<Chan
         }
         q.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(prev).execute(&mut **tx).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(prev)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

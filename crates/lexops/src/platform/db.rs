@@ -175,7 +175,11 @@ pub fn values(backend: Backend, rows: usize, cols: usize) -> String {
 
 /// The engine behind a connection.
 pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") { Backend::Sqlite } else { Backend::Postgres }
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
 }
 
 /// Writes a setting inside a transaction.

@@ -12,7 +12,8 @@ use super::money::from_e4;
 use crate::platform::error::AppError;
 
 pub(crate) fn gdate(s: &str) -> guidelines::Date {
-    s.parse().unwrap_or_else(|_| "1970-01-01".parse().expect("a valid date"))
+    s.parse()
+        .unwrap_or_else(|_| "1970-01-01".parse().expect("a valid date"))
 }
 
 pub(crate) fn classification(code: &str) -> guidelines::Classification {
@@ -37,7 +38,14 @@ pub struct FirmContext {
 impl FirmContext {
     /// Loads a firm's context for invoices dated between `from` and `to` (YYYY-MM-DD),
     /// leaving out invoice `exclude` (the one being re-judged).
-    pub async fn load(conn: &mut sqlx::AnyConnection, today: &str, vendor_id: i64, from: &str, to: &str, exclude: Option<i64>) -> Result<FirmContext, AppError> {
+    pub async fn load(
+        conn: &mut sqlx::AnyConnection,
+        today: &str,
+        vendor_id: i64,
+        from: &str,
+        to: &str,
+        exclude: Option<i64>,
+    ) -> Result<FirmContext, AppError> {
         let mut ctx = guidelines::Context::new(gdate(today));
         let tks: Vec<(i64, String, String, String)> = sqlx::query_as("SELECT id, code, name, classification FROM timekeepers WHERE vendor_id = $1 AND status = 'approved'")
             .bind(vendor_id)
@@ -51,18 +59,36 @@ impl FirmContext {
         .await?;
         let mut by_tk: HashMap<i64, Vec<guidelines::ApprovedRate>> = HashMap::new();
         for (tk, matter, rate, f, t) in rates {
-            by_tk.entry(tk).or_default().push(guidelines::ApprovedRate { rate: from_e4(rate), from: gdate(&f), to: t.as_deref().map(gdate), matter_id: matter });
+            by_tk.entry(tk).or_default().push(guidelines::ApprovedRate {
+                rate: from_e4(rate),
+                from: gdate(&f),
+                to: t.as_deref().map(gdate),
+                matter_id: matter,
+            });
         }
         ctx.timekeepers = tks
             .into_iter()
-            .map(|(id, code, name, class)| guidelines::ApprovedTimekeeper { id: code, name, classification: classification(&class), rates: by_tk.remove(&id).unwrap_or_default() })
+            .map(|(id, code, name, class)| guidelines::ApprovedTimekeeper {
+                id: code,
+                name,
+                classification: classification(&class),
+                rates: by_tk.remove(&id).unwrap_or_default(),
+            })
             .collect();
-        let caps: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'").fetch_optional(&mut *conn).await?;
+        let caps: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'")
+                .fetch_optional(&mut *conn)
+                .await?;
         ctx.rate_caps = caps
             .unwrap_or_default()
             .split(',')
             .filter_map(|kv| kv.split_once('='))
-            .filter_map(|(k, v)| v.parse::<i64>().ok().map(|v| guidelines::RateCap { classification: classification(k), rate: from_e4(v) }))
+            .filter_map(|(k, v)| {
+                v.parse::<i64>().ok().map(|v| guidelines::RateCap {
+                    classification: classification(k),
+                    rate: from_e4(v),
+                })
+            })
             .collect();
         // The firm's lines on the same dates, for duplicates and daily hours.
         let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = sqlx::query_as(
@@ -76,7 +102,8 @@ impl FirmContext {
         .fetch_all(&mut *conn)
         .await?;
         let mut daily: HashMap<(String, String), Decimal> = HashMap::new();
-        for (n, (num, lt, date, tk, units, rate, narrative, matter)) in hist.into_iter().enumerate() {
+        for (n, (num, lt, date, tk, units, rate, narrative, matter)) in hist.into_iter().enumerate()
+        {
             if lt == "F" && !tk.is_empty() {
                 *daily.entry((tk.clone(), date.clone())).or_default() += from_e4(units);
             }
@@ -92,17 +119,31 @@ impl FirmContext {
                 matter_id: matter,
             });
         }
-        ctx.history.daily_hours = daily.into_iter().map(|((tk, d), hours)| guidelines::DailyHours { timekeeper_id: tk, date: gdate(&d), hours }).collect();
-        ctx.history.invoice_numbers = sqlx::query_scalar("SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2")
-            .bind(vendor_id)
-            .bind(exclude.unwrap_or(-1))
-            .fetch_all(&mut *conn)
-            .await?;
+        ctx.history.daily_hours = daily
+            .into_iter()
+            .map(|((tk, d), hours)| guidelines::DailyHours {
+                timekeeper_id: tk,
+                date: gdate(&d),
+                hours,
+            })
+            .collect();
+        ctx.history.invoice_numbers = sqlx::query_scalar(
+            "SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2",
+        )
+        .bind(vendor_id)
+        .bind(exclude.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(FirmContext { ctx })
     }
 
     /// Judges an invoice of this firm on `matter`.
-    pub fn evaluate(&mut self, set: &guidelines::GuidelineSet, inv: &guidelines::Invoice, matter: &MatterContext) -> guidelines::Evaluation {
+    pub fn evaluate(
+        &mut self,
+        set: &guidelines::GuidelineSet,
+        inv: &guidelines::Invoice,
+        matter: &MatterContext,
+    ) -> guidelines::Evaluation {
         self.ctx.matters = vec![matter.info.clone()];
         self.ctx.budgets = matter.budget.clone().into_iter().collect();
         guidelines::evaluate(set, inv, &self.ctx)
@@ -110,13 +151,26 @@ impl FirmContext {
 
     /// Adds a judged invoice to the history, so later invoices of the same file see it.
     pub fn remember(&mut self, inv: &guidelines::Invoice, eval: &guidelines::Evaluation) {
-        let rejected: std::collections::HashSet<u32> = eval.lines.iter().filter(|l| l.rejected).map(|l| l.line_number).collect();
+        let rejected: std::collections::HashSet<u32> = eval
+            .lines
+            .iter()
+            .filter(|l| l.rejected)
+            .map(|l| l.line_number)
+            .collect();
         let base = self.ctx.history.lines.len() as u32;
-        for l in inv.lines.iter().filter(|l| !rejected.contains(&l.line_number)) {
+        for l in inv
+            .lines
+            .iter()
+            .filter(|l| !rejected.contains(&l.line_number))
+        {
             if l.line_type == guidelines::LineType::Fee
                 && let Some(tk) = &l.timekeeper
             {
-                self.ctx.history.daily_hours.push(guidelines::DailyHours { timekeeper_id: tk.id.clone(), date: l.date, hours: l.units });
+                self.ctx.history.daily_hours.push(guidelines::DailyHours {
+                    timekeeper_id: tk.id.clone(),
+                    date: l.date,
+                    hours: l.units,
+                });
             }
             self.ctx.history.lines.push(guidelines::HistoryLine {
                 invoice_number: inv.invoice_number.clone(),
@@ -130,7 +184,10 @@ impl FirmContext {
                 matter_id: l.matter_id,
             });
         }
-        self.ctx.history.invoice_numbers.push(inv.invoice_number.clone());
+        self.ctx
+            .history
+            .invoice_numbers
+            .push(inv.invoice_number.clone());
     }
 }
 
@@ -146,54 +203,165 @@ pub struct MatterContext {
 impl MatterContext {
     /// Loads a matter's context for invoices dated in `year` (budget `FY{year}`), leaving out
     /// invoice `exclude`.
-    pub async fn load(conn: &mut sqlx::AnyConnection, matter_id: i64, year: &str, exclude: Option<i64>) -> Result<MatterContext, AppError> {
-        let (status, matter_type, practice_area): (String, String, String) =
-            sqlx::query_as("SELECT m.status, t.code, m.practice_area FROM matters m JOIN matter_types t ON t.id = m.type_id WHERE m.id = $1")
-                .bind(matter_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        let info = guidelines::MatterInfo {
-            id: matter_id,
-            status: match status.as_str() {
-                "closed" => guidelines::MatterStatus::Closed,
-                "on_hold" => guidelines::MatterStatus::OnHold,
-                "intake" => guidelines::MatterStatus::Intake,
-                _ => guidelines::MatterStatus::Open,
-            },
-            vendor_assigned: true,
+    pub async fn load(
+        conn: &mut sqlx::AnyConnection,
+        matter_id: i64,
+        year: &str,
+        exclude: Option<i64>,
+    ) -> Result<MatterContext, AppError> {
+        let exclude: Vec<i64> = exclude.into_iter().collect();
+        MatterContext::load_many(conn, &[(matter_id, year.to_string())], &exclude)
+            .await?
+            .pop()
+            .map(|(_, m)| m)
+            .ok_or_else(|| AppError::NotFound("matter".into()))
+    }
+
+    /// Loads the contexts of several (matter, year) pairs with three statements, leaving out
+    /// the invoices `exclude` (being replaced).
+    pub async fn load_many(
+        conn: &mut sqlx::AnyConnection,
+        keys: &[(i64, String)],
+        exclude: &[i64],
+    ) -> Result<Vec<((i64, String), MatterContext)>, AppError> {
+        let mut keys: Vec<(i64, String)> = keys.to_vec();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        ids.dedup();
+        let list = |n: usize, from: usize| {
+            (from..from + n)
+                .map(|k| format!("${k}"))
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        let budgets: Vec<(String, i64)> = sqlx::query_as("SELECT phase, amount_e4 FROM budgets WHERE matter_id = $1 AND fiscal_period = $2")
-            .bind(matter_id)
-            .bind(format!("FY{year}"))
-            .fetch_all(&mut *conn)
-            .await?;
-        let budget = if budgets.is_empty() {
-            None
-        } else {
-            let billed: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT COALESCE(SUBSTR(l.task_code, 1, 2), ''), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-                 WHERE i.matter_id = $1 AND i.id <> $2 AND i.status IN ('in_review','approved','exported') AND i.invoice_date >= $3 AND i.invoice_date <= $4 GROUP BY SUBSTR(l.task_code, 1, 2)",
-            )
-            .bind(matter_id)
-            .bind(exclude.unwrap_or(-1))
-            .bind(format!("{year}-01-01"))
-            .bind(format!("{year}-12-31"))
-            .fetch_all(&mut *conn)
-            .await?;
-            let total_billed: i64 = billed.iter().map(|(_, v)| v).sum();
-            let phase_billed = |phase: &str| -> i64 { billed.iter().filter(|(p, _)| phase.len() >= 2 && p.as_str() == &phase[..2]).map(|(_, v)| v).sum() };
-            Some(guidelines::Budget {
-                matter_id,
-                total: budgets.iter().find(|(p, _)| p.is_empty()).map(|(_, a)| from_e4(*a)),
-                billed: from_e4(total_billed),
-                phases: budgets
-                    .iter()
-                    .filter(|(p, _)| !p.is_empty())
-                    .map(|(p, a)| guidelines::PhaseBudget { phase: p.clone(), amount: from_e4(*a), billed: from_e4(phase_billed(p)) })
-                    .collect(),
-            })
-        };
-        Ok(MatterContext { info, budget, matter_type, practice_area })
+        let mut info: HashMap<i64, (String, String, String)> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(
+                format!(
+                    "SELECT m.id, m.status, t.code, m.practice_area FROM matters m JOIN matter_types t ON t.id = m.type_id WHERE m.id IN ({})",
+                    list(chunk.len(), 1)
+                ),
+            ));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, st, ty, pa) in q.fetch_all(&mut *conn).await? {
+                info.insert(id, (st, ty, pa));
+            }
+        }
+        let mut budgets: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
+        let mut billed: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
+                format!(
+                    "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({})",
+                    list(chunk.len(), 1)
+                ),
+            ));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, fy, phase, amount) in q.fetch_all(&mut *conn).await? {
+                budgets
+                    .entry((id, fy.trim_start_matches("FY").to_string()))
+                    .or_default()
+                    .push((phase, amount));
+            }
+            let with_budget: Vec<i64> = chunk
+                .iter()
+                .copied()
+                .filter(|id| budgets.keys().any(|(m, _)| m == id))
+                .collect();
+            if with_budget.is_empty() {
+                continue;
+            }
+            let excl = if exclude.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " AND i.id NOT IN ({})",
+                    list(exclude.len(), with_budget.len() + 1)
+                )
+            };
+            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
+                format!(
+                    "SELECT i.matter_id, SUBSTR(i.invoice_date, 1, 4), COALESCE(SUBSTR(l.task_code, 1, 2), ''), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) \
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.matter_id IN ({}){excl} AND i.status IN ('in_review','approved','exported') \
+                 GROUP BY i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2)",
+                    list(with_budget.len(), 1)
+                ),
+            ));
+            for id in &with_budget {
+                q = q.bind(*id);
+            }
+            for id in exclude {
+                q = q.bind(*id);
+            }
+            for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
+                billed.entry((id, year)).or_default().push((phase, amount));
+            }
+        }
+        let mut out = vec![];
+        for (matter_id, year) in keys {
+            let Some((status, matter_type, practice_area)) = info.get(&matter_id).cloned() else {
+                continue;
+            };
+            let budget = budgets.get(&(matter_id, year.clone())).map(|bs| {
+                let spent = billed
+                    .get(&(matter_id, year.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                let total_billed: i64 = spent.iter().map(|(_, v)| v).sum();
+                let phase_billed = |phase: &str| -> i64 {
+                    spent
+                        .iter()
+                        .filter(|(p, _)| phase.len() >= 2 && p.as_str() == &phase[..2])
+                        .map(|(_, v)| v)
+                        .sum()
+                };
+                guidelines::Budget {
+                    matter_id,
+                    total: bs
+                        .iter()
+                        .find(|(p, _)| p.is_empty())
+                        .map(|(_, a)| from_e4(*a)),
+                    billed: from_e4(total_billed),
+                    phases: bs
+                        .iter()
+                        .filter(|(p, _)| !p.is_empty())
+                        .map(|(p, a)| guidelines::PhaseBudget {
+                            phase: p.clone(),
+                            amount: from_e4(*a),
+                            billed: from_e4(phase_billed(p)),
+                        })
+                        .collect(),
+                }
+            });
+            let info = guidelines::MatterInfo {
+                id: matter_id,
+                status: match status.as_str() {
+                    "closed" => guidelines::MatterStatus::Closed,
+                    "on_hold" => guidelines::MatterStatus::OnHold,
+                    "intake" => guidelines::MatterStatus::Intake,
+                    _ => guidelines::MatterStatus::Open,
+                },
+                vendor_assigned: true,
+            };
+            out.push((
+                (matter_id, year),
+                MatterContext {
+                    info,
+                    budget,
+                    matter_type,
+                    practice_area,
+                },
+            ));
+        }
+        Ok(out)
     }
 
     /// Counts a judged invoice against the budget, for the next invoice of the same file.
@@ -205,8 +373,17 @@ impl MatterContext {
             let add: Decimal = inv
                 .lines
                 .iter()
-                .filter(|l| l.task_code.as_deref().is_some_and(|t| t.starts_with(prefix)))
-                .filter_map(|l| eval.lines.iter().find(|o| o.line_number == l.line_number).map(|o| o.adjusted_total))
+                .filter(|l| {
+                    l.task_code
+                        .as_deref()
+                        .is_some_and(|t| t.starts_with(prefix))
+                })
+                .filter_map(|l| {
+                    eval.lines
+                        .iter()
+                        .find(|o| o.line_number == l.line_number)
+                        .map(|o| o.adjusted_total)
+                })
                 .sum();
             p.billed += add;
         }
@@ -232,12 +409,21 @@ pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> g
                 line_number: i as u32 + 1,
                 line_type: line_type(l.line_type.code()),
                 date: gdate(&l.date.to_string()),
-                timekeeper: l.timekeeper_id.as_ref().filter(|t| !t.is_empty()).map(|id| guidelines::LineTimekeeper {
-                    id: id.clone(),
-                    name: l.timekeeper_name.clone().unwrap_or_default(),
-                    classification: classification(l.timekeeper_classification.as_deref().unwrap_or("")),
-                    classification_code: l.timekeeper_classification.clone().unwrap_or_default(),
-                }),
+                timekeeper: l
+                    .timekeeper_id
+                    .as_ref()
+                    .filter(|t| !t.is_empty())
+                    .map(|id| guidelines::LineTimekeeper {
+                        id: id.clone(),
+                        name: l.timekeeper_name.clone().unwrap_or_default(),
+                        classification: classification(
+                            l.timekeeper_classification.as_deref().unwrap_or(""),
+                        ),
+                        classification_code: l
+                            .timekeeper_classification
+                            .clone()
+                            .unwrap_or_default(),
+                    }),
                 units: l.units.unwrap_or_default(),
                 rate: l.unit_cost.unwrap_or_default(),
                 adjustment: l.adjustment.unwrap_or_default(),

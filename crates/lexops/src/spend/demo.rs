@@ -50,7 +50,7 @@ impl Scale {
         matters: 500,
         billed_matters: 500,
         months: 34,
-        lines_per_invoice: 45,
+        lines_per_invoice: 90,
         decide: true,
     };
 }
@@ -396,7 +396,16 @@ pub async fn seed(
         if billed {
             let f = n % firms.len();
             let firm_matter = format!("{}-{:04}", 7000 + f, n + 1);
-            vendors::assign(app, ops, firms[f].0.id, &number, &number, &firm_matter, m.opened_on.as_deref().unwrap_or("")).await?;
+            vendors::assign(
+                app,
+                ops,
+                firms[f].0.id,
+                &number,
+                &number,
+                &firm_matter,
+                m.opened_on.as_deref().unwrap_or(""),
+            )
+            .await?;
             for fy in 2024..=2026 {
                 if rng.chance(60) {
                     let amount = 40_000 + rng.below(20) as i64 * 15_000;

@@ -14,12 +14,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
 
+use super::context::{FirmContext, MatterContext, engine_invoice};
 use super::money::to_e4;
 use super::vendors::vendor_scope;
 use crate::App;
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
-use super::context::{FirmContext, MatterContext, engine_invoice};
 use crate::platform::db::Tx;
 use crate::platform::error::AppError;
 
@@ -111,10 +111,20 @@ struct Matched {
 
 /// Reads, checks and stores a LEDES file submitted by `user` (a vendor through the portal or
 /// API, or legal ops). The file is rejected whole on any error.
-pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> Result<IntakeOutcome, AppError> {
-    let opts = ledes::ValidateOptions { keep_invoices: true, ..Default::default() };
+pub async fn submit(
+    app: &App,
+    user: &CurrentUser,
+    file: &str,
+    bytes: &[u8],
+) -> Result<IntakeOutcome, AppError> {
+    let opts = ledes::ValidateOptions {
+        keep_invoices: true,
+        ..Default::default()
+    };
     let bytes_owned = bytes.to_vec();
-    let report = tokio::task::spawn_blocking(move || ledes::validate(&bytes_owned, &opts)).await.map_err(anyhow::Error::from)?;
+    let report = tokio::task::spawn_blocking(move || ledes::validate(&bytes_owned, &opts))
+        .await
+        .map_err(anyhow::Error::from)?;
     let mut problems: Vec<IntakeProblem> = report
         .findings
         .iter()
@@ -129,10 +139,22 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
             message: f.message.clone(),
         })
         .collect();
-    let reject = |problems: Vec<IntakeProblem>, lines: usize| IntakeOutcome { file: file.to_string(), accepted: false, invoice_ids: vec![], replaced: 0, line_items: lines, problems };
+    let reject = |problems: Vec<IntakeProblem>, lines: usize| IntakeOutcome {
+        file: file.to_string(),
+        accepted: false,
+        invoice_ids: vec![],
+        replaced: 0,
+        line_items: lines,
+        problems,
+    };
     if report.format.is_none() {
         if problems.is_empty() {
-            problems.push(IntakeProblem::error(file, None, None, "this is not a LEDES file (1998B, 98BI or LEDES XML)".into()));
+            problems.push(IntakeProblem::error(
+                file,
+                None,
+                None,
+                "this is not a LEDES file (1998B, 98BI or LEDES XML)".into(),
+            ));
         }
         return Ok(reject(problems, 0));
     }
@@ -140,7 +162,12 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         return Ok(reject(problems, report.line_items));
     }
     if report.invoices.is_empty() {
-        problems.push(IntakeProblem::error(file, None, None, "the file holds no invoice".into()));
+        problems.push(IntakeProblem::error(
+            file,
+            None,
+            None,
+            "the file holds no invoice".into(),
+        ));
         return Ok(reject(problems, 0));
     }
     // Match every invoice before writing anything (lookups cached for the file).
@@ -155,32 +182,67 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         let num = inv.invoice_number.as_str();
         let firm_id = inv.law_firm_id.trim().to_string();
         if !vendors.contains_key(&firm_id) {
-            let v: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM vendors WHERE law_firm_id = $1").bind(&firm_id).fetch_optional(app.db.pool()).await?;
+            let v: Option<(i64, String)> =
+                sqlx::query_as("SELECT id, status FROM vendors WHERE law_firm_id = $1")
+                    .bind(&firm_id)
+                    .fetch_optional(app.db.pool())
+                    .await?;
             vendors.insert(firm_id.clone(), v);
         }
         let Some((vendor_id, vendor_status)) = vendors[&firm_id].clone() else {
-            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), format!("no vendor has the tax id {}: ask the legal department to register your firm", inv.law_firm_id)));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("LAW_FIRM_ID"),
+                format!(
+                    "no vendor has the tax id {}: ask the legal department to register your firm",
+                    inv.law_firm_id
+                ),
+            ));
             continue;
         };
         if let Some(s) = scope
             && s != vendor_id
         {
-            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), format!("{} is not your firm's tax id", inv.law_firm_id)));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("LAW_FIRM_ID"),
+                format!("{} is not your firm's tax id", inv.law_firm_id),
+            ));
             continue;
         }
         if vendor_status != "active" {
-            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_ID"), "this vendor is inactive and cannot submit invoices".into()));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("LAW_FIRM_ID"),
+                "this vendor is inactive and cannot submit invoices".into(),
+            ));
             continue;
         }
-        let mut firm_ids: Vec<(&str, Option<&str>)> = inv.line_items.iter().map(|l| (l.law_firm_matter_id.as_str(), l.client_matter_id.as_deref())).collect();
+        let mut firm_ids: Vec<(&str, Option<&str>)> = inv
+            .line_items
+            .iter()
+            .map(|l| (l.law_firm_matter_id.as_str(), l.client_matter_id.as_deref()))
+            .collect();
         firm_ids.sort();
         firm_ids.dedup();
         if firm_ids.len() != 1 {
-            errors.push(IntakeProblem::error(file, Some(num), Some("LAW_FIRM_MATTER_ID"), "this invoice bills several matters: send one invoice per matter".into()));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("LAW_FIRM_MATTER_ID"),
+                "this invoice bills several matters: send one invoice per matter".into(),
+            ));
             continue;
         }
         let (firm_matter, client_matter) = firm_ids[0];
-        let key = (vendor_id, firm_matter.trim().to_string(), client_matter.unwrap_or("").trim().to_string());
+        let key = (
+            vendor_id,
+            firm_matter.trim().to_string(),
+            client_matter.unwrap_or("").trim().to_string(),
+        );
         if !matters.contains_key(&key) {
             let m: Option<(i64, String)> = sqlx::query_as(
                 "SELECT a.matter_id, m.status FROM matter_assignments a JOIN matters m ON m.id = a.matter_id \
@@ -194,22 +256,52 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
             matters.insert(key.clone(), m);
         }
         let Some((matter_id, matter_status)) = matters[&key].clone() else {
-            errors.push(IntakeProblem::error(file, Some(num), Some("CLIENT_MATTER_ID"), format!("matter {} (your matter id {}) is unknown or not assigned to your firm", client_matter.unwrap_or("—"), firm_matter)));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("CLIENT_MATTER_ID"),
+                format!(
+                    "matter {} (your matter id {}) is unknown or not assigned to your firm",
+                    client_matter.unwrap_or("—"),
+                    firm_matter
+                ),
+            ));
             continue;
         };
         if matter_status == "closed" {
-            errors.push(IntakeProblem::error(file, Some(num), Some("CLIENT_MATTER_ID"), format!("matter {} is closed and cannot be billed", client_matter.unwrap_or(firm_matter))));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("CLIENT_MATTER_ID"),
+                format!(
+                    "matter {} is closed and cannot be billed",
+                    client_matter.unwrap_or(firm_matter)
+                ),
+            ));
             continue;
         }
         if in_file.insert((vendor_id, num.to_string()), ()).is_some() {
-            errors.push(IntakeProblem::error(file, Some(num), Some("INVOICE_NUMBER"), "this invoice number appears twice in the file".into()));
+            errors.push(IntakeProblem::error(
+                file,
+                Some(num),
+                Some("INVOICE_NUMBER"),
+                "this invoice number appears twice in the file".into(),
+            ));
             continue;
         }
         if let std::collections::hash_map::Entry::Vacant(e) = existing.entry(vendor_id) {
-            let numbers: Vec<String> = report.invoices.iter().filter(|i| i.law_firm_id.trim() == firm_id).map(|i| i.invoice_number.clone()).collect();
+            let numbers: Vec<String> = report
+                .invoices
+                .iter()
+                .filter(|i| i.law_firm_id.trim() == firm_id)
+                .map(|i| i.invoice_number.clone())
+                .collect();
             let mut found = HashMap::new();
             for chunk in numbers.chunks(500) {
-                let list = (2..chunk.len() + 2).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
+                let list = (2..chunk.len() + 2)
+                    .map(|k| format!("${k}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
                 for n in chunk {
                     q = q.bind(n.clone());
@@ -223,43 +315,84 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         let replaces = match existing[&vendor_id].get(num) {
             Some((id, status)) if status == "rejected" || status == "returned" => Some(*id),
             Some(_) => {
-                let mut p = IntakeProblem::error(file, Some(num), Some("INVOICE_NUMBER"), format!("invoice {num} was already submitted; a duplicate invoice number is refused"));
+                let mut p = IntakeProblem::error(
+                    file,
+                    Some(num),
+                    Some("INVOICE_NUMBER"),
+                    format!(
+                        "invoice {num} was already submitted; a duplicate invoice number is refused"
+                    ),
+                );
                 p.code = Some("R401".into());
                 errors.push(p);
                 continue;
             }
             None => None,
         };
-        matched.push(Matched { vendor_id, matter_id, replaces });
+        matched.push(Matched {
+            vendor_id,
+            matter_id,
+            replaces,
+        });
     }
     if !errors.is_empty() {
         problems.extend(errors);
         return Ok(reject(problems, report.line_items));
     }
     let sha = crate::platform::blobs::put(app, bytes).await?;
-    let format = report.format.map(|f| f.name().to_string()).unwrap_or_default();
+    let format = report
+        .format
+        .map(|f| f.name().to_string())
+        .unwrap_or_default();
     let now = app.clock.now_text();
-    let today = app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
+    let today = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
     let mut tx = app.db.begin().await?;
     // Judge every invoice; the context is read once per firm and matter and kept current.
     let mut firms: HashMap<i64, FirmContext> = HashMap::new();
     let mut matter_ctx: HashMap<(i64, String), MatterContext> = HashMap::new();
     let mut sets: HashMap<(i64, i64), guidelines::GuidelineSet> = HashMap::new();
+    let stored_sets = super::review::GuidelineSets::load(app).await?;
+    let replaced_ids: Vec<i64> = matched.iter().filter_map(|m| m.replaces).collect();
+    // Every matter's status and budget for the file, in three statements.
+    let keys: Vec<(i64, String)> = report
+        .invoices
+        .iter()
+        .zip(&matched)
+        .map(|(i, m)| (m.matter_id, i.invoice_date.to_string()[..4].to_string()))
+        .collect();
+    for (k, mc) in MatterContext::load_many(&mut tx, &keys, &replaced_ids).await? {
+        matter_ctx.insert(k, mc);
+    }
     let mut judged = vec![];
     for (inv, m) in report.invoices.iter().zip(&matched) {
         let g = engine_invoice(inv, m.vendor_id, m.matter_id);
         if !firms.contains_key(&m.vendor_id) {
-            let dates = report.invoices.iter().zip(&matched).filter(|(_, x)| x.vendor_id == m.vendor_id).flat_map(|(i, _)| i.line_items.iter().map(|l| l.date.to_string()));
-            let (from, to) = dates.fold((String::from("9999"), String::new()), |(lo, hi), d| (lo.min(d.clone()), hi.max(d)));
+            let dates = report
+                .invoices
+                .iter()
+                .zip(&matched)
+                .filter(|(_, x)| x.vendor_id == m.vendor_id)
+                .flat_map(|(i, _)| i.line_items.iter().map(|l| l.date.to_string()));
+            let (from, to) = dates.fold((String::from("9999"), String::new()), |(lo, hi), d| {
+                (lo.min(d.clone()), hi.max(d))
+            });
             let exclude = m.replaces;
-            firms.insert(m.vendor_id, FirmContext::load(&mut tx, &today, m.vendor_id, &from, &to, exclude).await?);
+            firms.insert(
+                m.vendor_id,
+                FirmContext::load(&mut tx, &today, m.vendor_id, &from, &to, exclude).await?,
+            );
         }
         let year = inv.invoice_date.to_string()[..4].to_string();
-        if !matter_ctx.contains_key(&(m.matter_id, year.clone())) {
-            matter_ctx.insert((m.matter_id, year.clone()), MatterContext::load(&mut tx, m.matter_id, &year, m.replaces).await?);
-        }
         if !sets.contains_key(&(m.vendor_id, m.matter_id)) {
-            sets.insert((m.vendor_id, m.matter_id), super::review::effective_set(app, m.vendor_id, m.matter_id).await?);
+            sets.insert(
+                (m.vendor_id, m.matter_id),
+                stored_sets.effective(m.vendor_id, m.matter_id)?,
+            );
         }
         let firm = firms.get_mut(&m.vendor_id).expect("loaded");
         let mc = matter_ctx.get_mut(&(m.matter_id, year)).expect("loaded");
@@ -268,18 +401,102 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         mc.remember(&g, &eval);
         judged.push((eval, mc.matter_type.clone(), mc.practice_area.clone()));
     }
-    // Invoices.
-    let mut ids = vec![];
+    // Invoices: replacements one by one, new ones in multi-row statements.
+    let mut ids = vec![0i64; matched.len()];
     let mut replaced = 0;
-    for ((inv, m), (eval, _, _)) in report.invoices.iter().zip(&matched).zip(&judged) {
-        let id = store_invoice(&mut tx, &now, user, inv, m, &format, &sha, eval.invoice_rejected).await.map_err(|e| match e {
-            StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number)),
+    let mut fresh = vec![];
+    for (k, ((inv, m), (eval, _, _))) in report
+        .invoices
+        .iter()
+        .zip(&matched)
+        .zip(&judged)
+        .enumerate()
+    {
+        let row = invoice_row(inv, eval.invoice_rejected).map_err(|e| match e {
+            StoreError::Amount(msg) => {
+                AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number))
+            }
             StoreError::Sql(e) => e.into(),
         })?;
-        if m.replaces.is_some() {
-            replaced += 1;
+        match m.replaces {
+            Some(old) => {
+                replace_invoice(&mut tx, &now, user, inv, m, &row, &format, &sha, old).await?;
+                ids[k] = old;
+                replaced += 1;
+            }
+            None => fresh.push((k, inv, m, row)),
         }
-        ids.push(id);
+    }
+    for chunk in fresh.chunks(300) {
+        let mut sql = String::from(
+            "INSERT INTO invoices (vendor_id, matter_id, invoice_number, invoice_date, billing_start, billing_end, description, currency, total_e4, adjusted_total_e4, \
+             fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at, approval_step, decided_at) VALUES ",
+        );
+        sql.push_str(&crate::platform::db::values(
+            app.db.backend(),
+            chunk.len(),
+            20,
+        ));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, inv, m, r) in chunk {
+            q = q
+                .bind(m.vendor_id)
+                .bind(m.matter_id)
+                .bind(inv.invoice_number.clone())
+                .bind(inv.invoice_date.to_string())
+                .bind(r.start.clone())
+                .bind(r.end.clone())
+                .bind(inv.description.clone())
+                .bind(r.currency.clone())
+                .bind(r.total)
+                .bind(r.total)
+                .bind(r.fees)
+                .bind(r.expenses)
+                .bind(inv.line_items.len() as i64)
+                .bind(r.status)
+                .bind(format.clone())
+                .bind(sha.clone())
+                .bind(user.id)
+                .bind(now.clone())
+                .bind(r.step)
+                .bind(if r.status == "rejected" {
+                    Some(now.clone())
+                } else {
+                    None
+                });
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // Their ids, by firm and number.
+    let mut by_vendor: HashMap<i64, Vec<(usize, &str)>> = HashMap::new();
+    for (k, inv, m, _) in &fresh {
+        by_vendor
+            .entry(m.vendor_id)
+            .or_default()
+            .push((*k, inv.invoice_number.as_str()));
+    }
+    for (vendor_id, wanted) in by_vendor {
+        for chunk in wanted.chunks(500) {
+            let list = (2..chunk.len() + 2)
+                .map(|k| format!("${k}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
+            for (_, n) in chunk {
+                q = q.bind(n.to_string());
+            }
+            let found: HashMap<String, i64> = q
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(id, n)| (n, id))
+                .collect();
+            for (k, n) in chunk {
+                ids[*k] = *found.get(*n).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("invoice {n} was not stored"))
+                })?;
+            }
+        }
     }
     // Lines, in multi-row batches across the file's invoices.
     let mut rows = vec![];
@@ -296,8 +513,13 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
     }
     let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
-        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!("SELECT invoice_id, id FROM invoice_lines WHERE invoice_id IN ({list}) ORDER BY id")));
+        let list = (1..=chunk.len())
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!(
+            "SELECT invoice_id, id FROM invoice_lines WHERE invoice_id IN ({list}) ORDER BY id"
+        )));
         for id in chunk {
             q = q.bind(*id);
         }
@@ -310,17 +532,34 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
     for (id, (eval, _, _)) in ids.iter().zip(&judged) {
         let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
         for f in &eval.flags {
-            let line_id = f.line_number.and_then(|n| lines.get(n as usize - 1)).copied();
+            let line_id = f
+                .line_number
+                .and_then(|n| lines.get(n as usize - 1))
+                .copied();
             flags.push((*id, line_id, f));
         }
     }
     for chunk in flags.chunks(400) {
-        let mut sql = String::from("INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ");
-        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 8));
+        let mut sql = String::from(
+            "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
+        );
+        sql.push_str(&crate::platform::db::values(
+            app.db.backend(),
+            chunk.len(),
+            8,
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, line_id, f) in chunk {
             let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-            q = q.bind(*id).bind(*line_id).bind(f.rule_id.clone()).bind(f.kind.clone()).bind(super::review::action_name(&f.action)).bind(f.reason_code.clone()).bind(f.message.clone()).bind(proposed);
+            q = q
+                .bind(*id)
+                .bind(*line_id)
+                .bind(f.rule_id.clone())
+                .bind(f.kind.clone())
+                .bind(super::review::action_name(&f.action))
+                .bind(f.reason_code.clone())
+                .bind(f.message.clone())
+                .bind(proposed);
         }
         q.execute(&mut *tx).await?;
     }
@@ -337,7 +576,12 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         let over_budget = eval.flags.iter().any(|f| f.kind.contains("budget"));
         let mut mine: Vec<(String, Option<i64>, String)> = rules
             .iter()
-            .filter(|(_, min, mt, pa, ob, _, _)| total_e4 >= *min && (mt.is_empty() || mt == matter_type) && (pa.is_empty() || pa == practice_area) && (*ob == 0 || over_budget))
+            .filter(|(_, min, mt, pa, ob, _, _)| {
+                total_e4 >= *min
+                    && (mt.is_empty() || mt == matter_type)
+                    && (pa.is_empty() || pa == practice_area)
+                    && (*ob == 0 || over_budget)
+            })
             .map(|(name, _, _, _, _, approver, role)| (name.clone(), *approver, role.clone()))
             .collect();
         if mine.is_empty() {
@@ -345,8 +589,16 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         }
         for a in &eval.extra_approvers {
             let step = match a {
-                guidelines::Approver::Role(r) => ("Required by the billing guidelines".to_string(), None, r.clone()),
-                guidelines::Approver::User(u) => ("Required by the billing guidelines".to_string(), Some(*u), String::new()),
+                guidelines::Approver::Role(r) => (
+                    "Required by the billing guidelines".to_string(),
+                    None,
+                    r.clone(),
+                ),
+                guidelines::Approver::User(u) => (
+                    "Required by the billing guidelines".to_string(),
+                    Some(*u),
+                    String::new(),
+                ),
             };
             if !mine.iter().any(|s| s.1 == step.1 && s.2 == step.2) {
                 mine.push(step);
@@ -357,17 +609,33 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         }
     }
     for chunk in steps.chunks(500) {
-        let mut sql = String::from("INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ");
-        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 5));
+        let mut sql = String::from(
+            "INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ",
+        );
+        sql.push_str(&crate::platform::db::values(
+            app.db.backend(),
+            chunk.len(),
+            5,
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, step, name, approver, role) in chunk {
-            q = q.bind(*id).bind(*step).bind(name.clone()).bind(*approver).bind(role.clone());
+            q = q
+                .bind(*id)
+                .bind(*step)
+                .bind(name.clone())
+                .bind(*approver)
+                .bind(role.clone());
         }
         q.execute(&mut *tx).await?;
     }
     // Events and audit, one each per invoice.
     let mut changes = vec![];
-    for ((inv, m), (id, (eval, _, _))) in report.invoices.iter().zip(&matched).zip(ids.iter().zip(&judged)) {
+    for ((inv, m), (id, (eval, _, _))) in report
+        .invoices
+        .iter()
+        .zip(&matched)
+        .zip(ids.iter().zip(&judged))
+    {
         changes.push(Change {
             action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
             object_type: "invoice",
@@ -383,19 +651,42 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
         .zip(&matched)
         .zip(ids.iter().zip(&judged))
         .flat_map(|((inv, m), (id, (eval, _, _)))| {
-            let mut v = vec![(*id, if m.replaces.is_some() { "resubmitted" } else { "received" }, format!("{} line items, {format}", inv.line_items.len()))];
+            let mut v = vec![(
+                *id,
+                if m.replaces.is_some() {
+                    "resubmitted"
+                } else {
+                    "received"
+                },
+                format!("{} line items, {format}", inv.line_items.len()),
+            )];
             if eval.invoice_rejected {
-                v.push((*id, "rejected", "rejected by the billing guidelines".to_string()));
+                v.push((
+                    *id,
+                    "rejected",
+                    "rejected by the billing guidelines".to_string(),
+                ));
             }
             v
         })
         .collect();
     for chunk in events.chunks(500) {
-        let mut sql = String::from("INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ");
-        sql.push_str(&crate::platform::db::values(app.db.backend(), chunk.len(), 5));
+        let mut sql = String::from(
+            "INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ",
+        );
+        sql.push_str(&crate::platform::db::values(
+            app.db.backend(),
+            chunk.len(),
+            5,
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, kind, note) in chunk {
-            q = q.bind(*id).bind(now.clone()).bind(user.id).bind(*kind).bind(note.clone());
+            q = q
+                .bind(*id)
+                .bind(now.clone())
+                .bind(user.id)
+                .bind(*kind)
+                .bind(note.clone());
         }
         q.execute(&mut *tx).await?;
     }
@@ -407,7 +698,14 @@ pub async fn submit(app: &App, user: &CurrentUser, file: &str, bytes: &[u8]) -> 
     }
     tx.commit().await?;
     super::review::notify_queued(app).await;
-    Ok(IntakeOutcome { file: file.to_string(), accepted: true, invoice_ids: ids, replaced, line_items: report.line_items, problems })
+    Ok(IntakeOutcome {
+        file: file.to_string(),
+        accepted: true,
+        invoice_ids: ids,
+        replaced,
+        line_items: report.line_items,
+        problems,
+    })
 }
 
 enum StoreError {
@@ -422,86 +720,107 @@ impl From<sqlx::Error> for StoreError {
 }
 
 fn e4(d: ledes::Decimal, what: &str) -> Result<i64, StoreError> {
-    to_e4(d).ok_or_else(|| StoreError::Amount(format!("{what} {d} has more than four decimals or is too large")))
+    to_e4(d).ok_or_else(|| {
+        StoreError::Amount(format!(
+            "{what} {d} has more than four decimals or is too large"
+        ))
+    })
 }
 
 const LINE_COLS: usize = 17;
 
-#[allow(clippy::too_many_arguments)]
-async fn store_invoice(tx: &mut Tx, now: &str, user: &CurrentUser, inv: &ledes::Invoice, m: &Matched, format: &str, sha: &str, rejected: bool) -> Result<i64, StoreError> {
+/// The computed columns of an invoice row.
+struct InvoiceRow {
+    total: i64,
+    fees: i64,
+    expenses: i64,
+    currency: String,
+    start: String,
+    end: String,
+    status: &'static str,
+    step: i64,
+}
+
+fn invoice_row(inv: &ledes::Invoice, rejected: bool) -> Result<InvoiceRow, StoreError> {
     let mut fees = 0i64;
     let mut expenses = 0i64;
     for l in &inv.line_items {
         let t = e4(l.total, "line total")?;
-        if l.line_type.is_fee_side() { fees += t } else { expenses += t }
+        if l.line_type.is_fee_side() {
+            fees += t
+        } else {
+            expenses += t
+        }
     }
-    let total = e4(inv.total, "invoice total")?;
-    let currency = inv.currency.clone().unwrap_or_else(|| "USD".into());
-    let start = inv.billing_start.map(|d| d.to_string()).unwrap_or_else(|| inv.invoice_date.to_string());
-    let end = inv.billing_end.map(|d| d.to_string()).unwrap_or_else(|| inv.invoice_date.to_string());
-    let (status, step, decided) = if rejected { ("rejected", 0i64, Some(now)) } else { ("in_review", 1i64, None) };
-    let id = match m.replaces {
-        Some(old) => {
-            sqlx::query("DELETE FROM invoice_flags WHERE invoice_id = $1").bind(old).execute(&mut **tx).await?;
-            sqlx::query("DELETE FROM invoice_lines WHERE invoice_id = $1").bind(old).execute(&mut **tx).await?;
-            sqlx::query("DELETE FROM invoice_approvals WHERE invoice_id = $1").bind(old).execute(&mut **tx).await?;
-            sqlx::query(
-                "UPDATE invoices SET matter_id = $1, invoice_date = $2, billing_start = $3, billing_end = $4, description = $5, currency = $6, total_e4 = $7, \
-                 adjusted_total_e4 = $7, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = $11, format = $12, source_sha256 = $13, \
-                 version = version + 1, approval_step = $14, submitted_by = $15, received_at = $16, decided_at = $17 WHERE id = $18",
-            )
-            .bind(m.matter_id)
-            .bind(inv.invoice_date.to_string())
-            .bind(&start)
-            .bind(&end)
-            .bind(&inv.description)
-            .bind(&currency)
-            .bind(total)
-            .bind(fees)
-            .bind(expenses)
-            .bind(inv.line_items.len() as i64)
-            .bind(status)
-            .bind(format)
-            .bind(sha)
-            .bind(step)
-            .bind(user.id)
-            .bind(now)
-            .bind(decided)
-            .bind(old)
-            .execute(&mut **tx)
-            .await?;
-            old
-        }
-        None => {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO invoices (vendor_id, matter_id, invoice_number, invoice_date, billing_start, billing_end, description, currency, total_e4, adjusted_total_e4, \
-                 fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at, approval_step, decided_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
-            )
-            .bind(m.vendor_id)
-            .bind(m.matter_id)
-            .bind(&inv.invoice_number)
-            .bind(inv.invoice_date.to_string())
-            .bind(&start)
-            .bind(&end)
-            .bind(&inv.description)
-            .bind(&currency)
-            .bind(total)
-            .bind(fees)
-            .bind(expenses)
-            .bind(inv.line_items.len() as i64)
-            .bind(status)
-            .bind(format)
-            .bind(sha)
-            .bind(user.id)
-            .bind(now)
-            .bind(step)
-            .bind(decided)
-            .fetch_one(&mut **tx)
-            .await?
-        }
-    };
-    Ok(id)
+    Ok(InvoiceRow {
+        total: e4(inv.total, "invoice total")?,
+        fees,
+        expenses,
+        currency: inv.currency.clone().unwrap_or_else(|| "USD".into()),
+        start: inv
+            .billing_start
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| inv.invoice_date.to_string()),
+        end: inv
+            .billing_end
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| inv.invoice_date.to_string()),
+        status: if rejected { "rejected" } else { "in_review" },
+        step: if rejected { 0 } else { 1 },
+    })
+}
+
+/// Replaces a rejected or returned invoice by its corrected version.
+#[allow(clippy::too_many_arguments)]
+async fn replace_invoice(
+    tx: &mut Tx,
+    now: &str,
+    user: &CurrentUser,
+    inv: &ledes::Invoice,
+    m: &Matched,
+    r: &InvoiceRow,
+    format: &str,
+    sha: &str,
+    old: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM invoice_flags WHERE invoice_id = $1")
+        .bind(old)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM invoice_lines WHERE invoice_id = $1")
+        .bind(old)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM invoice_approvals WHERE invoice_id = $1")
+        .bind(old)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE invoices SET matter_id = $1, invoice_date = $2, billing_start = $3, billing_end = $4, description = $5, currency = $6, total_e4 = $7, \
+         adjusted_total_e4 = $7, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = $11, format = $12, source_sha256 = $13, \
+         version = version + 1, approval_step = $14, submitted_by = $15, received_at = $16, decided_at = $17 WHERE id = $18",
+    )
+    .bind(m.matter_id)
+    .bind(inv.invoice_date.to_string())
+    .bind(&r.start)
+    .bind(&r.end)
+    .bind(&inv.description)
+    .bind(&r.currency)
+    .bind(r.total)
+    .bind(r.fees)
+    .bind(r.expenses)
+    .bind(inv.line_items.len() as i64)
+    .bind(r.status)
+    .bind(format)
+    .bind(sha)
+    .bind(r.step)
+    .bind(user.id)
+    .bind(now)
+    .bind(if r.status == "rejected" { Some(now) } else { None })
+    .bind(old)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(), StoreError> {
@@ -509,7 +828,11 @@ async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
     );
-    sql.push_str(&crate::platform::db::values(crate::platform::db::backend_of(&**tx), rows.len(), LINE_COLS));
+    sql.push_str(&crate::platform::db::values(
+        crate::platform::db::backend_of(&**tx),
+        rows.len(),
+        LINE_COLS,
+    ));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (id, l) in rows {
         let total = e4(l.total, "line total")?;

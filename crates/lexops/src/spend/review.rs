@@ -25,29 +25,48 @@ pub async fn effective_set(
     vendor_id: i64,
     matter_id: i64,
 ) -> Result<GuidelineSet, AppError> {
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT scope, scope_id, rules_json FROM guideline_sets WHERE (scope = 'department') OR (scope = 'vendor' AND scope_id = $1) OR (scope = 'matter' AND scope_id = $2)",
-    )
-    .bind(vendor_id)
-    .bind(matter_id)
-    .fetch_all(app.db.pool())
-    .await?;
-    let parse = |scope: &str| -> Result<Option<GuidelineSet>, AppError> {
-        match rows.iter().find(|(s, _, _)| s == scope) {
-            Some((_, _, json)) => GuidelineSet::from_json(json).map(Some).map_err(|e| {
-                AppError::Internal(anyhow::anyhow!(
-                    "stored {scope} guideline set is invalid: {e}"
-                ))
-            }),
-            None => Ok(None),
-        }
-    };
-    let dept = parse("department")?.unwrap_or_else(GuidelineSet::standard);
-    let layers: Vec<GuidelineSet> = std::iter::once(dept)
-        .chain(parse("vendor")?)
-        .chain(parse("matter")?)
-        .collect();
-    Ok(GuidelineSet::layered(layers.iter()))
+    GuidelineSets::load(app)
+        .await?
+        .effective(vendor_id, matter_id)
+}
+
+/// Every stored guideline set, read once (a file's invoices are judged with it).
+pub struct GuidelineSets {
+    rows: Vec<(String, i64, String)>,
+}
+
+impl GuidelineSets {
+    pub async fn load(app: &App) -> Result<GuidelineSets, AppError> {
+        Ok(GuidelineSets {
+            rows: sqlx::query_as("SELECT scope, scope_id, rules_json FROM guideline_sets")
+                .fetch_all(app.db.pool())
+                .await?,
+        })
+    }
+
+    /// The set in force for a firm and matter: department ← firm ← matter.
+    pub fn effective(&self, vendor_id: i64, matter_id: i64) -> Result<GuidelineSet, AppError> {
+        let parse = |scope: &str, id: i64| -> Result<Option<GuidelineSet>, AppError> {
+            match self
+                .rows
+                .iter()
+                .find(|(s, sid, _)| s == scope && (scope == "department" || *sid == id))
+            {
+                Some((_, _, json)) => GuidelineSet::from_json(json).map(Some).map_err(|e| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "stored {scope} guideline set is invalid: {e}"
+                    ))
+                }),
+                None => Ok(None),
+            }
+        };
+        let dept = parse("department", 0)?.unwrap_or_else(GuidelineSet::standard);
+        let layers: Vec<GuidelineSet> = std::iter::once(dept)
+            .chain(parse("vendor", vendor_id)?)
+            .chain(parse("matter", matter_id)?)
+            .collect();
+        Ok(GuidelineSet::layered(layers.iter()))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -127,10 +146,33 @@ pub async fn engine_input(
         tax_total: Decimal::ZERO,
         lines: g_lines,
     };
-    let today = app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
-    let (min_date, max_date) = lines.iter().fold((String::from("9999"), String::new()), |(lo, hi), l| (lo.min(l.line_date.clone()), hi.max(l.line_date.clone())));
-    let firm = FirmContext::load(conn, &today, inv.vendor_id, &min_date, &max_date, Some(invoice_id)).await?;
-    let matter = MatterContext::load(conn, inv.matter_id, &inv.invoice_date[..4], Some(invoice_id)).await?;
+    let today = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let (min_date, max_date) = lines
+        .iter()
+        .fold((String::from("9999"), String::new()), |(lo, hi), l| {
+            (lo.min(l.line_date.clone()), hi.max(l.line_date.clone()))
+        });
+    let firm = FirmContext::load(
+        conn,
+        &today,
+        inv.vendor_id,
+        &min_date,
+        &max_date,
+        Some(invoice_id),
+    )
+    .await?;
+    let matter = MatterContext::load(
+        conn,
+        inv.matter_id,
+        &inv.invoice_date[..4],
+        Some(invoice_id),
+    )
+    .await?;
     let mut ctx = firm.ctx;
     ctx.matters = vec![matter.info];
     ctx.budgets = matter.budget.into_iter().collect();
@@ -161,7 +203,10 @@ pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> 
 /// [`recompute`] for several invoices with three statements.
 pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(",");
+        let list = (1..=chunk.len())
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(",");
         for sql in RECOMPUTE {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("$IDS", &list)));
             for id in chunk {
@@ -182,7 +227,6 @@ const RECOMPUTE: [&str; 3] = [
     "UPDATE invoice_lines SET status = CASE WHEN adjusted_total_e4 = 0 AND total_e4 <> 0 THEN 'rejected' WHEN adjusted_total_e4 <> total_e4 THEN 'adjusted' ELSE 'open' END WHERE invoice_id IN ($IDS)",
     "UPDATE invoices SET adjusted_total_e4 = (SELECT CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) FROM invoice_lines l WHERE l.invoice_id = invoices.id) WHERE id IN ($IDS)",
 ];
-
 
 /// Wakes the workers so queued mail goes out at once.
 pub async fn notify_queued(app: &App) {

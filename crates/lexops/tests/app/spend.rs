@@ -1008,3 +1008,136 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
 async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
     routing_rules_caps_and_budgets_inner(&t).await;
 }
+
+both!(returned_invoice_is_replaced_by_its_correction);
+async fn returned_invoice_is_replaced_by_its_correction(t: TestApp) {
+    let (mut ops, mut vendor) = setup(
+        &t,
+        "Resubmit LLP",
+        "55-5555555",
+        "RS-1",
+        "firm@resubmit.example",
+        false,
+    )
+    .await;
+    let first = ledes(
+        &t,
+        "RS-INV-1",
+        "55-5555555",
+        "RS-1",
+        &[(
+            "3.0",
+            "600",
+            "1800",
+            "L120",
+            "A102",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            "Analyze the indemnity clause of the supply agreement",
+        )],
+    );
+    assert!(
+        upload(&vendor, "/portal/invoices/upload", "rs.txt", &first)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("accepted")
+    );
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invoices WHERE invoice_number = 'RS-INV-1'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    ops.page(&format!("/spend/invoices/{id}")).await;
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[("decision", "return"), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "returning needs a reason for the firm");
+    let r = ops
+        .post(
+            &format!("/spend/invoices/{id}/decision"),
+            &[
+                ("decision", "return"),
+                ("note", "Split the research entry by task"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    lexops::platform::jobs::drain(&t.app).await.unwrap();
+    assert!(
+        t.smtp
+            .received()
+            .iter()
+            .any(|m| m.contains("Subject: Invoice RS-INV-1 returned"))
+    );
+    // The corrected invoice, same number: it replaces the returned one.
+    let fixed = ledes(
+        &t,
+        "RS-INV-1",
+        "55-5555555",
+        "RS-1",
+        &[
+            (
+                "1.5",
+                "600",
+                "900",
+                "L120",
+                "A102",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Analyze the indemnity clause of the supply agreement",
+            ),
+            (
+                "1.5",
+                "600",
+                "900",
+                "L210",
+                "A103",
+                "TK1",
+                "Ann Partner",
+                "PARTNR",
+                "Draft the reply on the indemnity position",
+            ),
+        ],
+    );
+    let body = upload(&vendor, "/portal/invoices/upload", "rs-fixed.txt", &fixed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("accepted") && body.contains("replacing a rejected or returned invoice"),
+        "{body}"
+    );
+    let (same_id, version, status, lines): (i64, i64, String, i64) = sqlx::query_as(
+        "SELECT id, version, status, line_count FROM invoices WHERE invoice_number = 'RS-INV-1'",
+    )
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (same_id, version, status.as_str(), lines),
+        (id, 2, "in_review", 2)
+    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = $1")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, 2, "the old lines are gone");
+    let portal = vendor.page(&format!("/portal/invoices/{id}")).await;
+    assert!(portal.contains("resubmitted") && portal.contains("Split the research entry by task"));
+    // A second submission of an invoice in review is a duplicate.
+    let body = upload(&vendor, "/portal/invoices/upload", "rs-again.txt", &fixed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("R401"));
+}
