@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::model::{Matter, MatterInput, MatterStatus, MatterType};
 use super::store::{self, ImportProblem, ImportReport, MatterFilter, WallMember};
 use crate::platform::access::Permission;
-use crate::platform::error::{AppError, PageError, PageResult};
+use crate::platform::error::{AppError, PageResult};
 use crate::platform::web::redirect_with_flash;
 use crate::platform::web::ui::{FlashKind, Layout, ListParams, PageCtx, Pager, csv_response};
 
@@ -323,13 +323,6 @@ async fn form_page(
     Ok(r)
 }
 
-fn field_errors(e: AppError) -> Result<HashMap<String, String>, PageError> {
-    match e {
-        AppError::Validation(f) => Ok(f.into_iter().map(|f| (f.field, f.message)).collect()),
-        other => Err(PageError(other)),
-    }
-}
-
 /// GET /matters/new
 pub async fn new_form(ctx: PageCtx) -> PageResult<Response> {
     form_page(
@@ -355,7 +348,7 @@ pub async fn create(ctx: PageCtx, Form(f): Form<FormValues>) -> PageResult<Respo
             FlashKind::Success,
             &format!("Matter {} created.", m.number),
         )),
-        Err(e) => form_page(&ctx, None, f, field_errors(e)?).await,
+        Err(e) => form_page(&ctx, None, f, e.into_field_map()?).await,
     }
 }
 
@@ -401,7 +394,7 @@ pub async fn update(
             FlashKind::Success,
             "Matter saved.",
         )),
-        Err(e) => form_page(&ctx, Some(id), f, field_errors(e)?).await,
+        Err(e) => form_page(&ctx, Some(id), f, e.into_field_map()?).await,
     }
 }
 

@@ -126,6 +126,29 @@ impl AppError {
         }
     }
 
+    /// Field errors as a map for re-rendering a form with them; any other error is passed on
+    /// to become an error page.
+    pub fn into_field_map(self) -> Result<std::collections::HashMap<String, String>, PageError> {
+        match self {
+            AppError::Validation(f) => Ok(f.into_iter().map(|f| (f.field, f.message)).collect()),
+            other => Err(PageError(other)),
+        }
+    }
+
+    /// A validation, conflict or bad-request error as one sentence for a page's error callout;
+    /// any other error is passed on to become an error page.
+    pub fn into_message(self) -> Result<String, PageError> {
+        match self {
+            AppError::Validation(f) => Ok(f
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+                .join(" ")),
+            AppError::Conflict(m) | AppError::BadRequest(m) => Ok(m),
+            other => Err(PageError(other)),
+        }
+    }
+
     pub fn forbidden() -> AppError {
         AppError::Forbidden("you do not have permission to do this".into())
     }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::access::{Permission, Role};
 use super::audit::{self, VerifyReport};
 use super::auth::{self, ApiToken, LoginOutcome, SESSION_COOKIE};
-use super::error::{AppError, PageError, PageResult};
+use super::error::{AppError, PageResult};
 use super::jobs::{self, Job};
 use super::mail::{self, OutboxRow};
 use super::time::human;
@@ -409,13 +409,6 @@ async fn account_page(
     Ok(r)
 }
 
-fn field_map(e: AppError) -> Result<HashMap<String, String>, PageError> {
-    match e {
-        AppError::Validation(f) => Ok(f.into_iter().map(|f| (f.field, f.message)).collect()),
-        other => Err(PageError(other)),
-    }
-}
-
 /// GET /account
 pub async fn account(ctx: PageCtx) -> PageResult<Response> {
     account_page(&ctx, None, HashMap::new(), StatusCode::OK).await
@@ -476,7 +469,15 @@ pub async fn change_password(ctx: PageCtx, Form(f): Form<PasswordForm>) -> PageR
             );
             Ok(resp)
         }
-        Err(e) => account_page(&ctx, None, field_map(e)?, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            account_page(
+                &ctx,
+                None,
+                e.into_field_map()?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
 
@@ -499,7 +500,15 @@ pub async fn create_token(ctx: PageCtx, Form(f): Form<TokenForm>) -> PageResult<
     };
     match auth::issue_token(&ctx.app, &me, &f.name, days).await {
         Ok(t) => account_page(&ctx, Some(t.secret), HashMap::new(), StatusCode::OK).await,
-        Err(e) => account_page(&ctx, None, field_map(e)?, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            account_page(
+                &ctx,
+                None,
+                e.into_field_map()?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
 
@@ -788,7 +797,7 @@ pub async fn user_create(ctx: PageCtx, Form(f): Form<UserForm>) -> PageResult<Re
                 role: f.role,
                 totp_required: f.totp_required.is_some(),
             };
-            render_user_form(&ctx, None, view, field_map(e)?)
+            render_user_form(&ctx, None, view, e.into_field_map()?)
         }
     }
 }
@@ -834,7 +843,7 @@ pub async fn user_update(
                 role: f.role,
                 totp_required: f.totp_required.is_some(),
             };
-            render_user_form(&ctx, Some(u), view, field_map(e)?)
+            render_user_form(&ctx, Some(u), view, e.into_field_map()?)
         }
     }
 }

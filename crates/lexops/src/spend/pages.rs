@@ -21,7 +21,7 @@ use super::money::{format_e4, money, units};
 use super::review::{self, ApprovalStep, Decision, InvoiceEvent, InvoiceFilter};
 use super::vendors;
 use crate::platform::access::{CurrentUser, Permission};
-use crate::platform::error::{AppError, PageError, PageResult};
+use crate::platform::error::{AppError, PageResult};
 use crate::platform::web::redirect_with_flash;
 use crate::platform::web::ui::{FlashKind, Layout, ListParams, PageCtx, Pager, csv_response};
 
@@ -112,25 +112,6 @@ impl Fmt {
             "appeal_denied" => "Appeal denied",
             _ => "—",
         }
-    }
-}
-
-fn field_errors(e: AppError) -> Result<HashMap<String, String>, PageError> {
-    match e {
-        AppError::Validation(f) => Ok(f.into_iter().map(|f| (f.field, f.message)).collect()),
-        other => Err(PageError(other)),
-    }
-}
-
-fn bad(e: AppError) -> Result<String, PageError> {
-    match e {
-        AppError::Validation(f) => Ok(f
-            .into_iter()
-            .map(|f| f.message)
-            .collect::<Vec<_>>()
-            .join(" ")),
-        AppError::Conflict(m) | AppError::BadRequest(m) => Ok(m),
-        other => Err(PageError(other)),
     }
 }
 
@@ -506,7 +487,7 @@ pub async fn resolve_flag(
             FlashKind::Success,
             "Flag updated; totals recomputed.",
         )),
-        Err(e) => invoice_page(&ctx, id, Some(bad(e)?), false).await,
+        Err(e) => invoice_page(&ctx, id, Some(e.into_message()?), false).await,
     }
 }
 
@@ -554,7 +535,7 @@ pub async fn adjust_line(
                 "Line adjusted."
             },
         )),
-        Err(e) => invoice_page(&ctx, id, Some(bad(e)?), false).await,
+        Err(e) => invoice_page(&ctx, id, Some(e.into_message()?), false).await,
     }
 }
 
@@ -577,7 +558,7 @@ pub async fn comment(
             FlashKind::Success,
             "Comment added.",
         )),
-        Err(e) => invoice_page(&ctx, id, Some(bad(e)?), false).await,
+        Err(e) => invoice_page(&ctx, id, Some(e.into_message()?), false).await,
     }
 }
 
@@ -616,7 +597,7 @@ pub async fn decide(
             ),
         )),
         Err(AppError::Forbidden(m)) => Err(AppError::Forbidden(m).into()),
-        Err(e) => invoice_page(&ctx, id, Some(bad(e)?), false).await,
+        Err(e) => invoice_page(&ctx, id, Some(e.into_message()?), false).await,
     }
 }
 
@@ -812,7 +793,7 @@ pub async fn vendor_create(ctx: PageCtx, Form(f): Form<VendorForm>) -> PageResul
             FlashKind::Success,
             &format!("Vendor {} registered.", v.name),
         )),
-        Err(e) => vendor_form_page(&ctx, None, f, field_errors(e)?).await,
+        Err(e) => vendor_form_page(&ctx, None, f, e.into_field_map()?).await,
     }
 }
 
@@ -846,7 +827,7 @@ pub async fn vendor_update(
             FlashKind::Success,
             "Vendor saved.",
         )),
-        Err(e) => vendor_form_page(&ctx, Some(id), f, field_errors(e)?).await,
+        Err(e) => vendor_form_page(&ctx, Some(id), f, e.into_field_map()?).await,
     }
 }
 
@@ -952,7 +933,7 @@ pub async fn add_timekeeper(
             FlashKind::Success,
             "Timekeeper approved.",
         )),
-        Err(e) => vendor_page(&ctx, id, Some(bad(e)?)).await,
+        Err(e) => vendor_page(&ctx, id, Some(e.into_message()?)).await,
     }
 }
 
@@ -1015,7 +996,7 @@ pub async fn add_rate(
             FlashKind::Success,
             "Rate approved.",
         )),
-        Err(e) => vendor_page(&ctx, id, Some(bad(e)?)).await,
+        Err(e) => vendor_page(&ctx, id, Some(e.into_message()?)).await,
     }
 }
 
@@ -1054,7 +1035,7 @@ pub async fn assign(
             FlashKind::Success,
             "Matter assigned.",
         )),
-        Err(e) => vendor_page(&ctx, id, Some(bad(e)?)).await,
+        Err(e) => vendor_page(&ctx, id, Some(e.into_message()?)).await,
     }
 }
 
@@ -1077,7 +1058,7 @@ pub async fn link_user(
             FlashKind::Success,
             "Portal access given.",
         )),
-        Err(e) => vendor_page(&ctx, id, Some(bad(e)?)).await,
+        Err(e) => vendor_page(&ctx, id, Some(e.into_message()?)).await,
     }
 }
 
