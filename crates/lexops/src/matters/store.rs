@@ -332,6 +332,10 @@ pub async fn update(
         let members: Vec<i64> = std::iter::once(user.id).chain(attorney).collect();
         wall(&mut tx, id, v.confidential, &members).await?;
     }
+    if v.confidential != (before.confidential != 0) || v.type_code != before.type_code {
+        // The spend rollups leave walled matters out and sum by matter type.
+        crate::spend::rollup::rebuild(&mut tx).await?;
+    }
     audit::record(
         &mut tx,
         &now,
@@ -698,6 +702,9 @@ pub async fn import_csv(
                 report.updated += 1;
             }
         }
+    }
+    if report.updated > 0 {
+        crate::spend::rollup::rebuild(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(Ok(report))

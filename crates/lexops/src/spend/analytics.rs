@@ -88,6 +88,209 @@ fn svg_money() -> charts::ValueFormat {
     charts::ValueFormat::currency("")
 }
 
+fn three(
+    key: &str,
+    title: &str,
+    label: &str,
+    rows: &[(String, i64, i64)],
+    chart: String,
+) -> Report {
+    Report {
+        key: key.into(),
+        title: title.into(),
+        columns: vec![
+            label.into(),
+            "billed".into(),
+            "approved".into(),
+            "savings".into(),
+        ],
+        rows: rows
+            .iter()
+            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
+            .collect(),
+        chart,
+    }
+}
+
+/// The sums the reports are drawn from.
+#[derive(Default)]
+struct Agg {
+    by_month: Vec<(String, i64, i64)>,
+    by_vendor: Vec<(String, i64, i64)>,
+    by_type: Vec<(String, i64, i64)>,
+    by_matter: Vec<(String, i64, i64)>,
+    by_task: Vec<(String, i64, i64)>,
+    by_class: Vec<(String, i64, i64, i64)>,
+    rates: Vec<(String, i64, i64, i64)>,
+}
+
+fn merge3(a: Vec<(String, i64, i64)>, b: Vec<(String, i64, i64)>) -> Vec<(String, i64, i64)> {
+    let mut m: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (k, x, y) in a.into_iter().chain(b) {
+        let e = m.entry(k).or_default();
+        e.0 += x;
+        e.1 += y;
+    }
+    m.into_iter().map(|(k, (x, y))| (k, x, y)).collect()
+}
+
+fn merge4(
+    a: Vec<(String, i64, i64, i64)>,
+    b: Vec<(String, i64, i64, i64)>,
+) -> Vec<(String, i64, i64, i64)> {
+    let mut m: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for (k, x, y, z) in a.into_iter().chain(b) {
+        let e = m.entry(k).or_default();
+        e.0 += x;
+        e.1 += y;
+        e.2 += z;
+    }
+    m.into_iter().map(|(k, (x, y, z))| (k, x, y, z)).collect()
+}
+
+fn by_approved_desc3(mut v: Vec<(String, i64, i64)>) -> Vec<(String, i64, i64)> {
+    v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn by_approved_desc4(mut v: Vec<(String, i64, i64, i64)>) -> Vec<(String, i64, i64, i64)> {
+    v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Live sums over the line items, for the invoices that count and match `cond` (with the
+/// scope's parameters $1–$4).
+async fn aggregates_live(app: &App, s: &Scope, cond: &str) -> Result<Agg, AppError> {
+    let w = format!(
+        "i.status IN ('in_review','approved','exported') AND i.invoice_date >= $1 AND i.invoice_date <= $2 AND ($3 < 0 OR i.vendor_id = $3) AND ($4 = $4) AND {cond}"
+    );
+    let q3 = |sql: String| async move { rows2(app, s, sql).await };
+    let q4 = |sql: String| async move {
+        Ok::<_, AppError>(
+            sqlx::query_as::<_, (String, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
+                .bind(&s.from)
+                .bind(&s.to)
+                .bind(s.vendor)
+                .bind(s.user)
+                .fetch_all(app.db.pool())
+                .await?,
+        )
+    };
+    Ok(Agg {
+        by_month: q3(format!("SELECT SUBSTR(i.invoice_date, 1, 7), CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i WHERE {w} GROUP BY SUBSTR(i.invoice_date, 1, 7)")).await?,
+        by_vendor: q3(format!("SELECT v.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE {w} GROUP BY v.name")).await?,
+        by_type: q3(format!("SELECT t.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN matters m ON m.id = i.matter_id JOIN matter_types t ON t.id = m.type_id WHERE {w} GROUP BY t.name")).await?,
+        by_matter: q3(format!("SELECT m.number || ' ' || m.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN matters m ON m.id = i.matter_id WHERE {w} GROUP BY m.number, m.name")).await?,
+        by_task: q3(format!(
+            "SELECT CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT) \
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} GROUP BY CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END"
+        ))
+        .await?,
+        by_class: q4(format!(
+            "SELECT CASE WHEN l.classification = '' THEN '(none)' ELSE l.classification END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT), CAST(SUM(l.units_e4) AS BIGINT) \
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} AND l.line_type = 'F' GROUP BY CASE WHEN l.classification = '' THEN '(none)' ELSE l.classification END"
+        ))
+        .await?,
+        rates: q4(format!(
+            "SELECT v.name, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT), CAST(SUM(l.units_e4) AS BIGINT) \
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id JOIN vendors v ON v.id = i.vendor_id WHERE {w} AND l.line_type = 'F' GROUP BY v.name"
+        ))
+        .await?,
+    })
+}
+
+/// Sums from the rollup tables (matters without a wall), whole months of the scope.
+async fn aggregates_rollup(app: &App, s: &Scope) -> Result<Agg, AppError> {
+    let (m1, m2) = (s.from[..7].to_string(), s.to[..7].to_string());
+    let q3 = |sql: &'static str| {
+        let (m1, m2) = (m1.clone(), m2.clone());
+        async move {
+            Ok::<_, AppError>(
+                sqlx::query_as::<_, (String, i64, i64)>(sql)
+                    .bind(m1)
+                    .bind(m2)
+                    .fetch_all(app.db.pool())
+                    .await?,
+            )
+        }
+    };
+    let q4 = |sql: &'static str| {
+        let (m1, m2) = (m1.clone(), m2.clone());
+        async move {
+            Ok::<_, AppError>(
+                sqlx::query_as::<_, (String, i64, i64, i64)>(sql)
+                    .bind(m1)
+                    .bind(m2)
+                    .fetch_all(app.db.pool())
+                    .await?,
+            )
+        }
+    };
+    Ok(Agg {
+        by_month: q3("SELECT month, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT) FROM spend_vendor_month WHERE month >= $1 AND month <= $2 GROUP BY month").await?,
+        by_vendor: q3("SELECT v.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY v.name").await?,
+        by_type: q3("SELECT t.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_type_month r JOIN matter_types t ON t.id = r.type_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY t.name").await?,
+        by_matter: q3("SELECT m.number || ' ' || m.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_matter_month r JOIN matters m ON m.id = r.matter_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY m.number, m.name").await?,
+        by_task: q3("SELECT CASE WHEN task_code = '' THEN '(none)' ELSE task_code END, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT) FROM spend_task_month WHERE month >= $1 AND month <= $2 GROUP BY CASE WHEN task_code = '' THEN '(none)' ELSE task_code END").await?,
+        by_class: q4("SELECT CASE WHEN classification = '' THEN '(none)' ELSE classification END, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT), CAST(SUM(units_e4) AS BIGINT) FROM spend_class_month WHERE month >= $1 AND month <= $2 GROUP BY CASE WHEN classification = '' THEN '(none)' ELSE classification END").await?,
+        rates: q4("SELECT v.name, CAST(SUM(r.fee_billed_e4) AS BIGINT), CAST(SUM(r.fee_approved_e4) AS BIGINT), CAST(SUM(r.fee_units_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY v.name HAVING SUM(r.fee_units_e4) <> 0").await?,
+    })
+}
+
+/// The report sums for a scope: from the rollups for whole months without a vendor filter
+/// (plus, live, the walled matters the user is on), otherwise live from the line items.
+async fn aggregates(app: &App, s: &Scope) -> Result<Agg, AppError> {
+    let whole_months = s.from.ends_with("-01")
+        && super::super::matters::model::parse_date(&s.to)
+            .ok()
+            .flatten()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .is_some_and(|d| d.last_of_month() == d);
+    let agg = if s.vendor < 0 && whole_months {
+        let walled: Vec<i64> = sqlx::query_scalar("SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1")
+            .bind(s.user)
+            .fetch_all(app.db.pool())
+            .await?;
+        let base = aggregates_rollup(app, s).await?;
+        if walled.is_empty() {
+            base
+        } else {
+            let list = walled
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let extra = aggregates_live(app, s, &format!("i.matter_id IN ({list})")).await?;
+            Agg {
+                by_month: merge3(base.by_month, extra.by_month),
+                by_vendor: merge3(base.by_vendor, extra.by_vendor),
+                by_type: merge3(base.by_type, extra.by_type),
+                by_matter: merge3(base.by_matter, extra.by_matter),
+                by_task: merge3(base.by_task, extra.by_task),
+                by_class: merge4(base.by_class, extra.by_class),
+                rates: merge4(base.rates, extra.rates),
+            }
+        }
+    } else {
+        aggregates_live(app, s, &visible_sql("matter", "i.matter_id", 4)).await?
+    };
+    let mut by_matter = by_approved_desc3(agg.by_matter);
+    by_matter.truncate(20);
+    let mut by_month = agg.by_month;
+    by_month.sort();
+    let mut by_task = agg.by_task;
+    by_task.sort();
+    Ok(Agg {
+        by_month,
+        by_vendor: by_approved_desc3(agg.by_vendor),
+        by_type: by_approved_desc3(agg.by_type),
+        by_matter,
+        by_task,
+        by_class: by_approved_desc4(agg.by_class),
+        rates: by_approved_desc4(agg.rates),
+    })
+}
+
 /// Computes every report of the dashboard.
 pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<Report>, AppError> {
     let today = app
@@ -95,8 +298,9 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
         .now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
+    // Whole months by default (the last twelve, this one included), which the rollups answer.
     let to = if f.to.is_empty() {
-        today.to_string()
+        today.last_of_month().to_string()
     } else {
         crate::matters::model::parse_date(&f.to)
             .map_err(|e| AppError::field("to", e))?
@@ -104,7 +308,8 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
     };
     let from = if f.from.is_empty() {
         today
-            .checked_sub(jiff::Span::new().years(1))
+            .first_of_month()
+            .checked_sub(jiff::Span::new().months(11))
             .map(|d| d.to_string())
             .unwrap_or_default()
     } else {
@@ -118,13 +323,31 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
         vendor: f.vendor.unwrap_or(-1),
         user: user.id,
     };
-    let w = base_where();
     let mut out = vec![];
+    let agg = aggregates(app, &s).await?;
+    let Agg {
+        by_month,
+        by_vendor,
+        by_type,
+        by_matter,
+        by_task,
+        by_class,
+        rates,
+    } = agg;
+    let mut by_phase: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (task, b, a) in &by_task {
+        let phase = if task == "(none)" || task.len() < 2 {
+            "(none)".to_string()
+        } else {
+            format!("{}00", &task[..2])
+        };
+        let e = by_phase.entry(phase).or_default();
+        e.0 += b;
+        e.1 += a;
+    }
+    let by_phase: Vec<(String, i64, i64)> =
+        by_phase.into_iter().map(|(k, (b, a))| (k, b, a)).collect();
 
-    // Spend by month: billed and approved.
-    let by_month = rows2(app, &s, format!(
-        "SELECT SUBSTR(i.invoice_date, 1, 7), CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i WHERE {w} GROUP BY SUBSTR(i.invoice_date, 1, 7) ORDER BY 1"
-    )).await?;
     let chart = charts::ColumnChart::new("Spend by month")
         .categories(by_month.iter().map(|r| r.0.clone()))
         .series("Approved", by_month.iter().map(|r| dec(r.2)))
@@ -134,26 +357,13 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
         .width(640)
         .height(280)
         .render();
-    out.push(Report {
-        key: "by_month".into(),
-        title: "Spend by month".into(),
-        columns: vec![
-            "month".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_month
-            .iter()
-            .map(|(m, b, a)| vec![m.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
+    out.push(three(
+        "by_month",
+        "Spend by month",
+        "month",
+        &by_month,
         chart,
-    });
-
-    // By vendor.
-    let by_vendor = rows2(app, &s, format!(
-        "SELECT v.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE {w} GROUP BY v.name ORDER BY 3 DESC"
-    )).await?;
+    ));
     let chart = charts::BarChart::new("Approved spend by vendor")
         .bars(by_vendor.iter().map(|r| (r.0.clone(), dec(r.2))))
         .sorted()
@@ -161,141 +371,68 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
         .format(svg_money())
         .width(640)
         .render();
-    out.push(Report {
-        key: "by_vendor".into(),
-        title: "Spend by vendor".into(),
-        columns: vec![
-            "vendor".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_vendor
-            .iter()
-            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
+    out.push(three(
+        "by_vendor",
+        "Spend by vendor",
+        "vendor",
+        &by_vendor,
         chart,
-    });
-
-    // By matter type.
-    let by_type = rows2(app, &s, format!(
-        "SELECT t.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN matters m ON m.id = i.matter_id JOIN matter_types t ON t.id = m.type_id WHERE {w} GROUP BY t.name ORDER BY 3 DESC"
-    )).await?;
-    let chart = charts::DonutChart::new("Approved spend by matter type");
+    ));
     let chart = by_type
         .iter()
-        .fold(chart, |c, r| c.slice(r.0.clone(), dec(r.2)))
+        .fold(
+            charts::DonutChart::new("Approved spend by matter type"),
+            |c, r| c.slice(r.0.clone(), dec(r.2)),
+        )
         .format(svg_money())
         .width(640)
         .height(240)
         .render();
-    out.push(Report {
-        key: "by_matter_type".into(),
-        title: "Spend by matter type".into(),
-        columns: vec![
-            "matter_type".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_type
-            .iter()
-            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
+    out.push(three(
+        "by_matter_type",
+        "Spend by matter type",
+        "matter_type",
+        &by_type,
         chart,
-    });
-
-    // By matter (the twenty largest).
-    let by_matter = rows2(
-        app,
-        &s,
-        format!(
-            "SELECT m.number || ' ' || m.name, CAST(SUM(i.total_e4) AS BIGINT), CAST(SUM(i.adjusted_total_e4) AS BIGINT) FROM invoices i JOIN matters m ON m.id = i.matter_id WHERE {w} \
-             GROUP BY m.number, m.name ORDER BY 3 DESC LIMIT 20"
-        ),
-    )
-    .await?;
+    ));
     let chart = charts::BarChart::new("Approved spend by matter (top 20)")
         .bars(by_matter.iter().map(|r| (r.0.clone(), dec(r.2))))
         .format(svg_money())
         .width(640)
         .render();
-    out.push(Report {
-        key: "by_matter".into(),
-        title: "Spend by matter (top 20)".into(),
-        columns: vec![
-            "matter".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_matter
-            .iter()
-            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
+    out.push(three(
+        "by_matter",
+        "Spend by matter (top 20)",
+        "matter",
+        &by_matter,
         chart,
-    });
-
-    // By UTBMS task.
-    let by_task = rows2(
-        app,
-        &s,
-        format!(
-            "SELECT CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT) \
-             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} GROUP BY CASE WHEN l.task_code = '' THEN '(none)' ELSE l.task_code END ORDER BY 1"
-        ),
-    )
-    .await?;
-    out.push(Report {
-        key: "by_task".into(),
-        title: "Spend by UTBMS task".into(),
-        columns: vec![
-            "task".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_task
-            .iter()
-            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
-        chart: String::new(),
-    });
-
-    // By UTBMS phase (fees and expenses by the first three characters of the task code).
-    let by_phase = rows2(app, &s, format!(
-        "SELECT CASE WHEN l.task_code = '' THEN '(none)' ELSE SUBSTR(l.task_code, 1, 2) || '00' END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT) \
-         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} GROUP BY CASE WHEN l.task_code = '' THEN '(none)' ELSE SUBSTR(l.task_code, 1, 2) || '00' END ORDER BY 1"
-    )).await?;
+    ));
+    out.push(three(
+        "by_task",
+        "Spend by UTBMS task",
+        "task",
+        &by_task,
+        String::new(),
+    ));
     let chart = charts::BarChart::new("Approved spend by UTBMS phase")
         .bars(by_phase.iter().map(|r| (r.0.clone(), dec(r.2))))
         .format(svg_money())
         .width(640)
         .render();
-    out.push(Report {
-        key: "by_phase".into(),
-        title: "Spend by UTBMS phase".into(),
-        columns: vec![
-            "phase".into(),
-            "billed".into(),
-            "approved".into(),
-            "savings".into(),
-        ],
-        rows: by_phase
-            .iter()
-            .map(|(v, b, a)| vec![v.clone(), plain(*b), plain(*a), plain(b - a)])
-            .collect(),
+    out.push(three(
+        "by_phase",
+        "Spend by UTBMS phase",
+        "phase",
+        &by_phase,
         chart,
-    });
-
-    // By timekeeper classification (fees): spend, hours, effective rate.
-    let by_class: Vec<(String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT CASE WHEN l.classification = '' THEN '(none)' ELSE l.classification END, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT), CAST(SUM(l.units_e4) AS BIGINT) \
-         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE {w} AND l.line_type = 'F' GROUP BY CASE WHEN l.classification = '' THEN '(none)' ELSE l.classification END ORDER BY 3 DESC"
-    )))
-    .bind(&s.from).bind(&s.to).bind(s.vendor).bind(s.user)
-    .fetch_all(app.db.pool())
-    .await?;
+    ));
+    let rate = |amount: i64, hours: i64| {
+        if hours > 0 {
+            format_e4(((amount as i128) * 10_000 / (hours as i128)) as i64).replace(',', "")
+        } else {
+            String::new()
+        }
+    };
     let chart = charts::BarChart::new("Approved fees by timekeeper classification")
         .bars(by_class.iter().map(|r| (r.0.clone(), dec(r.2))))
         .format(svg_money())
@@ -319,32 +456,12 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
                     plain(*b),
                     plain(*a),
                     super::money::units(*h),
-                    if *h > 0 {
-                        format_e4(((*a as i128) * 10_000 / (*h as i128)) as i64).replace(',', "")
-                    } else {
-                        String::new()
-                    },
+                    rate(*a, *h),
                 ]
             })
             .collect(),
         chart,
     });
-
-    // Effective and blended rates per vendor.
-    let rates: Vec<(String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT v.name, CAST(SUM(l.total_e4) AS BIGINT), CAST(SUM(l.adjusted_total_e4) AS BIGINT), CAST(SUM(l.units_e4) AS BIGINT) \
-         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id JOIN vendors v ON v.id = i.vendor_id WHERE {w} AND l.line_type = 'F' GROUP BY v.name ORDER BY 3 DESC"
-    )))
-    .bind(&s.from).bind(&s.to).bind(s.vendor).bind(s.user)
-    .fetch_all(app.db.pool())
-    .await?;
-    let rate = |amount: i64, hours: i64| {
-        if hours > 0 {
-            format_e4(((amount as i128) * 10_000 / (hours as i128)) as i64).replace(',', "")
-        } else {
-            String::new()
-        }
-    };
     out.push(Report {
         key: "rates".into(),
         title: "Blended and effective hourly rates by vendor".into(),
@@ -367,6 +484,7 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
             .collect(),
         chart: String::new(),
     });
+    let w = base_where();
 
     // Budget against actual, per matter with a budget for the year of the period's end.
     let year = &s.to[..4];

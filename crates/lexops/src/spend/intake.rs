@@ -564,6 +564,7 @@ pub async fn submit(
         q.execute(&mut *tx).await?;
     }
     super::review::recompute_many(&mut tx, &ids).await?;
+    super::rollup::apply(&mut tx, &ids, 1).await?;
     // Approval steps: the routing rules that match, then approvers the guidelines added.
     let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
         sqlx::query_as("SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id").fetch_all(&mut *tx).await?;

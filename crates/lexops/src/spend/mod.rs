@@ -20,4 +20,5 @@ pub mod money;
 pub mod pages;
 pub mod portal;
 pub mod review;
+pub mod rollup;
 pub mod vendors;

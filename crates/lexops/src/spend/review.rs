@@ -197,7 +197,9 @@ pub(crate) fn action_name(a: &Action) -> &'static str {
 /// invoice's adjusted total from its lines. A manual adjustment wins; otherwise a live
 /// reject-line flag makes the line zero, and live auto-adjust flags cap it at their proposal.
 pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> {
-    recompute_many(tx, &[invoice_id]).await
+    super::rollup::apply(tx, &[invoice_id], -1).await?;
+    recompute_many(tx, &[invoice_id]).await?;
+    super::rollup::apply(tx, &[invoice_id], 1).await
 }
 
 /// [`recompute`] for several invoices with three statements.
@@ -781,12 +783,14 @@ pub async fn decide(
                 .await?;
         }
         Some(s) => {
+            super::rollup::apply(&mut tx, &[invoice_id], -1).await?;
             sqlx::query("UPDATE invoices SET status = $1, decided_at = $2 WHERE id = $3")
                 .bind(s)
                 .bind(&now)
                 .bind(invoice_id)
                 .execute(&mut *tx)
                 .await?;
+            super::rollup::apply(&mut tx, &[invoice_id], 1).await?;
             // Open flags are settled as they stand.
             sqlx::query("UPDATE invoice_flags SET state = 'accepted', resolved_by = $1, resolved_at = $2 WHERE invoice_id = $3 AND state = 'open'")
                 .bind(user.id)
@@ -875,10 +879,12 @@ pub async fn appeal(
     }
     if inv.status == "approved" {
         // Back to review for the appeal; the last step decides it.
+        super::rollup::apply(&mut tx, &[invoice_id], -1).await?;
         sqlx::query("UPDATE invoices SET status = 'in_review', decided_at = NULL WHERE id = $1")
             .bind(invoice_id)
             .execute(&mut *tx)
             .await?;
+        super::rollup::apply(&mut tx, &[invoice_id], 1).await?;
         sqlx::query("UPDATE invoice_approvals SET decision = 'pending', decided_by = NULL, decided_at = NULL WHERE invoice_id = $1 AND step = (SELECT MAX(step) FROM invoice_approvals WHERE invoice_id = $1)")
             .bind(invoice_id)
             .execute(&mut *tx)

@@ -467,6 +467,48 @@ async fn invoice_from_upload_to_ap_export(t: TestApp) {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
     assert!(lexops::platform::audit::verify(&t.app.db).await.unwrap().ok);
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new(),
+        "the dashboard rollups agree with the line items"
+    );
+    // The dashboard from the rollups (whole months) and live (any other period) agree.
+    let rolled = ops
+        .get("/spend?report=by_vendor&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let today = t
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let live = ops
+        .get(&format!(
+            "/spend?report=by_vendor&format=csv&from={}&to={today}",
+            today
+                .first_of_month()
+                .checked_sub(jiff::Span::new().months(11))
+                .unwrap()
+                .checked_add(jiff::Span::new().days(1))
+                .unwrap()
+                .checked_sub(jiff::Span::new().days(1))
+                .unwrap()
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        rolled.contains("Baker & Lowe LLP,2500.00,2100.00,400.00"),
+        "{rolled}"
+    );
+    assert!(
+        live.contains("Baker & Lowe LLP,2500.00,2100.00,400.00"),
+        "{live}"
+    );
 }
 
 both!(ap_export_in_ledes_keeps_the_arithmetic);
@@ -629,6 +671,18 @@ async fn walls_and_firms_see_only_their_own(t: TestApp) {
         .await
         .unwrap();
     assert!(!dash.contains("Secret Counsel"), "{dash}");
+    // The people on the wall see it in the dashboard (added live to the rollups).
+    let dash = ops
+        .get("/spend?report=by_vendor&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("Secret Counsel LLP,600.00,600.00"), "{dash}");
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
     let token = t.token(Role::Admin).await;
     let http = reqwest::Client::new();
     let page: Value = http
@@ -1003,6 +1057,10 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
         .await
         .unwrap();
     assert!(csv.contains("800.00,1000.00,-200.00,125"), "{csv}");
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
 }
 
 async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
@@ -1140,4 +1198,8 @@ async fn returned_invoice_is_replaced_by_its_correction(t: TestApp) {
         .await
         .unwrap();
     assert!(body.contains("R401"));
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
 }

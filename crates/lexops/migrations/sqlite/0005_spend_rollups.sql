@@ -1,0 +1,42 @@
+-- Spend rollups: what the dashboard reports sum, kept up to date with every change to an
+-- invoice that counts (received, in review, approved, exported), by month. Matters behind an
+-- ethical wall are left out; the dashboard adds them live for the people on the wall.
+CREATE TABLE spend_vendor_month (
+    month           TEXT NOT NULL,
+    vendor_id       INTEGER NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    fee_billed_e4   INTEGER NOT NULL DEFAULT 0,
+    fee_approved_e4 INTEGER NOT NULL DEFAULT 0,
+    fee_units_e4    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, vendor_id)
+);
+CREATE TABLE spend_type_month (
+    month           TEXT NOT NULL,
+    type_id         INTEGER NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, type_id)
+);
+CREATE TABLE spend_matter_month (
+    month           TEXT NOT NULL,
+    matter_id       INTEGER NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, matter_id)
+);
+CREATE TABLE spend_task_month (
+    month           TEXT NOT NULL,
+    task_code       TEXT NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, task_code)
+);
+CREATE TABLE spend_class_month (
+    month           TEXT NOT NULL,
+    classification  TEXT NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    units_e4        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, classification)
+);

@@ -1,0 +1,185 @@
+//! The spend rollups behind the dashboard (`spend_*_month` tables): the sums of the line items
+//! of the invoices that count, by month and one dimension each. They are maintained by delta:
+//! [`apply`] with −1 before an invoice's lines, totals or status change and +1 after, inside the
+//! same transaction; [`rebuild`] recomputes them from the line items (after a wall changes, or
+//! to repair). Matters behind an ethical wall are left out.
+
+use crate::platform::db::Tx;
+
+const COUNTED: &str = "i.status IN ('in_review','approved','exported') AND NOT EXISTS (SELECT 1 FROM walled_objects w WHERE w.object_type = 'matter' AND w.object_id = i.matter_id)";
+
+/// (table, key columns, key expressions, value columns, value expressions, extra join)
+const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 5] = [
+    (
+        "spend_vendor_month",
+        "month, vendor_id",
+        "SUBSTR(i.invoice_date, 1, 7), i.vendor_id",
+        "billed_e4, approved_e4, fee_billed_e4, fee_approved_e4, fee_units_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4), SUM(CASE WHEN l.line_type = 'F' THEN l.total_e4 ELSE 0 END), SUM(CASE WHEN l.line_type = 'F' THEN l.adjusted_total_e4 ELSE 0 END), SUM(CASE WHEN l.line_type = 'F' THEN l.units_e4 ELSE 0 END)",
+        "",
+    ),
+    (
+        "spend_type_month",
+        "month, type_id",
+        "SUBSTR(i.invoice_date, 1, 7), m.type_id",
+        "billed_e4, approved_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
+        "JOIN matters m ON m.id = i.matter_id",
+    ),
+    (
+        "spend_matter_month",
+        "month, matter_id",
+        "SUBSTR(i.invoice_date, 1, 7), i.matter_id",
+        "billed_e4, approved_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
+        "",
+    ),
+    (
+        "spend_task_month",
+        "month, task_code",
+        "SUBSTR(i.invoice_date, 1, 7), l.task_code",
+        "billed_e4, approved_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
+        "",
+    ),
+    (
+        "spend_class_month",
+        "month, classification",
+        "SUBSTR(i.invoice_date, 1, 7), l.classification",
+        "billed_e4, approved_e4, units_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4), SUM(l.units_e4)",
+        "",
+    ),
+];
+
+fn statement(
+    table: &str,
+    keys: &str,
+    key_exprs: &str,
+    vals: &str,
+    val_exprs: &str,
+    join: &str,
+    sign: i64,
+    filter: &str,
+) -> String {
+    let class_filter = if table == "spend_class_month" {
+        " AND l.line_type = 'F'"
+    } else {
+        ""
+    };
+    let signed = val_exprs
+        .split("SUM(")
+        .skip(1)
+        .map(|part| format!("({sign}) * SUM({part}"))
+        .collect::<Vec<_>>()
+        .join("");
+    let signed = signed.trim_end_matches(", ").replace("), (", "), (");
+    let updates = vals
+        .split(", ")
+        .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {table} ({keys}, {vals}) SELECT {key_exprs}, {signed} FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id {join} \
+         WHERE {COUNTED}{class_filter} AND {filter} GROUP BY {key_exprs} ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+}
+
+/// Adds (`sign` = 1) or removes (−1) the line items of `ids` to or from every rollup, for the
+/// invoices that count at this moment.
+pub async fn apply(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(400) {
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        for (table, keys, key_exprs, vals, val_exprs, join) in ROLLUPS {
+            let sql = statement(
+                table,
+                keys,
+                key_exprs,
+                vals,
+                val_exprs,
+                join,
+                sign,
+                &format!("i.id IN ({list})"),
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes every rollup from the line items.
+pub async fn rebuild(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    for (table, keys, key_exprs, vals, val_exprs, join) in ROLLUPS {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut **tx)
+            .await?;
+        let sql = statement(table, keys, key_exprs, vals, val_exprs, join, 1, "1 = 1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_sign_every_sum_and_add_on_conflict() {
+        let (t, k, ke, v, ve, j) = ROLLUPS[0];
+        let s = statement(t, k, ke, v, ve, j, -1, "i.id IN (7)");
+        assert!(
+            s.contains("(-1) * SUM(l.total_e4), (-1) * SUM(l.adjusted_total_e4), (-1) * SUM(CASE")
+        );
+        assert_eq!(s.matches("(-1) * SUM(").count(), 5);
+        assert!(s.contains("ON CONFLICT (month, vendor_id) DO UPDATE SET billed_e4 = spend_vendor_month.billed_e4 + excluded.billed_e4"));
+    }
+}
+
+/// Every rollup row, as text (for [`verify`]).
+async fn snapshot(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    let mut rows = vec![];
+    for (table, keys, _, vals, _, _) in ROLLUPS {
+        let cols = format!("{keys}, {vals}");
+        let n = cols.split(", ").count();
+        let concat = cols
+            .split(", ")
+            .map(|c| format!("CAST({c} AS TEXT)"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let nonzero = vals
+            .split(", ")
+            .map(|v| format!("{v} <> 0"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let got: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT '{table}|' || {concat} FROM {table} WHERE {nonzero}"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        debug_assert!(n > 1);
+        rows.extend(got);
+    }
+    rows.sort();
+    Ok(rows)
+}
+
+/// Compares the rollups with a rebuild from the line items (rolled back); returns the rows
+/// that differ (empty when they agree).
+pub async fn verify(db: &crate::platform::db::Db) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let before = snapshot(&mut tx).await?;
+    rebuild(&mut tx).await?;
+    let after = snapshot(&mut tx).await?;
+    tx.rollback().await?;
+    let a: std::collections::BTreeSet<_> = before.into_iter().collect();
+    let b: std::collections::BTreeSet<_> = after.into_iter().collect();
+    Ok(a.symmetric_difference(&b).cloned().collect())
+}
