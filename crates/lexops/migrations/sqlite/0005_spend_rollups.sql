@@ -40,3 +40,12 @@ CREATE TABLE spend_class_month (
     units_e4        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (month, classification)
 );
+CREATE TABLE spend_flag_month (
+    month           TEXT NOT NULL,
+    rule_kind       TEXT NOT NULL,
+    reason_code     TEXT NOT NULL,
+    flags           INTEGER NOT NULL DEFAULT 0,
+    overridden      INTEGER NOT NULL DEFAULT 0,
+    savings_e4      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, rule_kind, reason_code)
+);

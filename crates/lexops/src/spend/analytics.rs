@@ -237,16 +237,18 @@ async fn aggregates_rollup(app: &App, s: &Scope) -> Result<Agg, AppError> {
     })
 }
 
+/// Whether the scope covers whole months (which the rollups can answer).
+fn whole_months(s: &Scope) -> bool {
+    s.from.ends_with("-01")
+        && s.to
+            .parse::<jiff::civil::Date>()
+            .is_ok_and(|d| d.last_of_month() == d)
+}
+
 /// The report sums for a scope: from the rollups for whole months without a vendor filter
 /// (plus, live, the walled matters the user is on), otherwise live from the line items.
 async fn aggregates(app: &App, s: &Scope) -> Result<Agg, AppError> {
-    let whole_months = s.from.ends_with("-01")
-        && super::super::matters::model::parse_date(&s.to)
-            .ok()
-            .flatten()
-            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-            .is_some_and(|d| d.last_of_month() == d);
-    let agg = if s.vendor < 0 && whole_months {
+    let agg = if s.vendor < 0 && whole_months(s) {
         let walled: Vec<i64> = sqlx::query_scalar("SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1")
             .bind(s.user)
             .fetch_all(app.db.pool())
@@ -537,14 +539,54 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
     });
 
     // Top flags and their override rates.
-    let flags: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT f.rule_kind, f.reason_code, COUNT(*), CAST(SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END), 0) AS BIGINT) \
-         FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id WHERE {w} GROUP BY f.rule_kind, f.reason_code ORDER BY 3 DESC"
-    )))
-    .bind(&s.from).bind(&s.to).bind(s.vendor).bind(s.user)
-    .fetch_all(app.db.pool())
-    .await?;
+    let flags: Vec<(String, String, i64, i64, i64)> = if s.vendor < 0 && whole_months(&s) {
+        // From the rollup, plus the walled matters the user is on, live.
+        let mut rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT rule_kind, reason_code, CAST(SUM(flags) AS BIGINT), CAST(SUM(overridden) AS BIGINT), CAST(SUM(savings_e4) AS BIGINT) FROM spend_flag_month \
+             WHERE month >= $1 AND month <= $2 GROUP BY rule_kind, reason_code HAVING SUM(flags) <> 0",
+        )
+        .bind(&s.from[..7])
+        .bind(&s.to[..7])
+        .fetch_all(app.db.pool())
+        .await?;
+        let walled: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT f.rule_kind, f.reason_code, COUNT(*), CAST(SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END), 0) AS BIGINT) \
+             FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id \
+             WHERE {w} AND i.matter_id IN (SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $4) \
+             GROUP BY f.rule_kind, f.reason_code"
+        )))
+        .bind(&s.from)
+        .bind(&s.to)
+        .bind(s.vendor)
+        .bind(s.user)
+        .fetch_all(app.db.pool())
+        .await?;
+        for (k, c, n, o, sv) in walled {
+            match rows.iter_mut().find(|r| r.0 == k && r.1 == c) {
+                Some(r) => {
+                    r.2 += n;
+                    r.3 += o;
+                    r.4 += sv;
+                }
+                None => rows.push((k, c, n, o, sv)),
+            }
+        }
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        rows
+    } else {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT f.rule_kind, f.reason_code, COUNT(*), CAST(SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END), 0) AS BIGINT) \
+             FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id WHERE {w} GROUP BY f.rule_kind, f.reason_code ORDER BY 3 DESC"
+        )))
+        .bind(&s.from)
+        .bind(&s.to)
+        .bind(s.vendor)
+        .bind(s.user)
+        .fetch_all(app.db.pool())
+        .await?
+    };
     out.push(Report {
         key: "flags".into(),
         title: "Top billing-guideline flags".into(),

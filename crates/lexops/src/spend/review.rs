@@ -197,9 +197,9 @@ pub(crate) fn action_name(a: &Action) -> &'static str {
 /// invoice's adjusted total from its lines. A manual adjustment wins; otherwise a live
 /// reject-line flag makes the line zero, and live auto-adjust flags cap it at their proposal.
 pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> {
-    super::rollup::apply(tx, &[invoice_id], -1).await?;
+    super::rollup::apply_lines(tx, &[invoice_id], -1).await?;
     recompute_many(tx, &[invoice_id]).await?;
-    super::rollup::apply(tx, &[invoice_id], 1).await
+    super::rollup::apply_lines(tx, &[invoice_id], 1).await
 }
 
 /// [`recompute`] for several invoices with three statements.
@@ -516,6 +516,7 @@ pub async fn resolve_flag(
         (_, true) => "accepted",
         (_, false) => "overridden",
     };
+    super::rollup::apply_flags(&mut tx, &[invoice_id], -1).await?;
     sqlx::query("UPDATE invoice_flags SET state = $1, resolved_by = $2, resolved_at = $3, note = $4 WHERE id = $5")
         .bind(new_state)
         .bind(user.id)
@@ -524,6 +525,7 @@ pub async fn resolve_flag(
         .bind(flag_id)
         .execute(&mut *tx)
         .await?;
+    super::rollup::apply_flags(&mut tx, &[invoice_id], 1).await?;
     recompute(&mut tx, invoice_id).await?;
     event(
         &mut tx,

@@ -85,9 +85,46 @@ fn statement(
     )
 }
 
-/// Adds (`sign` = 1) or removes (−1) the line items of `ids` to or from every rollup, for the
-/// invoices that count at this moment.
+fn flag_statement(sign: i64, filter: &str) -> String {
+    format!(
+        "INSERT INTO spend_flag_month (month, rule_kind, reason_code, flags, overridden, savings_e4) \
+         SELECT SUBSTR(i.invoice_date, 1, 7), f.rule_kind, f.reason_code, ({sign}) * COUNT(*), ({sign}) * SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END), \
+         ({sign}) * SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END) \
+         FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id \
+         WHERE {COUNTED} AND {filter} GROUP BY SUBSTR(i.invoice_date, 1, 7), f.rule_kind, f.reason_code \
+         ON CONFLICT (month, rule_kind, reason_code) DO UPDATE SET flags = spend_flag_month.flags + excluded.flags, \
+         overridden = spend_flag_month.overridden + excluded.overridden, savings_e4 = spend_flag_month.savings_e4 + excluded.savings_e4"
+    )
+}
+
+/// Adds (`sign` = 1) or removes (−1) the flags of `ids` to or from the flag rollup (around a
+/// change of a flag's state).
+pub async fn apply_flags(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(400) {
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(sqlx::AssertSqlSafe(flag_statement(
+            sign,
+            &format!("i.id IN ({list})"),
+        )))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds (`sign` = 1) or removes (−1) the line items and flags of `ids` to or from every rollup,
+/// for the invoices that count at this moment (around a change of status).
 pub async fn apply(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
+    apply_lines(tx, ids, sign).await?;
+    apply_flags(tx, ids, sign).await
+}
+
+/// [`apply`] for the line-item rollups only (around a change of line totals).
+pub async fn apply_lines(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(400) {
         let list = chunk
             .iter()
@@ -115,6 +152,12 @@ pub async fn apply(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx::Erro
 
 /// Recomputes every rollup from the line items.
 pub async fn rebuild(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM spend_flag_month")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(flag_statement(1, "1 = 1")))
+        .execute(&mut **tx)
+        .await?;
     for (table, keys, key_exprs, vals, val_exprs, join) in ROLLUPS {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
             .execute(&mut **tx)
@@ -167,6 +210,12 @@ async fn snapshot(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::E
         debug_assert!(n > 1);
         rows.extend(got);
     }
+    let flags: Vec<String> = sqlx::query_scalar(
+        "SELECT 'flags|' || month || '|' || rule_kind || '|' || reason_code || '|' || CAST(flags AS TEXT) || '|' || CAST(overridden AS TEXT) || '|' || CAST(savings_e4 AS TEXT) FROM spend_flag_month WHERE flags <> 0",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.extend(flags);
     rows.sort();
     Ok(rows)
 }
