@@ -169,6 +169,6 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
         "dashboard_p50_ms": percentile(&dash, 50.0),
         "dashboard_p99_ms": percentile(&dash, 99.0),
         "dashboard_line_items": lines,
-        "note": "import = LEDES parse + validation, matching, storage and all guideline rules per invoice; the dashboard computes all nine reports per request",
+        "note": "import = LEDES parse + validation, matching, storage and all guideline rules per invoice; the dashboard computes all eleven reports per request",
     }))
 }
