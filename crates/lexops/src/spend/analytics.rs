@@ -549,19 +549,29 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
         .bind(&s.to[..7])
         .fetch_all(app.db.pool())
         .await?;
-        let walled: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let on_walls: Vec<i64> = sqlx::query_scalar(
+            "SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1",
+        )
+        .bind(s.user)
+        .fetch_all(app.db.pool())
+        .await?;
+        let walled: Vec<(String, String, i64, i64, i64)> = if on_walls.is_empty() {
+            vec![]
+        } else {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT f.rule_kind, f.reason_code, COUNT(*), CAST(SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END), 0) AS BIGINT) \
              FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id \
-             WHERE {w} AND i.matter_id IN (SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $4) \
-             GROUP BY f.rule_kind, f.reason_code"
+             WHERE {w} AND i.matter_id IN ({}) GROUP BY f.rule_kind, f.reason_code",
+            on_walls.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
         )))
         .bind(&s.from)
         .bind(&s.to)
         .bind(s.vendor)
         .bind(s.user)
         .fetch_all(app.db.pool())
-        .await?;
+        .await?
+        };
         for (k, c, n, o, sv) in walled {
             match rows.iter_mut().find(|r| r.0 == k && r.1 == c) {
                 Some(r) => {
