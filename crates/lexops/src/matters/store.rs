@@ -280,6 +280,44 @@ pub async fn create(
     get(app, user, id).await
 }
 
+/// Writes a checked matter over row `id` (a taken number is a field error).
+async fn write(
+    tx: &mut Tx,
+    id: i64,
+    v: &ValidMatter,
+    type_id: i64,
+    attorney: Option<i64>,
+    now: &str,
+) -> Result<(), AppError> {
+    let res = sqlx::query(
+        "UPDATE matters SET number = $1, name = $2, type_id = $3, status = $4, practice_area = $5, business_owner = $6, responsible_attorney_id = $7, \
+         opened_on = $8, closed_on = $9, description = $10, confidential = $11, updated_at = $12 WHERE id = $13",
+    )
+    .bind(v.number.as_str())
+    .bind(&v.name)
+    .bind(type_id)
+    .bind(v.status.as_str())
+    .bind(&v.practice_area)
+    .bind(&v.business_owner)
+    .bind(attorney)
+    .bind(&v.opened_on)
+    .bind(&v.closed_on)
+    .bind(&v.description)
+    .bind(v.confidential as i64)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::field(
+            "number",
+            format!("Matter {} already exists.", v.number.as_str()),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Replaces a matter's fields.
 pub async fn update(
     app: &App,
@@ -299,35 +337,7 @@ pub async fn update(
     let before_view = row_view(&before, attorney_email(app, &before).await?);
     let mut tx = app.db.begin().await?;
     let (type_id, attorney) = resolve(&mut tx, &v).await.map_err(AppError::Validation)?;
-    let res = sqlx::query(
-        "UPDATE matters SET number = $1, name = $2, type_id = $3, status = $4, practice_area = $5, business_owner = $6, responsible_attorney_id = $7, \
-         opened_on = $8, closed_on = $9, description = $10, confidential = $11, updated_at = $12 WHERE id = $13",
-    )
-    .bind(v.number.as_str())
-    .bind(&v.name)
-    .bind(type_id)
-    .bind(v.status.as_str())
-    .bind(&v.practice_area)
-    .bind(&v.business_owner)
-    .bind(attorney)
-    .bind(&v.opened_on)
-    .bind(&v.closed_on)
-    .bind(&v.description)
-    .bind(v.confidential as i64)
-    .bind(&now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await;
-    match res {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::field(
-                "number",
-                format!("Matter {} already exists.", v.number.as_str()),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    write(&mut tx, id, &v, type_id, attorney, &now).await?;
     if v.confidential != (before.confidential != 0) {
         let members: Vec<i64> = std::iter::once(user.id).chain(attorney).collect();
         wall(&mut tx, id, v.confidential, &members).await?;
@@ -664,24 +674,7 @@ pub async fn import_csv(
                     report.unchanged += 1;
                     continue;
                 }
-                sqlx::query(
-                    "UPDATE matters SET name = $1, type_id = $2, status = $3, practice_area = $4, business_owner = $5, responsible_attorney_id = $6, \
-                     opened_on = $7, closed_on = $8, description = $9, confidential = $10, updated_at = $11 WHERE id = $12",
-                )
-                .bind(&v.name)
-                .bind(type_id)
-                .bind(v.status.as_str())
-                .bind(&v.practice_area)
-                .bind(&v.business_owner)
-                .bind(attorney)
-                .bind(&v.opened_on)
-                .bind(&v.closed_on)
-                .bind(&v.description)
-                .bind(v.confidential as i64)
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                write(&mut tx, id, &v, type_id, attorney, &now).await?;
                 if v.confidential != (current.confidential != 0) {
                     let members: Vec<i64> = std::iter::once(user.id).chain(attorney).collect();
                     wall(&mut tx, id, v.confidential, &members).await?;
