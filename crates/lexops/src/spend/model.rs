@@ -22,6 +22,21 @@ pub struct Vendor {
     pub updated_at: String,
 }
 
+impl Vendor {
+    /// The vendor's fields as entered (for the edit form and the audit trail).
+    pub fn input(&self) -> VendorInput {
+        VendorInput {
+            name: self.name.clone(),
+            law_firm_id: self.law_firm_id.clone(),
+            status: self.status.clone(),
+            offices: self.offices.clone(),
+            billing_contact: self.billing_contact.clone(),
+            billing_email: self.billing_email.clone(),
+            currency: self.currency.clone(),
+        }
+    }
+}
+
 /// What a person enters for a vendor.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct VendorInput {

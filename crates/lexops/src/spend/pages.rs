@@ -698,52 +698,19 @@ pub async fn vendors_list(ctx: PageCtx, Query(f): Query<VendorFilters>) -> PageR
     })
 }
 
-/// The vendor form's values.
-#[derive(Deserialize, Default, Clone)]
-pub struct VendorForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    law_firm_id: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    offices: String,
-    #[serde(default)]
-    billing_contact: String,
-    #[serde(default)]
-    billing_email: String,
-    #[serde(default)]
-    currency: String,
-}
-
-impl VendorForm {
-    fn input(&self) -> VendorInput {
-        VendorInput {
-            name: self.name.clone(),
-            law_firm_id: self.law_firm_id.clone(),
-            status: self.status.clone(),
-            offices: self.offices.clone(),
-            billing_contact: self.billing_contact.clone(),
-            billing_email: self.billing_email.clone(),
-            currency: self.currency.clone(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "spend/vendor_form.html")]
 struct VendorFormPage {
     layout: Layout,
     id: Option<i64>,
-    form: VendorForm,
+    form: VendorInput,
     errors: HashMap<String, String>,
 }
 
 async fn vendor_form_page(
     ctx: &PageCtx,
     id: Option<i64>,
-    form: VendorForm,
+    form: VendorInput,
     errors: HashMap<String, String>,
 ) -> PageResult<Response> {
     let status = if errors.is_empty() {
@@ -773,7 +740,7 @@ pub async fn vendor_new(ctx: PageCtx) -> PageResult<Response> {
     vendor_form_page(
         &ctx,
         None,
-        VendorForm {
+        VendorInput {
             currency: "USD".into(),
             status: "active".into(),
             ..Default::default()
@@ -784,9 +751,9 @@ pub async fn vendor_new(ctx: PageCtx) -> PageResult<Response> {
 }
 
 /// POST /spend/vendors
-pub async fn vendor_create(ctx: PageCtx, Form(f): Form<VendorForm>) -> PageResult<Response> {
+pub async fn vendor_create(ctx: PageCtx, Form(f): Form<VendorInput>) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    match vendors::create(&ctx.app, &user, &f.input()).await {
+    match vendors::create(&ctx.app, &user, &f).await {
         Ok(v) => Ok(redirect_with_flash(
             &ctx.app,
             &format!("/spend/vendors/{}", v.id),
@@ -801,15 +768,7 @@ pub async fn vendor_create(ctx: PageCtx, Form(f): Form<VendorForm>) -> PageResul
 pub async fn vendor_edit(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
     let user = ctx.user()?.clone();
     let v = vendors::get(&ctx.app, &user, id).await?;
-    let form = VendorForm {
-        name: v.name,
-        law_firm_id: v.law_firm_id,
-        status: v.status,
-        offices: v.offices,
-        billing_contact: v.billing_contact,
-        billing_email: v.billing_email,
-        currency: v.currency,
-    };
+    let form = v.input();
     vendor_form_page(&ctx, Some(id), form, HashMap::new()).await
 }
 
@@ -817,10 +776,10 @@ pub async fn vendor_edit(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respon
 pub async fn vendor_update(
     ctx: PageCtx,
     Path(id): Path<i64>,
-    Form(f): Form<VendorForm>,
+    Form(f): Form<VendorInput>,
 ) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    match vendors::update(&ctx.app, &user, id, &f.input()).await {
+    match vendors::update(&ctx.app, &user, id, &f).await {
         Ok(v) => Ok(redirect_with_flash(
             &ctx.app,
             &format!("/spend/vendors/{}", v.id),

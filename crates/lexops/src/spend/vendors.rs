@@ -208,8 +208,6 @@ pub async fn update(
         .execute(&mut *tx)
         .await
         .map_err(unique)?;
-    let before_view = json!({"name": before.name, "law_firm_id": before.law_firm_id, "status": before.status, "offices": before.offices,
-        "billing_contact": before.billing_contact, "billing_email": before.billing_email, "currency": before.currency});
     audit::record(
         &mut tx,
         &now,
@@ -218,7 +216,7 @@ pub async fn update(
             action: "vendor.update",
             object_type: "vendor",
             object_id: id.to_string(),
-            before: Some(before_view),
+            before: Some(vendor_view(&before.input())),
             after: Some(vendor_view(&v)),
         },
     )
