@@ -337,14 +337,19 @@ pub async fn update(
     let before_view = row_view(&before, attorney_email(app, &before).await?);
     let mut tx = app.db.begin().await?;
     let (type_id, attorney) = resolve(&mut tx, &v).await.map_err(AppError::Validation)?;
+    // The spend rollups key walled matters apart and sum by matter type: move this matter's
+    // sums out before the change and back in after it.
+    let moves = v.confidential != (before.confidential != 0) || v.type_code != before.type_code;
+    if moves {
+        crate::spend::rollup::apply_matter(&mut tx, id, -1).await?;
+    }
     write(&mut tx, id, &v, type_id, attorney, &now).await?;
     if v.confidential != (before.confidential != 0) {
         let members: Vec<i64> = std::iter::once(user.id).chain(attorney).collect();
         wall(&mut tx, id, v.confidential, &members).await?;
     }
-    if v.confidential != (before.confidential != 0) || v.type_code != before.type_code {
-        // The spend rollups leave walled matters out and sum by matter type.
-        crate::spend::rollup::rebuild(&mut tx).await?;
+    if moves {
+        crate::spend::rollup::apply_matter(&mut tx, id, 1).await?;
     }
     audit::record(
         &mut tx,
@@ -674,10 +679,18 @@ pub async fn import_csv(
                     report.unchanged += 1;
                     continue;
                 }
+                let moves = v.confidential != (current.confidential != 0)
+                    || v.type_code != current.type_code;
+                if moves {
+                    crate::spend::rollup::apply_matter(&mut tx, id, -1).await?;
+                }
                 write(&mut tx, id, &v, type_id, attorney, &now).await?;
                 if v.confidential != (current.confidential != 0) {
                     let members: Vec<i64> = std::iter::once(user.id).chain(attorney).collect();
                     wall(&mut tx, id, v.confidential, &members).await?;
+                }
+                if moves {
+                    crate::spend::rollup::apply_matter(&mut tx, id, 1).await?;
                 }
                 audit::record(
                     &mut tx,
@@ -695,9 +708,6 @@ pub async fn import_csv(
                 report.updated += 1;
             }
         }
-    }
-    if report.updated > 0 {
-        crate::spend::rollup::rebuild(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(Ok(report))

@@ -108,6 +108,9 @@ impl App {
         db.migrate().await.map_err(|e| {
             StartError(format!("Cannot bring the database schema up to date: {e}."))
         })?;
+        rebuild_rollups_if_asked(&db)
+            .await
+            .map_err(|e| StartError(format!("Cannot rebuild the spend rollups: {e}.")))?;
         let stored_check = db
             .setting("master_key_check")
             .await
@@ -187,4 +190,18 @@ fn root_cause(e: &super::db::DbError) -> String {
         super::db::DbError::Connect { reason, .. } => reason.clone(),
         other => other.to_string(),
     }
+}
+
+/// Rebuilds the spend rollups from the line items when a migration has asked for it (by the
+/// setting `spend_rollups_rebuild`, after it changed their shape).
+async fn rebuild_rollups_if_asked(db: &Db) -> Result<(), sqlx::Error> {
+    if db.setting("spend_rollups_rebuild").await?.is_none() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    crate::spend::rollup::rebuild(&mut tx).await?;
+    sqlx::query("DELETE FROM settings WHERE key = 'spend_rollups_rebuild'")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }

@@ -124,30 +124,6 @@ struct Agg {
     rates: Vec<(String, i64, i64, i64)>,
 }
 
-fn merge3(a: Vec<(String, i64, i64)>, b: Vec<(String, i64, i64)>) -> Vec<(String, i64, i64)> {
-    let mut m: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (k, x, y) in a.into_iter().chain(b) {
-        let e = m.entry(k).or_default();
-        e.0 += x;
-        e.1 += y;
-    }
-    m.into_iter().map(|(k, (x, y))| (k, x, y)).collect()
-}
-
-fn merge4(
-    a: Vec<(String, i64, i64, i64)>,
-    b: Vec<(String, i64, i64, i64)>,
-) -> Vec<(String, i64, i64, i64)> {
-    let mut m: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
-    for (k, x, y, z) in a.into_iter().chain(b) {
-        let e = m.entry(k).or_default();
-        e.0 += x;
-        e.1 += y;
-        e.2 += z;
-    }
-    m.into_iter().map(|(k, (x, y, z))| (k, x, y, z)).collect()
-}
-
 fn by_approved_desc3(mut v: Vec<(String, i64, i64)>) -> Vec<(String, i64, i64)> {
     v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     v
@@ -199,14 +175,37 @@ async fn aggregates_live(app: &App, s: &Scope, cond: &str) -> Result<Agg, AppErr
     })
 }
 
-/// Sums from the rollup tables (matters without a wall), whole months of the scope.
+/// The rollup keys a user's dashboard reads: 0 (every matter without a wall) and each walled
+/// matter the user is on — as an SQL list.
+async fn wall_keys(app: &App, user: i64) -> Result<String, AppError> {
+    // Those `visible_sql` lets through: the walls the user is on.
+    let walled: Vec<i64> = sqlx::query_scalar(
+        "SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1",
+    )
+    .bind(user)
+    .fetch_all(app.db.pool())
+    .await?;
+    Ok(std::iter::once(0)
+        .chain(walled)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// Sums from the rollup tables, whole months of the scope: the matters without a wall and the
+/// walled matters the user is on.
 async fn aggregates_rollup(app: &App, s: &Scope) -> Result<Agg, AppError> {
     let (m1, m2) = (s.from[..7].to_string(), s.to[..7].to_string());
-    let q3 = |sql: &'static str| {
+    let keys = wall_keys(app, s.user).await?;
+    let w = format!("r.month >= $1 AND r.month <= $2 AND r.wall_matter_id IN ({keys})");
+    // Rows whose sums came back to zero (an invoice rejected after review, a wall lifted) say
+    // nothing.
+    let nz = "HAVING SUM(r.billed_e4) <> 0 OR SUM(r.approved_e4) <> 0";
+    let q3 = |sql: String| {
         let (m1, m2) = (m1.clone(), m2.clone());
         async move {
             Ok::<_, AppError>(
-                sqlx::query_as::<_, (String, i64, i64)>(sql)
+                sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql))
                     .bind(m1)
                     .bind(m2)
                     .fetch_all(app.db.pool())
@@ -214,11 +213,11 @@ async fn aggregates_rollup(app: &App, s: &Scope) -> Result<Agg, AppError> {
             )
         }
     };
-    let q4 = |sql: &'static str| {
+    let q4 = |sql: String| {
         let (m1, m2) = (m1.clone(), m2.clone());
         async move {
             Ok::<_, AppError>(
-                sqlx::query_as::<_, (String, i64, i64, i64)>(sql)
+                sqlx::query_as::<_, (String, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
                     .bind(m1)
                     .bind(m2)
                     .fetch_all(app.db.pool())
@@ -227,13 +226,13 @@ async fn aggregates_rollup(app: &App, s: &Scope) -> Result<Agg, AppError> {
         }
     };
     Ok(Agg {
-        by_month: q3("SELECT month, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT) FROM spend_vendor_month WHERE month >= $1 AND month <= $2 GROUP BY month").await?,
-        by_vendor: q3("SELECT v.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY v.name").await?,
-        by_type: q3("SELECT t.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_type_month r JOIN matter_types t ON t.id = r.type_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY t.name").await?,
-        by_matter: q3("SELECT m.number || ' ' || m.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_matter_month r JOIN matters m ON m.id = r.matter_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY m.number, m.name").await?,
-        by_task: q3("SELECT CASE WHEN task_code = '' THEN '(none)' ELSE task_code END, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT) FROM spend_task_month WHERE month >= $1 AND month <= $2 GROUP BY CASE WHEN task_code = '' THEN '(none)' ELSE task_code END").await?,
-        by_class: q4("SELECT CASE WHEN classification = '' THEN '(none)' ELSE classification END, CAST(SUM(billed_e4) AS BIGINT), CAST(SUM(approved_e4) AS BIGINT), CAST(SUM(units_e4) AS BIGINT) FROM spend_class_month WHERE month >= $1 AND month <= $2 GROUP BY CASE WHEN classification = '' THEN '(none)' ELSE classification END").await?,
-        rates: q4("SELECT v.name, CAST(SUM(r.fee_billed_e4) AS BIGINT), CAST(SUM(r.fee_approved_e4) AS BIGINT), CAST(SUM(r.fee_units_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE r.month >= $1 AND r.month <= $2 GROUP BY v.name HAVING SUM(r.fee_units_e4) <> 0").await?,
+        by_month: q3(format!("SELECT r.month, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_vendor_month r WHERE {w} GROUP BY r.month {nz}")).await?,
+        by_vendor: q3(format!("SELECT v.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE {w} GROUP BY v.name {nz}")).await?,
+        by_type: q3(format!("SELECT t.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_type_month r JOIN matter_types t ON t.id = r.type_id WHERE {w} GROUP BY t.name {nz}")).await?,
+        by_matter: q3(format!("SELECT m.number || ' ' || m.name, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_matter_month r JOIN matters m ON m.id = r.matter_id WHERE {w} GROUP BY m.number, m.name {nz}")).await?,
+        by_task: q3(format!("SELECT CASE WHEN r.task_code = '' THEN '(none)' ELSE r.task_code END, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT) FROM spend_task_month r WHERE {w} GROUP BY CASE WHEN r.task_code = '' THEN '(none)' ELSE r.task_code END {nz}")).await?,
+        by_class: q4(format!("SELECT CASE WHEN r.classification = '' THEN '(none)' ELSE r.classification END, CAST(SUM(r.billed_e4) AS BIGINT), CAST(SUM(r.approved_e4) AS BIGINT), CAST(SUM(r.units_e4) AS BIGINT) FROM spend_class_month r WHERE {w} GROUP BY CASE WHEN r.classification = '' THEN '(none)' ELSE r.classification END {nz}")).await?,
+        rates: q4(format!("SELECT v.name, CAST(SUM(r.fee_billed_e4) AS BIGINT), CAST(SUM(r.fee_approved_e4) AS BIGINT), CAST(SUM(r.fee_units_e4) AS BIGINT) FROM spend_vendor_month r JOIN vendors v ON v.id = r.vendor_id WHERE {w} GROUP BY v.name HAVING SUM(r.fee_units_e4) <> 0")).await?,
     })
 }
 
@@ -245,34 +244,11 @@ fn whole_months(s: &Scope) -> bool {
             .is_ok_and(|d| d.last_of_month() == d)
 }
 
-/// The report sums for a scope: from the rollups for whole months without a vendor filter
-/// (plus, live, the walled matters the user is on), otherwise live from the line items.
+/// The report sums for a scope: from the rollups for whole months without a vendor filter,
+/// otherwise live from the line items.
 async fn aggregates(app: &App, s: &Scope) -> Result<Agg, AppError> {
     let agg = if s.vendor < 0 && whole_months(s) {
-        let walled: Vec<i64> = sqlx::query_scalar("SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1")
-            .bind(s.user)
-            .fetch_all(app.db.pool())
-            .await?;
-        let base = aggregates_rollup(app, s).await?;
-        if walled.is_empty() {
-            base
-        } else {
-            let list = walled
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let extra = aggregates_live(app, s, &format!("i.matter_id IN ({list})")).await?;
-            Agg {
-                by_month: merge3(base.by_month, extra.by_month),
-                by_vendor: merge3(base.by_vendor, extra.by_vendor),
-                by_type: merge3(base.by_type, extra.by_type),
-                by_matter: merge3(base.by_matter, extra.by_matter),
-                by_task: merge3(base.by_task, extra.by_task),
-                by_class: merge4(base.by_class, extra.by_class),
-                rates: merge4(base.rates, extra.rates),
-            }
-        }
+        aggregates_rollup(app, s).await?
     } else {
         aggregates_live(app, s, &visible_sql("matter", "i.matter_id", 4)).await?
     };
@@ -540,48 +516,16 @@ pub async fn reports(app: &App, user: &CurrentUser, f: &Filters) -> Result<Vec<R
 
     // Top flags and their override rates.
     let flags: Vec<(String, String, i64, i64, i64)> = if s.vendor < 0 && whole_months(&s) {
-        // From the rollup, plus the walled matters the user is on, live.
-        let mut rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        // From the rollup: the matters without a wall and the walled matters the user is on.
+        let keys = wall_keys(app, s.user).await?;
+        let mut rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT rule_kind, reason_code, CAST(SUM(flags) AS BIGINT), CAST(SUM(overridden) AS BIGINT), CAST(SUM(savings_e4) AS BIGINT) FROM spend_flag_month \
-             WHERE month >= $1 AND month <= $2 GROUP BY rule_kind, reason_code HAVING SUM(flags) <> 0",
-        )
+             WHERE month >= $1 AND month <= $2 AND wall_matter_id IN ({keys}) GROUP BY rule_kind, reason_code HAVING SUM(flags) <> 0",
+        )))
         .bind(&s.from[..7])
         .bind(&s.to[..7])
         .fetch_all(app.db.pool())
         .await?;
-        let on_walls: Vec<i64> = sqlx::query_scalar(
-            "SELECT w.object_id FROM object_walls w JOIN walled_objects o ON o.object_type = w.object_type AND o.object_id = w.object_id WHERE w.object_type = 'matter' AND w.user_id = $1",
-        )
-        .bind(s.user)
-        .fetch_all(app.db.pool())
-        .await?;
-        let walled: Vec<(String, String, i64, i64, i64)> = if on_walls.is_empty() {
-            vec![]
-        } else {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT f.rule_kind, f.reason_code, COUNT(*), CAST(SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END), 0) AS BIGINT) \
-             FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id \
-             WHERE {w} AND i.matter_id IN ({}) GROUP BY f.rule_kind, f.reason_code",
-            on_walls.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-        )))
-        .bind(&s.from)
-        .bind(&s.to)
-        .bind(s.vendor)
-        .bind(s.user)
-        .fetch_all(app.db.pool())
-        .await?
-        };
-        for (k, c, n, o, sv) in walled {
-            match rows.iter_mut().find(|r| r.0 == k && r.1 == c) {
-                Some(r) => {
-                    r.2 += n;
-                    r.3 += o;
-                    r.4 += sv;
-                }
-                None => rows.push((k, c, n, o, sv)),
-            }
-        }
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         rows
     } else {

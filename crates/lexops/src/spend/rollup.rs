@@ -2,50 +2,57 @@
 //! of the invoices that count, by month and one dimension each. They are maintained by delta:
 //! [`apply`] with −1 before an invoice's lines, totals or status change and +1 after, inside the
 //! same transaction; [`rebuild`] recomputes them from the line items (after a wall changes, or
-//! to repair). Matters behind an ethical wall are left out.
+//! to repair). A matter behind an ethical wall is summed under its own key (`wall_matter_id`;
+//! 0 for every matter without a wall), so a dashboard adds exactly the walled matters its user
+//! may see; [`apply_matter`] moves a matter's sums when its wall or type changes.
 
 use crate::platform::db::Tx;
 
-const COUNTED: &str = "i.status IN ('in_review','approved','exported') AND NOT EXISTS (SELECT 1 FROM walled_objects w WHERE w.object_type = 'matter' AND w.object_id = i.matter_id)";
+const COUNTED: &str = "i.status IN ('in_review','approved','exported')";
+
+/// The join that finds an invoice's wall (if its matter has one), and the key it gives.
+const WALL_JOIN: &str =
+    "LEFT JOIN walled_objects wo ON wo.object_type = 'matter' AND wo.object_id = i.matter_id";
+const WALL_KEY: &str = "COALESCE(wo.object_id, 0)";
 
 /// (table, key columns, key expressions, value columns, value expressions, extra join)
 const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 5] = [
     (
         "spend_vendor_month",
-        "month, vendor_id",
-        "SUBSTR(i.invoice_date, 1, 7), i.vendor_id",
+        "month, wall_matter_id, vendor_id",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.vendor_id",
         "billed_e4, approved_e4, fee_billed_e4, fee_approved_e4, fee_units_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4), SUM(CASE WHEN l.line_type = 'F' THEN l.total_e4 ELSE 0 END), SUM(CASE WHEN l.line_type = 'F' THEN l.adjusted_total_e4 ELSE 0 END), SUM(CASE WHEN l.line_type = 'F' THEN l.units_e4 ELSE 0 END)",
         "",
     ),
     (
         "spend_type_month",
-        "month, type_id",
-        "SUBSTR(i.invoice_date, 1, 7), m.type_id",
+        "month, wall_matter_id, type_id",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), m.type_id",
         "billed_e4, approved_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
         "JOIN matters m ON m.id = i.matter_id",
     ),
     (
         "spend_matter_month",
-        "month, matter_id",
-        "SUBSTR(i.invoice_date, 1, 7), i.matter_id",
+        "month, wall_matter_id, matter_id",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.matter_id",
         "billed_e4, approved_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
         "",
     ),
     (
         "spend_task_month",
-        "month, task_code",
-        "SUBSTR(i.invoice_date, 1, 7), l.task_code",
+        "month, wall_matter_id, task_code",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), l.task_code",
         "billed_e4, approved_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
         "",
     ),
     (
         "spend_class_month",
-        "month, classification",
-        "SUBSTR(i.invoice_date, 1, 7), l.classification",
+        "month, wall_matter_id, classification",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), l.classification",
         "billed_e4, approved_e4, units_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4), SUM(l.units_e4)",
         "",
@@ -80,19 +87,19 @@ fn statement(
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "INSERT INTO {table} ({keys}, {vals}) SELECT {key_exprs}, {signed} FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id {join} \
+        "INSERT INTO {table} ({keys}, {vals}) SELECT {key_exprs}, {signed} FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id {join} {WALL_JOIN} \
          WHERE {COUNTED}{class_filter} AND {filter} GROUP BY {key_exprs} ON CONFLICT ({keys}) DO UPDATE SET {updates}"
     )
 }
 
 fn flag_statement(sign: i64, filter: &str) -> String {
     format!(
-        "INSERT INTO spend_flag_month (month, rule_kind, reason_code, flags, overridden, savings_e4) \
-         SELECT SUBSTR(i.invoice_date, 1, 7), f.rule_kind, f.reason_code, ({sign}) * COUNT(*), ({sign}) * SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END), \
+        "INSERT INTO spend_flag_month (month, wall_matter_id, rule_kind, reason_code, flags, overridden, savings_e4) \
+         SELECT SUBSTR(i.invoice_date, 1, 7), {WALL_KEY}, f.rule_kind, f.reason_code, ({sign}) * COUNT(*), ({sign}) * SUM(CASE WHEN f.state IN ('overridden','appeal_upheld') THEN 1 ELSE 0 END), \
          ({sign}) * SUM(CASE WHEN f.proposed_total_e4 IS NOT NULL AND f.state NOT IN ('overridden','appeal_upheld') THEN l.total_e4 - f.proposed_total_e4 ELSE 0 END) \
-         FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id \
-         WHERE {COUNTED} AND {filter} GROUP BY SUBSTR(i.invoice_date, 1, 7), f.rule_kind, f.reason_code \
-         ON CONFLICT (month, rule_kind, reason_code) DO UPDATE SET flags = spend_flag_month.flags + excluded.flags, \
+         FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id LEFT JOIN invoice_lines l ON l.id = f.line_id {WALL_JOIN} \
+         WHERE {COUNTED} AND {filter} GROUP BY SUBSTR(i.invoice_date, 1, 7), {WALL_KEY}, f.rule_kind, f.reason_code \
+         ON CONFLICT (month, wall_matter_id, rule_kind, reason_code) DO UPDATE SET flags = spend_flag_month.flags + excluded.flags, \
          overridden = spend_flag_month.overridden + excluded.overridden, savings_e4 = spend_flag_month.savings_e4 + excluded.savings_e4"
     )
 }
@@ -150,6 +157,22 @@ pub async fn apply_lines(tx: &mut Tx, ids: &[i64], sign: i64) -> Result<(), sqlx
     Ok(())
 }
 
+/// Adds (`sign` = 1) or removes (−1) every invoice of a matter to or from every rollup: −1
+/// before the matter's wall or type changes, +1 after, in the same transaction.
+pub async fn apply_matter(tx: &mut Tx, matter_id: i64, sign: i64) -> Result<(), sqlx::Error> {
+    let filter = format!("i.matter_id = {matter_id}");
+    sqlx::query(sqlx::AssertSqlSafe(flag_statement(sign, &filter)))
+        .execute(&mut **tx)
+        .await?;
+    for (table, keys, key_exprs, vals, val_exprs, join) in ROLLUPS {
+        let sql = statement(table, keys, key_exprs, vals, val_exprs, join, sign, &filter);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Recomputes every rollup from the line items.
 pub async fn rebuild(tx: &mut Tx) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM spend_flag_month")
@@ -182,7 +205,7 @@ mod tests {
             s.contains("(-1) * SUM(l.total_e4), (-1) * SUM(l.adjusted_total_e4), (-1) * SUM(CASE")
         );
         assert_eq!(s.matches("(-1) * SUM(").count(), 5);
-        assert!(s.contains("ON CONFLICT (month, vendor_id) DO UPDATE SET billed_e4 = spend_vendor_month.billed_e4 + excluded.billed_e4"));
+        assert!(s.contains("ON CONFLICT (month, wall_matter_id, vendor_id) DO UPDATE SET billed_e4 = spend_vendor_month.billed_e4 + excluded.billed_e4"));
     }
 }
 
@@ -211,7 +234,7 @@ async fn snapshot(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::E
         rows.extend(got);
     }
     let flags: Vec<String> = sqlx::query_scalar(
-        "SELECT 'flags|' || month || '|' || rule_kind || '|' || reason_code || '|' || CAST(flags AS TEXT) || '|' || CAST(overridden AS TEXT) || '|' || CAST(savings_e4 AS TEXT) FROM spend_flag_month WHERE flags <> 0",
+        "SELECT 'flags|' || month || '|' || CAST(wall_matter_id AS TEXT) || '|' || rule_kind || '|' || reason_code || '|' || CAST(flags AS TEXT) || '|' || CAST(overridden AS TEXT) || '|' || CAST(savings_e4 AS TEXT) FROM spend_flag_month WHERE flags <> 0",
     )
     .fetch_all(&mut *conn)
     .await?;
