@@ -279,30 +279,36 @@ impl MatterContext {
             if with_budget.is_empty() {
                 continue;
             }
-            let excl = if exclude.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " AND i.id NOT IN ({})",
-                    list(exclude.len(), with_budget.len() + 1)
-                )
-            };
+            // What counts against the budget, from the matter rollup (by month and phase), less
+            // the invoices left out (an invoice being judged again still counts there).
             let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
                 format!(
-                    "SELECT i.matter_id, SUBSTR(i.invoice_date, 1, 4), COALESCE(SUBSTR(l.task_code, 1, 2), ''), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) \
-                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.matter_id IN ({}){excl} AND i.status IN ('in_review','approved','exported') \
-                 GROUP BY i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2)",
+                    "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_matter_month \
+                     WHERE matter_id IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
                     list(with_budget.len(), 1)
                 ),
             ));
             for id in &with_budget {
                 q = q.bind(*id);
             }
+            for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
+                billed.entry((id, year)).or_default().push((phase, amount));
+            }
+        }
+        if !exclude.is_empty() {
+            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
+                format!(
+                    "SELECT i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) \
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.id IN ({}) AND i.status IN ('in_review','approved','exported') \
+                 GROUP BY i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2)",
+                    list(exclude.len(), 1)
+                ),
+            ));
             for id in exclude {
                 q = q.bind(*id);
             }
             for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
-                billed.entry((id, year)).or_default().push((phase, amount));
+                billed.entry((id, year)).or_default().push((phase, -amount));
             }
         }
         let mut out = vec![];

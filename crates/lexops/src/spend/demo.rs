@@ -58,6 +58,13 @@ impl Scale {
 struct Rng(u64);
 
 impl Rng {
+    /// A generator from a seed mixed by SplitMix64 (nearby seeds give unrelated streams).
+    fn seeded(seed: u64) -> Rng {
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -258,6 +265,184 @@ fn classification_rate(code: &str) -> (i64, i64) {
     }
 }
 
+type Timekeeper = (String, String, String, i64, i64);
+/// A billed matter of the demo: id, number, the firm's matter id, firm index, first year.
+type DemoMatter = (i64, String, String, usize, u32);
+
+/// One firm's file for one month, made by the generator thread.
+struct Generated {
+    month: u32,
+    firm: usize,
+    /// `None` when the firm billed nothing that month.
+    file: Option<Result<Vec<u8>, ledes::ConvertError>>,
+    invoices: usize,
+    /// When the firm sends it (the demo clock is set to it).
+    sent: Option<jiff::Timestamp>,
+}
+
+/// Makes a firm's LEDES 1998B file of the invoices of `month` for its matters, from a random
+/// stream of its own (so the demo is the same whatever the order files are made in).
+fn month_file(
+    scale: Scale,
+    base_year: u32,
+    month: u32,
+    f: usize,
+    law_firm_id: &str,
+    tks: &[Timekeeper],
+    matters: &[&DemoMatter],
+) -> Generated {
+    let mut rng = Rng::seeded(0x5eed_1e_0b5 ^ ((month as u64) << 32) ^ f as u64);
+    let (y, m) = (base_year + month / 12, 1 + month % 12);
+    let mut invoices = vec![];
+    let mut sent = None;
+    for (matter_id, number, firm_matter, _, start_year) in matters.iter().copied() {
+        let first_month = if scale.months <= 12 {
+            0
+        } else {
+            (*start_year - 2024) * 12
+        };
+        if month < first_month {
+            continue;
+        }
+        let last_day = ledes::days_in_month(y as u16, m as u8);
+        let mut items = vec![];
+        for k in 0..scale.lines_per_invoice {
+            // Legal assistants (the last timekeeper) bill only the occasional clerical entry.
+            let (mut code, mut tk_name, mut class, base, step) =
+                tks[rng.below(tks.len() - 1)].clone();
+            let day = 1 + rng.below(last_day as usize) as u8;
+            let (task, act, mut text) = *rng.pick(WORK);
+            let mut rate = base + step * (y as i64 - 2024);
+            let mut hours = Decimal::new((1 + rng.below(30)) as i64, 1);
+            // A realistic share of what billing guidelines catch.
+            match rng.below(100) {
+                0..=2 => rate += 75,
+                3..=4 => text = *rng.pick(VAGUE),
+                5..=6 => text = BLOCK,
+                7 if rng.chance(30) => {
+                    let (c, n, cl, b, _) = tks[tks.len() - 1].clone();
+                    (code, tk_name, class, rate) = (c, n, cl, b);
+                    text = CLERICAL;
+                }
+                7 => text = CLERICAL,
+                8 => hours = Decimal::new(115, 1),
+                9 => hours = Decimal::new(rng.below(30) as i64 * 10 + 17, 2),
+                _ => {}
+            }
+            let rate = Decimal::from(rate);
+            items.push(ledes::LineItem {
+                number: (k + 1).to_string(),
+                line_type: ledes::LineType::Fee,
+                date: ledes::Date::new(y as u16, m as u8, day).expect("valid day"),
+                units: Some(hours),
+                unit_cost: Some(rate),
+                adjustment: Some(Decimal::ZERO),
+                total: (hours * rate).round_dp(2),
+                task_code: Some(task.to_string()),
+                expense_code: None,
+                activity_code: Some(act.to_string()),
+                timekeeper_id: Some(code.clone()),
+                timekeeper_name: Some(tk_name.clone()),
+                timekeeper_classification: Some(class.clone()),
+                timekeeper_last_name: None,
+                timekeeper_first_name: None,
+                description: text.to_string(),
+                law_firm_matter_id: firm_matter.clone(),
+                client_matter_id: Some(number.clone()),
+                matter_name: None,
+                tax_rate: None,
+                tax_total: None,
+                tax_type: None,
+            });
+        }
+        if rng.chance(40) {
+            let amount = Decimal::new((2_000 + rng.below(40_000)) as i64, 2);
+            let (code, text) = *rng.pick(&[
+                ("E101", "Copying"),
+                ("E110", "Out-of-town travel: airfare"),
+                ("E111", "Meals"),
+                ("E106", "Online research (Westlaw)"),
+            ]);
+            items.push(ledes::LineItem {
+                number: (items.len() + 1).to_string(),
+                line_type: ledes::LineType::Expense,
+                date: ledes::Date::new(y as u16, m as u8, last_day).expect("valid day"),
+                units: Some(Decimal::ONE),
+                unit_cost: Some(amount),
+                adjustment: Some(Decimal::ZERO),
+                total: amount,
+                task_code: None,
+                expense_code: Some(code.to_string()),
+                activity_code: None,
+                timekeeper_id: None,
+                timekeeper_name: None,
+                timekeeper_classification: None,
+                timekeeper_last_name: None,
+                timekeeper_first_name: None,
+                description: text.to_string(),
+                law_firm_matter_id: firm_matter.clone(),
+                client_matter_id: Some(number.clone()),
+                matter_name: None,
+                tax_rate: None,
+                tax_total: None,
+                tax_type: None,
+            });
+        }
+        let total: Decimal = items.iter().map(|i| i.total).sum();
+        let invoice_date = if m == 12 {
+            ledes::Date::new(y as u16 + 1, 1, 10)
+        } else {
+            ledes::Date::new(y as u16, m as u8 + 1, 10)
+        }
+        .expect("valid date");
+        let inv = ledes::Invoice {
+            invoice_number: format!("{}-{}{:02}-{}", 7000 + f, y, m, matter_id),
+            invoice_date,
+            client_id: "DEMO".into(),
+            law_firm_id: law_firm_id.to_string(),
+            billing_start: ledes::Date::new(y as u16, m as u8, 1),
+            billing_end: ledes::Date::new(y as u16, m as u8, last_day),
+            description: format!(
+                "Legal services for {}",
+                ledes::Date::new(y as u16, m as u8, 1)
+                    .map(|d| d.to_string()[..7].to_string())
+                    .unwrap_or_default()
+            ),
+            total,
+            po_number: None,
+            client_tax_id: None,
+            tax_total: None,
+            net_total: None,
+            currency: None,
+            account_type: None,
+            reported_tax_total: None,
+            tax_currency: None,
+            law_firm: ledes::Party::default(),
+            client: ledes::Party::default(),
+            line_items: items,
+        };
+        // The firm sends it ten days after the month ends, and it is judged on that day.
+        sent = jiff::civil::date(
+            invoice_date.year() as i16,
+            invoice_date.month() as i8,
+            invoice_date.day() as i8,
+        )
+        .at(9, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .ok();
+        invoices.push(inv);
+    }
+    let n = invoices.len();
+    Generated {
+        month,
+        firm: f,
+        file: (n > 0).then(|| ledes::write(&invoices, ledes::Format::Ledes1998B)),
+        invoices: n,
+        sent,
+    }
+}
+
 /// Creates the spend demo (idempotent: skipped when vendors exist).
 pub async fn seed(
     app: &App,
@@ -438,188 +623,72 @@ pub async fn seed(
         .sum();
     let mut done = 0u64;
     let base_year = if scale.months <= 12 { 2025 } else { 2024 };
-    for month in 0..scale.months {
+    // The firms' monthly files are made on a thread of their own, one firm-month at a time
+    // (each from its own random stream), while the intake judges and stores the previous one.
+    let generator_firms: Vec<(String, Vec<Timekeeper>)> = firms
+        .iter()
+        .map(|(v, tks)| (v.law_firm_id.clone(), tks.clone()))
+        .collect();
+    let generator_matters = matters.clone();
+    let (send, files) = std::sync::mpsc::sync_channel::<Generated>(2);
+    let generator = std::thread::spawn(move || {
+        for month in 0..scale.months {
+            for (f, (law_firm_id, tks)) in generator_firms.iter().enumerate() {
+                let mine: Vec<&DemoMatter> =
+                    generator_matters.iter().filter(|x| x.3 == f).collect();
+                let made = month_file(scale, base_year, month, f, law_firm_id, tks, &mine);
+                if send.send(made).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    for made in files {
+        let Generated {
+            month,
+            firm: f,
+            file,
+            invoices,
+            sent,
+        } = made;
         let (y, m) = (base_year + month / 12, 1 + month % 12);
-        // Each firm sends its month's invoices together, in one file.
-        let mut batches: std::collections::BTreeMap<usize, Vec<ledes::Invoice>> =
-            std::collections::BTreeMap::new();
-        let mut sent = None;
-        for (matter_id, number, firm_matter, f, start_year) in &matters {
-            let (firm, tks) = &firms[*f];
-            let first_month = if scale.months <= 12 {
-                0
-            } else {
-                (*start_year - 2024) * 12
-            };
-            if month < first_month {
-                continue;
-            }
-
-            let last_day = ledes::days_in_month(y as u16, m as u8);
-            let mut items = vec![];
-            for k in 0..scale.lines_per_invoice {
-                // Legal assistants (the last timekeeper) bill only the occasional clerical entry.
-                let (mut code, mut tk_name, mut class, base, step) =
-                    tks[rng.below(tks.len() - 1)].clone();
-                let day = 1 + rng.below(last_day as usize) as u8;
-                let (task, act, mut text) = *rng.pick(WORK);
-                let mut rate = base + step * (y as i64 - 2024);
-                let mut hours = Decimal::new((1 + rng.below(30)) as i64, 1);
-                // A realistic share of what billing guidelines catch.
-                match rng.below(100) {
-                    0..=2 => rate += 75,
-                    3..=4 => text = *rng.pick(VAGUE),
-                    5..=6 => text = BLOCK,
-                    7 if rng.chance(30) => {
-                        let (c, n, cl, b, _) = tks[tks.len() - 1].clone();
-                        (code, tk_name, class, rate) = (c, n, cl, b);
-                        text = CLERICAL;
-                    }
-                    7 => text = CLERICAL,
-                    8 => hours = Decimal::new(115, 1),
-                    9 => hours = Decimal::new(rng.below(30) as i64 * 10 + 17, 2),
-                    _ => {}
-                }
-                let rate = Decimal::from(rate);
-                items.push(ledes::LineItem {
-                    number: (k + 1).to_string(),
-                    line_type: ledes::LineType::Fee,
-                    date: ledes::Date::new(y as u16, m as u8, day).expect("valid day"),
-                    units: Some(hours),
-                    unit_cost: Some(rate),
-                    adjustment: Some(Decimal::ZERO),
-                    total: (hours * rate).round_dp(2),
-                    task_code: Some(task.to_string()),
-                    expense_code: None,
-                    activity_code: Some(act.to_string()),
-                    timekeeper_id: Some(code.clone()),
-                    timekeeper_name: Some(tk_name.clone()),
-                    timekeeper_classification: Some(class.clone()),
-                    timekeeper_last_name: None,
-                    timekeeper_first_name: None,
-                    description: text.to_string(),
-                    law_firm_matter_id: firm_matter.clone(),
-                    client_matter_id: Some(number.clone()),
-                    matter_name: None,
-                    tax_rate: None,
-                    tax_total: None,
-                    tax_type: None,
-                });
-            }
-            if rng.chance(40) {
-                let amount = Decimal::new((2_000 + rng.below(40_000)) as i64, 2);
-                let (code, text) = *rng.pick(&[
-                    ("E101", "Copying"),
-                    ("E110", "Out-of-town travel: airfare"),
-                    ("E111", "Meals"),
-                    ("E106", "Online research (Westlaw)"),
-                ]);
-                items.push(ledes::LineItem {
-                    number: (items.len() + 1).to_string(),
-                    line_type: ledes::LineType::Expense,
-                    date: ledes::Date::new(y as u16, m as u8, last_day).expect("valid day"),
-                    units: Some(Decimal::ONE),
-                    unit_cost: Some(amount),
-                    adjustment: Some(Decimal::ZERO),
-                    total: amount,
-                    task_code: None,
-                    expense_code: Some(code.to_string()),
-                    activity_code: None,
-                    timekeeper_id: None,
-                    timekeeper_name: None,
-                    timekeeper_classification: None,
-                    timekeeper_last_name: None,
-                    timekeeper_first_name: None,
-                    description: text.to_string(),
-                    law_firm_matter_id: firm_matter.clone(),
-                    client_matter_id: Some(number.clone()),
-                    matter_name: None,
-                    tax_rate: None,
-                    tax_total: None,
-                    tax_type: None,
-                });
-            }
-            let total: Decimal = items.iter().map(|i| i.total).sum();
-            let invoice_date = if m == 12 {
-                ledes::Date::new(y as u16 + 1, 1, 10)
-            } else {
-                ledes::Date::new(y as u16, m as u8 + 1, 10)
-            }
-            .expect("valid date");
-            let inv = ledes::Invoice {
-                invoice_number: format!("{}-{}{:02}-{}", 7000 + f, y, m, matter_id),
-                invoice_date,
-                client_id: "DEMO".into(),
-                law_firm_id: firm.law_firm_id.clone(),
-                billing_start: ledes::Date::new(y as u16, m as u8, 1),
-                billing_end: ledes::Date::new(y as u16, m as u8, last_day),
-                description: format!(
-                    "Legal services for {}",
-                    ledes::Date::new(y as u16, m as u8, 1)
-                        .map(|d| d.to_string()[..7].to_string())
-                        .unwrap_or_default()
-                ),
-                total,
-                po_number: None,
-                client_tax_id: None,
-                tax_total: None,
-                net_total: None,
-                currency: None,
-                account_type: None,
-                reported_tax_total: None,
-                tax_currency: None,
-                law_firm: ledes::Party::default(),
-                client: ledes::Party::default(),
-                line_items: items,
-            };
-            // The firm sends it ten days after the month ends, and it is judged on that day.
-            sent = jiff::civil::date(
-                invoice_date.year() as i16,
-                invoice_date.month() as i8,
-                invoice_date.day() as i8,
-            )
-            .at(9, 0, 0, 0)
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .ok();
-            batches.entry(*f).or_default().push(inv);
-        }
+        let Some(file) = file else { continue };
+        let file = file.map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
         app.clock.set_to(sent);
-        for (f, invoices) in batches {
-            let firm = &firms[f].0;
-            let file = ledes::write(&invoices, ledes::Format::Ledes1998B)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
-            let outcome = intake::submit(
-                app,
-                ops,
-                &format!("demo-{}-{y}{m:02}.txt", firm.law_firm_id),
-                &file,
-            )
-            .await?;
-            if !outcome.accepted {
-                let first = outcome
-                    .problems
-                    .first()
-                    .map(|p| p.render())
-                    .unwrap_or_default();
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "the demo file of {} for {y}-{m:02} was rejected: {first}",
-                    firm.name
-                )));
-            }
-            // Older invoices are decided; the last two months stay in review.
-            if scale.decide && month + 2 < scale.months {
-                for id in outcome.invoice_ids {
-                    let inv = review::get(app, ops, id).await?;
-                    if inv.status == "in_review" {
-                        review::decide(app, ops, id, review::Decision::Approve, "").await?;
-                    }
+        let firm = &firms[f].0;
+        let outcome = intake::submit(
+            app,
+            ops,
+            &format!("demo-{}-{y}{m:02}.txt", firm.law_firm_id),
+            &file,
+        )
+        .await?;
+        if !outcome.accepted {
+            let first = outcome
+                .problems
+                .first()
+                .map(|p| p.render())
+                .unwrap_or_default();
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the demo file of {} for {y}-{m:02} was rejected: {first}",
+                firm.name
+            )));
+        }
+        // Older invoices are decided; the last two months stay in review.
+        if scale.decide && month + 2 < scale.months {
+            for id in outcome.invoice_ids {
+                let inv = review::get(app, ops, id).await?;
+                if inv.status == "in_review" {
+                    review::decide(app, ops, id, review::Decision::Approve, "").await?;
                 }
             }
-            done += invoices.len() as u64;
-            progress("invoices", done, total_invoices);
         }
+        done += invoices as u64;
+        progress("invoices", done, total_invoices);
     }
+    generator
+        .join()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("the demo invoice generator failed")))?;
     app.clock.set_to(None);
     // What was approved went to accounts payable.
     if scale.decide {

@@ -388,15 +388,13 @@ pub async fn submit(
             );
         }
         let year = inv.invoice_date.to_string()[..4].to_string();
-        if !sets.contains_key(&(m.vendor_id, m.matter_id)) {
-            sets.insert(
-                (m.vendor_id, m.matter_id),
-                stored_sets.effective(m.vendor_id, m.matter_id)?,
-            );
+        let layers = stored_sets.layers(m.vendor_id, m.matter_id);
+        if !sets.contains_key(&layers) {
+            sets.insert(layers, stored_sets.effective(m.vendor_id, m.matter_id)?);
         }
         let firm = firms.get_mut(&m.vendor_id).expect("loaded");
         let mc = matter_ctx.get_mut(&(m.matter_id, year)).expect("loaded");
-        let eval = firm.evaluate(&sets[&(m.vendor_id, m.matter_id)], &g, mc);
+        let eval = firm.evaluate(&sets[&layers], &g, mc);
         firm.remember(&g, &eval);
         mc.remember(&g, &eval);
         judged.push((eval, mc.matter_type.clone(), mc.practice_area.clone()));
@@ -499,10 +497,13 @@ pub async fn submit(
         }
     }
     // Lines, in multi-row batches across the file's invoices.
+    // Each line is stored with what the guidelines leave of it (the same outcome
+    // `review::recompute_many` derives from the flags; the stories check that they agree).
     let mut rows = vec![];
-    for (inv, id) in report.invoices.iter().zip(&ids) {
-        for l in &inv.line_items {
-            rows.push((*id, l));
+    for ((inv, id), (eval, _, _)) in report.invoices.iter().zip(&ids).zip(&judged) {
+        for (k, l) in inv.line_items.iter().enumerate() {
+            let adjusted = eval.lines.get(k).map(|o| o.adjusted_total);
+            rows.push((*id, l, adjusted));
         }
     }
     for chunk in rows.chunks(1000) {
@@ -511,21 +512,36 @@ pub async fn submit(
             StoreError::Sql(e) => e.into(),
         })?;
     }
+    // The new lines' ids, in order, per invoice: a range when they are consecutive (as a
+    // multi-row insert gives them), otherwise listed.
     let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut scattered = vec![];
     for chunk in ids.chunks(500) {
         let list = (1..=chunk.len())
             .map(|k| format!("${k}"))
             .collect::<Vec<_>>()
             .join(",");
-        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!(
-            "SELECT invoice_id, id FROM invoice_lines WHERE invoice_id IN ({list}) ORDER BY id"
+        let mut q = sqlx::query_as::<_, (i64, i64, i64, i64)>(sqlx::AssertSqlSafe(format!(
+            "SELECT invoice_id, MIN(id), MAX(id), COUNT(*) FROM invoice_lines WHERE invoice_id IN ({list}) GROUP BY invoice_id"
         )));
         for id in chunk {
             q = q.bind(*id);
         }
-        for (inv, line) in q.fetch_all(&mut *tx).await? {
-            line_ids.entry(inv).or_default().push(line);
+        for (inv, lo, hi, n) in q.fetch_all(&mut *tx).await? {
+            if hi - lo + 1 == n {
+                line_ids.insert(inv, (lo..=hi).collect());
+            } else {
+                scattered.push(inv);
+            }
         }
+    }
+    for inv in scattered {
+        let lines: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM invoice_lines WHERE invoice_id = $1 ORDER BY id")
+                .bind(inv)
+                .fetch_all(&mut *tx)
+                .await?;
+        line_ids.insert(inv, lines);
     }
     // Flags.
     let mut flags = vec![];
@@ -563,7 +579,7 @@ pub async fn submit(
         }
         q.execute(&mut *tx).await?;
     }
-    super::review::recompute_many(&mut tx, &ids).await?;
+    super::review::recompute_received(&mut tx, &ids).await?;
     super::rollup::apply(&mut tx, &ids, 1).await?;
     // Approval steps: the routing rules that match, then approvers the guidelines added.
     let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
@@ -824,7 +840,10 @@ async fn replace_invoice(
     Ok(())
 }
 
-async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(), StoreError> {
+async fn insert_lines(
+    tx: &mut Tx,
+    rows: &[(i64, &ledes::LineItem, Option<ledes::Decimal>)],
+) -> Result<(), StoreError> {
     let mut sql = String::from(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
@@ -835,8 +854,19 @@ async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(
         LINE_COLS,
     ));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (id, l) in rows {
+    for (id, l, adjusted) in rows {
         let total = e4(l.total, "line total")?;
+        let adjusted = match adjusted {
+            Some(a) => e4(*a, "adjusted line total")?,
+            None => total,
+        };
+        let status = if adjusted == 0 && total != 0 {
+            "rejected"
+        } else if adjusted != total {
+            "adjusted"
+        } else {
+            "open"
+        };
         q = q
             .bind(*id)
             .bind(l.number.clone())
@@ -853,8 +883,8 @@ async fn insert_lines(tx: &mut Tx, rows: &[(i64, &ledes::LineItem)]) -> Result<(
             .bind(e4(l.unit_cost.unwrap_or_default(), "unit cost")?)
             .bind(e4(l.adjustment.unwrap_or_default(), "adjustment")?)
             .bind(total)
-            .bind(total)
-            .bind("open");
+            .bind(adjusted)
+            .bind(status);
     }
     q.execute(&mut **tx).await?;
     Ok(())

@@ -44,6 +44,25 @@ impl GuidelineSets {
         })
     }
 
+    /// Which layers apply to a firm and matter: (the firm's id if it has its own set, else 0;
+    /// the matter's likewise). Firms and matters with the same key have the same set in force.
+    pub fn layers(&self, vendor_id: i64, matter_id: i64) -> (i64, i64) {
+        let has =
+            |scope: &str, id: i64| self.rows.iter().any(|(s, sid, _)| s == scope && *sid == id);
+        (
+            if has("vendor", vendor_id) {
+                vendor_id
+            } else {
+                0
+            },
+            if has("matter", matter_id) {
+                matter_id
+            } else {
+                0
+            },
+        )
+    }
+
     /// The set in force for a firm and matter: department ← firm ← matter.
     pub fn effective(&self, vendor_id: i64, matter_id: i64) -> Result<GuidelineSet, AppError> {
         let parse = |scope: &str, id: i64| -> Result<Option<GuidelineSet>, AppError> {
@@ -204,12 +223,25 @@ pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> 
 
 /// [`recompute`] for several invoices with three statements.
 pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
+    recompute_lines(tx, ids, false).await
+}
+
+/// The invoices' adjusted totals from their lines (for invoices just received, whose lines
+/// were stored with the outcome of the guidelines).
+pub async fn recompute_received(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
+    recompute_lines(tx, ids, true).await
+}
+
+async fn recompute_lines(tx: &mut Tx, ids: &[i64], totals_only: bool) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
         let list = (1..=chunk.len())
             .map(|k| format!("${k}"))
             .collect::<Vec<_>>()
             .join(",");
         for sql in RECOMPUTE {
+            if totals_only && sql.starts_with("UPDATE invoice_lines") {
+                continue;
+            }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("$IDS", &list)));
             for id in chunk {
                 q = q.bind(*id);
@@ -218,6 +250,24 @@ pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error>
         }
     }
     Ok(())
+}
+
+/// Compares every stored line and invoice total with a recomputation from the flags and
+/// manual adjustments (rolled back); returns the rows that differ (empty when they agree).
+pub async fn verify_totals(db: &crate::platform::db::Db) -> Result<Vec<String>, sqlx::Error> {
+    const SNAPSHOT: &str = "SELECT 'line ' || CAST(id AS TEXT) || ' ' || CAST(adjusted_total_e4 AS TEXT) || ' ' || status FROM invoice_lines \
+         UNION ALL SELECT 'invoice ' || CAST(id AS TEXT) || ' ' || CAST(adjusted_total_e4 AS TEXT) FROM invoices";
+    let mut tx = db.begin().await?;
+    let before: Vec<String> = sqlx::query_scalar(SNAPSHOT).fetch_all(&mut *tx).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_all(&mut *tx)
+        .await?;
+    recompute_many(&mut tx, &ids).await?;
+    let after: Vec<String> = sqlx::query_scalar(SNAPSHOT).fetch_all(&mut *tx).await?;
+    tx.rollback().await?;
+    let a: std::collections::BTreeSet<_> = before.into_iter().collect();
+    let b: std::collections::BTreeSet<_> = after.into_iter().collect();
+    Ok(a.symmetric_difference(&b).cloned().collect())
 }
 
 const RECOMPUTE: [&str; 3] = [

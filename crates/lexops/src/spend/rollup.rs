@@ -35,8 +35,8 @@ const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 5] = [
     ),
     (
         "spend_matter_month",
-        "month, wall_matter_id, matter_id",
-        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.matter_id",
+        "month, wall_matter_id, matter_id, phase",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.matter_id, SUBSTR(l.task_code, 1, 2)",
         "billed_e4, approved_e4",
         "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
         "",

@@ -122,6 +122,16 @@ async fn backup_and_restore() {
             .success()
     );
     let app = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    // The demo's invoices went through the real intake: their stored totals and the dashboard
+    // rollups agree with their flags and line items.
+    assert_eq!(
+        lexops::spend::review::verify_totals(&app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        lexops::spend::rollup::verify(&app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
     let sha = lexops::platform::blobs::put(&app, b"retention schedule v3")
         .await
         .unwrap();

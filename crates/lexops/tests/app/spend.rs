@@ -472,6 +472,13 @@ async fn invoice_from_upload_to_ap_export(t: TestApp) {
         Vec::<String>::new(),
         "the dashboard rollups agree with the line items"
     );
+    assert_eq!(
+        lexops::spend::review::verify_totals(&t.app.db)
+            .await
+            .unwrap(),
+        Vec::<String>::new(),
+        "the stored totals agree with the flags and adjustments"
+    );
     // The dashboard from the rollups (whole months) and live (any other period) agree.
     let rolled = ops
         .get("/spend?report=by_vendor&format=csv")
@@ -1153,6 +1160,12 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
         lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
         Vec::<String>::new()
     );
+    assert_eq!(
+        lexops::spend::review::verify_totals(&t.app.db)
+            .await
+            .unwrap(),
+        Vec::<String>::new()
+    );
 }
 
 async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
@@ -1292,6 +1305,12 @@ async fn returned_invoice_is_replaced_by_its_correction(t: TestApp) {
     assert!(body.contains("R401"));
     assert_eq!(
         lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        lexops::spend::review::verify_totals(&t.app.db)
+            .await
+            .unwrap(),
         Vec::<String>::new()
     );
 }
