@@ -1,7 +1,6 @@
 -- The spend rollups now hold walled matters too, each under its own key (wall_matter_id; 0 for
 -- every matter without a wall), so that a dashboard adds only the walled matters its user is on
--- without summing their line items live. The matter rollup is kept by UTBMS phase (the first
--- two characters of the task code) as well, for the budget checks at intake. The tables are recreated and rebuilt from the line
+-- without summing their line items live. The tables are recreated and rebuilt from the line
 -- items at the next start (the setting below asks for it).
 DROP TABLE spend_vendor_month;
 DROP TABLE spend_type_month;
@@ -9,6 +8,7 @@ DROP TABLE spend_matter_month;
 DROP TABLE spend_task_month;
 DROP TABLE spend_class_month;
 DROP TABLE spend_flag_month;
+
 CREATE TABLE spend_vendor_month (
     month           TEXT NOT NULL,
     wall_matter_id  INTEGER NOT NULL,
@@ -32,13 +32,21 @@ CREATE TABLE spend_matter_month (
     month           TEXT NOT NULL,
     wall_matter_id  INTEGER NOT NULL,
     matter_id       INTEGER NOT NULL,
-    phase           TEXT NOT NULL,
     billed_e4       INTEGER NOT NULL DEFAULT 0,
     approved_e4     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (month, wall_matter_id, matter_id, phase)
+    PRIMARY KEY (month, wall_matter_id, matter_id)
 );
--- A matter's spend by year and phase, for its budget checks.
-CREATE INDEX spend_matter_month_matter ON spend_matter_month(matter_id, month);
+-- A matter's spend by month and UTBMS phase (the first two characters of the task code), read
+-- by matter for its budget checks at intake.
+CREATE TABLE spend_phase_month (
+    matter_id       INTEGER NOT NULL,
+    month           TEXT NOT NULL,
+    phase           TEXT NOT NULL,
+    wall_matter_id  INTEGER NOT NULL,
+    billed_e4       INTEGER NOT NULL DEFAULT 0,
+    approved_e4     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (matter_id, month, phase, wall_matter_id)
+);
 CREATE TABLE spend_task_month (
     month           TEXT NOT NULL,
     wall_matter_id  INTEGER NOT NULL,

@@ -441,6 +441,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         bar.inc(1);
                     }
                     bar.finish_and_clear();
+                    app.db.refresh_statistics().await?;
                     if json {
                         println!(
                             "{}",

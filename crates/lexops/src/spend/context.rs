@@ -279,11 +279,11 @@ impl MatterContext {
             if with_budget.is_empty() {
                 continue;
             }
-            // What counts against the budget, from the matter rollup (by month and phase), less
+            // What counts against the budget, from the phase rollup (by month and phase), less
             // the invoices left out (an invoice being judged again still counts there).
             let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
                 format!(
-                    "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_matter_month \
+                    "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_phase_month \
                      WHERE matter_id IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
                     list(with_budget.len(), 1)
                 ),

@@ -690,6 +690,7 @@ pub async fn seed(
         .join()
         .map_err(|_| AppError::Internal(anyhow::anyhow!("the demo invoice generator failed")))?;
     app.clock.set_to(None);
+    app.db.refresh_statistics().await?;
     // What was approved went to accounts payable.
     if scale.decide {
         super::export::create(app, ops, "csv").await?;

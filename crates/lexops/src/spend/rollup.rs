@@ -16,7 +16,7 @@ const WALL_JOIN: &str =
 const WALL_KEY: &str = "COALESCE(wo.object_id, 0)";
 
 /// (table, key columns, key expressions, value columns, value expressions, extra join)
-const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 5] = [
+const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 6] = [
     (
         "spend_vendor_month",
         "month, wall_matter_id, vendor_id",
@@ -35,6 +35,14 @@ const ROLLUPS: [(&str, &str, &str, &str, &str, &str); 5] = [
     ),
     (
         "spend_matter_month",
+        "month, wall_matter_id, matter_id",
+        "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.matter_id",
+        "billed_e4, approved_e4",
+        "SUM(l.total_e4), SUM(l.adjusted_total_e4)",
+        "",
+    ),
+    (
+        "spend_phase_month",
         "month, wall_matter_id, matter_id, phase",
         "SUBSTR(i.invoice_date, 1, 7), COALESCE(wo.object_id, 0), i.matter_id, SUBSTR(l.task_code, 1, 2)",
         "billed_e4, approved_e4",
