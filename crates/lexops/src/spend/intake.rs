@@ -177,6 +177,7 @@ pub async fn submit(
     let mut in_file: HashMap<(i64, String), ()> = HashMap::new();
     let mut vendors: HashMap<String, Option<(i64, String)>> = HashMap::new();
     let mut matters: HashMap<(i64, String, String), Option<(i64, String)>> = HashMap::new();
+    let mut assignments: HashMap<i64, Vec<(String, String, i64, String)>> = HashMap::new();
     let mut existing: HashMap<i64, HashMap<String, (i64, String)>> = HashMap::new();
     for inv in &report.invoices {
         let num = inv.invoice_number.as_str();
@@ -244,15 +245,24 @@ pub async fn submit(
             client_matter.unwrap_or("").trim().to_string(),
         );
         if !matters.contains_key(&key) {
-            let m: Option<(i64, String)> = sqlx::query_as(
-                "SELECT a.matter_id, m.status FROM matter_assignments a JOIN matters m ON m.id = a.matter_id \
-                 WHERE a.vendor_id = $1 AND a.status = 'active' AND ((a.firm_matter_id <> '' AND a.firm_matter_id = $2) OR (a.client_matter_id <> '' AND a.client_matter_id = $3)) ORDER BY a.id LIMIT 1",
-            )
-            .bind(vendor_id)
-            .bind(&key.1)
-            .bind(&key.2)
-            .fetch_optional(app.db.pool())
-            .await?;
+            // The firm's active assignments, read once per file; the first (oldest) whose
+            // firm or client matter id matches wins.
+            if let std::collections::hash_map::Entry::Vacant(e) = assignments.entry(vendor_id) {
+                let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+                    "SELECT a.firm_matter_id, a.client_matter_id, a.matter_id, m.status FROM matter_assignments a JOIN matters m ON m.id = a.matter_id \
+                     WHERE a.vendor_id = $1 AND a.status = 'active' ORDER BY a.id",
+                )
+                .bind(vendor_id)
+                .fetch_all(app.db.pool())
+                .await?;
+                e.insert(rows);
+            }
+            let m = assignments[&vendor_id]
+                .iter()
+                .find(|(firm, client, _, _)| {
+                    (!firm.is_empty() && *firm == key.1) || (!client.is_empty() && *client == key.2)
+                })
+                .map(|(_, _, id, status)| (*id, status.clone()));
             matters.insert(key.clone(), m);
         }
         let Some((matter_id, matter_status)) = matters[&key].clone() else {
