@@ -587,7 +587,7 @@ impl GuidelineSet {
     /// | expense-caps | E101 ≤ 0.10/page, E111 meals ≤ 75.00 | AutoAdjust | BG-EXP-02 |
     /// | premium-travel | first class, business class | Flag | BG-EXP-03 |
     /// | utbms-codes | task, activity and expense codes required | RejectLine | BG-CODE-01 |
-    /// | budget-overrun | phases, 10 % tolerance | RouteToApprover role `budget_owner` | BG-BUD-01 |
+    /// | budget-overrun | phases, 10 % tolerance | RouteToApprover role `attorney` | BG-BUD-01 |
     pub fn standard() -> GuidelineSet {
         let d = |s: &str| -> Decimal { s.parse().expect("literal decimal") };
         let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|s| (*s).to_owned()).collect() };
@@ -748,10 +748,10 @@ impl GuidelineSet {
             Rule::new(
                 "budget-overrun",
                 BudgetOverrun { tolerance_percent: d("10"), phases: true },
-                RouteToApprover { approver: Approver::Role("budget_owner".to_owned()) },
+                RouteToApprover { approver: Approver::Role("attorney".to_owned()) },
                 "BG-BUD-01",
             )
-            .describe("Invoices that take a matter or phase more than 10 % over budget need the budget owner's approval."),
+            .describe("Invoices that take a matter or phase more than 10 % over budget need an attorney's approval."),
         ];
         GuidelineSet::new(rules).expect("the standard set is valid")
     }

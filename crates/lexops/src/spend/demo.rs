@@ -265,6 +265,34 @@ fn classification_rate(code: &str) -> (i64, i64) {
     }
 }
 
+/// The user the invoice's current approval step waits for: its named approver, or the first
+/// active user with its role who may see the matter (walls).
+async fn step_approver(
+    app: &App,
+    invoice_id: i64,
+) -> Result<Option<crate::platform::access::CurrentUser>, AppError> {
+    let row: Option<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, u.role FROM invoices i JOIN invoice_approvals a ON a.invoice_id = i.id AND a.step = i.approval_step AND a.decision = 'pending' \
+         JOIN users u ON u.status = 'active' AND ((a.approver_id IS NOT NULL AND u.id = a.approver_id) OR (a.approver_id IS NULL AND u.role = a.approver_role)) \
+         WHERE i.id = $1 AND NOT EXISTS (SELECT 1 FROM walled_objects wo WHERE wo.object_type = 'matter' AND wo.object_id = i.matter_id \
+           AND NOT EXISTS (SELECT 1 FROM object_walls ow WHERE ow.object_type = 'matter' AND ow.object_id = wo.object_id AND ow.user_id = u.id)) \
+         ORDER BY u.id LIMIT 1",
+    )
+    .bind(invoice_id)
+    .fetch_optional(app.db.pool())
+    .await?;
+    Ok(row.and_then(|(id, email, name, role)| {
+        Some(crate::platform::access::CurrentUser {
+            id,
+            email,
+            name,
+            role: crate::platform::access::Role::parse(&role)?,
+            via_token: false,
+            vendor_id: None,
+        })
+    }))
+}
+
 type Timekeeper = (String, String, String, i64, i64);
 /// A billed matter of the demo: id, number, the firm's matter id, firm index, first year.
 type DemoMatter = (i64, String, String, usize, u32);
@@ -675,11 +703,18 @@ pub async fn seed(
             )));
         }
         // Older invoices are decided; the last two months stay in review.
+        // Each step is approved by whom it waits for (legal ops, then e.g. an attorney for an
+        // invoice over budget).
         if scale.decide && month + 2 < scale.months {
             for id in outcome.invoice_ids {
-                let inv = review::get(app, ops, id).await?;
-                if inv.status == "in_review" {
-                    review::decide(app, ops, id, review::Decision::Approve, "").await?;
+                for _ in 0..8 {
+                    if review::get(app, ops, id).await?.status != "in_review" {
+                        break;
+                    }
+                    let Some(approver) = step_approver(app, id).await? else {
+                        break;
+                    };
+                    review::decide(app, &approver, id, review::Decision::Approve, "").await?;
                 }
             }
         }

@@ -242,16 +242,19 @@ pub async fn create(app: &App, user: &CurrentUser, format: &str) -> Result<Optio
     if rows.is_empty() {
         return Ok(None);
     }
+    // The lines only for the formats that carry them (a CSV export is one row per invoice).
     let mut lines = vec![];
-    for r in &rows {
-        lines.push(
-            sqlx::query_as::<_, InvoiceLine>(sqlx::AssertSqlSafe(format!(
-                "SELECT {LINE_COLS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY id"
-            )))
-            .bind(r.id)
-            .fetch_all(app.db.pool())
-            .await?,
-        );
+    if format != "csv" {
+        for r in &rows {
+            lines.push(
+                sqlx::query_as::<_, InvoiceLine>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {LINE_COLS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY id"
+                )))
+                .bind(r.id)
+                .fetch_all(app.db.pool())
+                .await?,
+            );
+        }
     }
     let file = match format {
         "csv" => {
@@ -295,31 +298,56 @@ pub async fn create(app: &App, user: &CurrentUser, format: &str) -> Result<Optio
         .bind(&sha)
         .fetch_one(&mut *tx)
         .await?;
-    for r in &rows {
-        // The unique invoice_id fails the whole export if another export took the invoice.
-        sqlx::query("INSERT INTO ap_export_items (export_id, invoice_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(r.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if crate::platform::db::is_unique_violation(&e) {
-                    AppError::Conflict(format!(
-                        "invoice {} was exported meanwhile; run the export again",
-                        r.invoice_number
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
-        let n = sqlx::query("UPDATE invoices SET status = 'exported', exported_at = $1 WHERE id = $2 AND status = 'approved'").bind(&now).bind(r.id).execute(&mut *tx).await?.rows_affected();
-        if n != 1 {
-            return Err(AppError::Conflict(format!(
-                "invoice {} changed meanwhile; run the export again",
-                r.invoice_number
-            )));
+    let backend = app.db.backend();
+    for chunk in rows.chunks(300) {
+        // The unique invoice_id fails the whole export if another export took an invoice.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ap_export_items (export_id, invoice_id) VALUES {}",
+            crate::platform::db::values(backend, chunk.len(), 2)
+        )));
+        for r in chunk {
+            q = q.bind(id).bind(r.id);
         }
-        sqlx::query("INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ($1, $2, $3, 'exported', $4)").bind(r.id).bind(&now).bind(user.id).bind(format!("AP export {id} ({format})")).execute(&mut *tx).await?;
+        q.execute(&mut *tx).await.map_err(|e| {
+            if crate::platform::db::is_unique_violation(&e) {
+                AppError::Conflict(
+                    "an invoice of this export was exported meanwhile; run the export again".into(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        let list = chunk
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE invoices SET status = 'exported', exported_at = $1 WHERE id IN ({list}) AND status = 'approved'"
+        )))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != chunk.len() as u64 {
+            return Err(AppError::Conflict(
+                "an invoice of this export changed meanwhile; run the export again".into(),
+            ));
+        }
+        let note = format!("AP export {id} ({format})");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES {}",
+            crate::platform::db::values(backend, chunk.len(), 5)
+        )));
+        for r in chunk {
+            q = q
+                .bind(r.id)
+                .bind(&now)
+                .bind(user.id)
+                .bind("exported")
+                .bind(&note);
+        }
+        q.execute(&mut *tx).await?;
     }
     audit::record(&mut tx, &now, &user.actor(), Change { action: "ap_export.create", object_type: "ap_export", object_id: id.to_string(), before: None, after: Some(json!({"format": format, "invoices": rows.iter().map(|r| r.id).collect::<Vec<_>>(), "total": format_e4(total), "sha256": sha})) }).await?;
     tx.commit().await?;

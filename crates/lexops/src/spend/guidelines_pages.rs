@@ -33,6 +33,59 @@ pub async fn stored(
 }
 
 /// Saves a set for a scope after checking it; audited with the old and new versions.
+/// Every extra approver a rule routes to must be able to decide invoices: a role that holds
+/// the review permission, or an active user with such a role (otherwise the invoice would wait
+/// for nobody).
+async fn check_approvers(app: &App, set: &GuidelineSet) -> Result<(), AppError> {
+    use crate::platform::access::{Permission, Role};
+    for rule in set.rules() {
+        let guidelines::Action::RouteToApprover { approver } = &rule.action else {
+            continue;
+        };
+        match approver {
+            guidelines::Approver::Role(r) => {
+                if !Role::parse(r.as_str()).is_some_and(|role| role.can(Permission::ReviewInvoices))
+                {
+                    return Err(AppError::field(
+                        "rules",
+                        format!(
+                            "Rule {}: the role {r} cannot approve invoices; use one of {}.",
+                            rule.id,
+                            Role::ALL
+                                .iter()
+                                .filter(|x| x.can(Permission::ReviewInvoices))
+                                .map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+            guidelines::Approver::User(id) => {
+                let role: Option<String> = sqlx::query_scalar(
+                    "SELECT role FROM users WHERE id = $1 AND status = 'active'",
+                )
+                .bind(*id)
+                .fetch_optional(app.db.pool())
+                .await?;
+                if !role
+                    .and_then(|r| Role::parse(&r))
+                    .is_some_and(|role| role.can(Permission::ReviewInvoices))
+                {
+                    return Err(AppError::field(
+                        "rules",
+                        format!(
+                            "Rule {}: user {id} is not an active user who can approve invoices.",
+                            rule.id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn save(
     app: &App,
     user: &CurrentUser,
@@ -48,6 +101,7 @@ pub async fn save(
     }
     let set = GuidelineSet::from_json(json_text)
         .map_err(|e| AppError::field("rules", format!("The guideline set is not valid: {e}")))?;
+    check_approvers(app, &set).await?;
     let canonical = set.to_json();
     let before = stored(app, scope, scope_id).await?;
     let now = app.clock.now_text();

@@ -999,6 +999,30 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
         )
         .await;
     assert_eq!(r.status(), 422, "a vendor cannot approve");
+    // A guideline that routes invoices to a role nobody who approves holds is refused (the
+    // invoice would wait for no one), and nothing is saved.
+    let text = guidelines::GuidelineSet::standard()
+        .to_json()
+        .replace("\"attorney\"", "\"budget_owner\"");
+    assert!(text.contains("budget_owner"));
+    let body = ops
+        .post(
+            "/spend/guidelines",
+            &[("rules", text.as_str()), ("action", "save")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("the role budget_owner cannot approve invoices"),
+        "{body}"
+    );
+    let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guideline_sets")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(saved, 0);
     let year = t
         .app
         .clock
