@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod matters;
 pub mod platform;
+pub mod records;
 pub mod spend;
 
 pub use platform::app::App;

@@ -397,7 +397,10 @@ pub fn parse_schedule(input: &[u8]) -> Result<Vec<Category>, Vec<Problem>> {
         .trim(csv::Trim::All)
         .from_reader(input);
     let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect(),
         Err(e) => return Err(vec![problem(1, "", format!("unreadable CSV header: {e}"))]),
     };
     for h in &headers {

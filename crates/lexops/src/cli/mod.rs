@@ -130,6 +130,13 @@ pub enum ImportCmd {
         #[arg(long = "as", value_name = "EMAIL")]
         as_user: String,
     },
+    /// Import the file plan (record categories and retention rules) from CSV: all or nothing,
+    /// matched by code; re-importing the same file changes nothing.
+    FilePlan {
+        file: PathBuf,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -458,6 +465,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         );
                     }
                     Ok(if rejected > 0 { 1 } else { 0 })
+                }
+                ImportCmd::FilePlan { file, as_user } => {
+                    let user = acting(as_user).await?;
+                    anyhow::ensure!(
+                        user.can(crate::platform::access::Permission::ManageRecords),
+                        "{} may not change the file plan (role {})",
+                        user.email,
+                        user.role.label()
+                    );
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    match crate::records::plan::import_csv(
+                        &app,
+                        &user,
+                        &file.display().to_string(),
+                        &bytes,
+                    )
+                    .await
+                    .map_err(show)?
+                    {
+                        Ok(r) => {
+                            println!(
+                                "{}: {} created, {} updated, {} unchanged, {} not in the file{}",
+                                file.display(),
+                                r.created,
+                                r.updated,
+                                r.unchanged,
+                                r.not_in_file,
+                                r.version
+                                    .map(|v| format!("; the file plan is now version {v}"))
+                                    .unwrap_or_default()
+                            );
+                            Ok(0)
+                        }
+                        Err(problems) => {
+                            println!("{}: nothing imported:", file.display());
+                            for p in problems {
+                                println!("  {p}");
+                            }
+                            Ok(1)
+                        }
+                    }
                 }
                 ImportCmd::Matters { file, as_user } => {
                     let user = acting(as_user).await?;

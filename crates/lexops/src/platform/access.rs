@@ -90,6 +90,8 @@ impl Role {
                 self,
                 Admin | LegalOps | Attorney | Paralegal | Auditor | Vendor
             ),
+            ViewRecords => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
+            ManageRecords => matches!(self, Admin | LegalOps),
         }
     }
 }
@@ -127,10 +129,16 @@ pub enum Permission {
     UseVendorPortal,
     /// Read invoices and vendors through the API (staff: all visible; vendors: their own).
     ViewInvoicesApi,
+    /// See the file plan and records.
+    ViewRecords,
+    /// Change the file plan; manage records and their disposition.
+    ManageRecords,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 17] = [
+        Permission::ViewRecords,
+        Permission::ManageRecords,
         Permission::ViewInvoicesApi,
         Permission::ViewSpend,
         Permission::ManageVendors,

@@ -15,7 +15,7 @@ use super::access::{Permission as P, Policy};
 use super::app::App;
 use super::web::{self, Surface};
 use super::{api, pages};
-use crate::{matters, spend};
+use crate::{matters, records, spend};
 
 /// One route: method, path (axum syntax), policy and surface.
 #[derive(Clone, Debug)]
@@ -102,6 +102,13 @@ fn build() -> Table {
         .page(Method::GET, "/account/totp", req(P::ManageOwnAccount), pages::totp_setup)
         .page(Method::POST, "/account/totp", req(P::ManageOwnAccount), pages::totp_enable)
         // Matters.
+        .page(Method::GET, "/records/plan", req(P::ViewRecords), records::pages::list)
+        .page(Method::GET, "/records/plan/new", req(P::ManageRecords), records::pages::new_form)
+        .page(Method::POST, "/records/plan", req(P::ManageRecords), records::pages::create)
+        .page(Method::POST, "/records/plan/import", req(P::ManageRecords), records::pages::import)
+        .page(Method::GET, "/records/plan/versions/{version}", req(P::ViewRecords), records::pages::version)
+        .page(Method::GET, "/records/plan/{id}/edit", req(P::ManageRecords), records::pages::edit_form)
+        .page(Method::POST, "/records/plan/{id}", req(P::ManageRecords), records::pages::update)
         .page(Method::GET, "/matters", req(P::ViewMatters), matters::pages::list)
         .page(Method::GET, "/matters/new", req(P::ManageMatters), matters::pages::new_form)
         .page(Method::POST, "/matters", req(P::ManageMatters), matters::pages::create)
@@ -177,6 +184,8 @@ fn build() -> Table {
         .api(Method::POST, "/api/v1/tokens", req(P::ManageOwnAccount), api::create_token)
         .api(Method::DELETE, "/api/v1/tokens/{id}", req(P::ManageOwnAccount), api::revoke_token)
         .api(Method::GET, "/api/v1/jobs", req(P::ViewJobs), api::list_jobs)
+        .api(Method::GET, "/api/v1/records/categories", req(P::ViewRecords), records::api::list)
+        .api(Method::POST, "/api/v1/records/categories/import", req(P::ManageRecords), records::api::import)
         .api(Method::GET, "/api/v1/matters", req(P::ViewMatters), matters::api::list)
         .api(Method::POST, "/api/v1/matters", req(P::ManageMatters), matters::api::create)
         .api(Method::GET, "/api/v1/matters/{id}", req(P::ViewMatters), matters::api::get)

@@ -143,6 +143,29 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
     screenshot(&c, "audit").await;
     c.goto(&t.url("/account")).await.unwrap();
     screenshot(&c, "account").await;
+    // The file plan, with the demo department's schedule.
+    let lena = lexops::platform::users::by_email(&t.app, "lena@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = lexops::platform::access::CurrentUser {
+        id: lena.id,
+        email: lena.email.clone(),
+        name: lena.name.clone(),
+        role: Role::Admin,
+        via_token: false,
+        vendor_id: None,
+    };
+    lexops::records::demo::seed(&t.app, &admin).await.unwrap();
+    c.goto(&t.url("/records/plan")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 14 + 1, "14 categories and one version");
+    screenshot(&c, "file-plan").await;
+    c.goto(&t.url("/records/plan/new")).await.unwrap();
+    screenshot(&c, "file-plan-new").await;
     // Sign out through the button.
     c.find(Locator::Css("form[action='/logout'] button"))
         .await

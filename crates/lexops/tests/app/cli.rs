@@ -499,4 +499,59 @@ fn import_matters_and_invoices_from_the_command_line() {
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["rejected"], 1);
+    // The file plan (the demo's has 14 categories): a wrong row names its line and column and
+    // imports nothing; the right file imports once; a paralegal may not change it.
+    let plan = dir.path().join("plan.csv");
+    std::fs::write(
+        &plan,
+        "code,title,trigger,period,cutoff,disposition\nTEST-1,Contracts,contract_expiry,7y,fiscal_year,destroy\nTEST-2,Personnel,employee_termination,6y,year,shred\n",
+    )
+    .unwrap();
+    let args = |who: &'static str| {
+        vec![
+            "import".to_string(),
+            "file-plan".to_string(),
+            plan.to_str().unwrap().to_string(),
+            "--as".to_string(),
+            who.to_string(),
+        ]
+    };
+    let o = run(dir.path(), &strs(&args("legalops@demo.lexops.test")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("plan.csv:3: column disposition"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        &plan,
+        "code,title,trigger,period,cutoff,disposition\nTEST-1,Contracts,contract_expiry,7y,fiscal_year,destroy\nTEST-2,Personnel,employee_termination,6y,year,destroy\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &strs(&args("legalops@demo.lexops.test")));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "2 created, 0 updated, 0 unchanged, 14 not in the file; the file plan is now version 2"
+        ),
+        "{}",
+        text(&o)
+    );
+    let o = run(dir.path(), &strs(&args("legalops@demo.lexops.test")));
+    assert!(
+        text(&o).contains("0 created, 0 updated, 2 unchanged"),
+        "{}",
+        text(&o)
+    );
+    let o = run(dir.path(), &strs(&args("paralegal@demo.lexops.test")));
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("may not change the file plan"),
+        "{}",
+        text(&o)
+    );
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }

@@ -12,6 +12,7 @@ mod cli;
 mod documents;
 mod jobs_mail;
 mod matters;
+mod records;
 mod routes;
 mod schema;
 mod spend;

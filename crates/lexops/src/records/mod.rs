@@ -1,0 +1,7 @@
+//! Records: the file plan (record categories and their retention rules, from the `retention`
+//! crate), versioned; the document store, disposition and holds come next (issue #5).
+
+pub mod api;
+pub mod demo;
+pub mod pages;
+pub mod plan;
