@@ -5,3 +5,4 @@ pub mod api;
 pub mod demo;
 pub mod pages;
 pub mod plan;
+pub mod store;

@@ -131,6 +131,8 @@ struct FormPage {
     form: CategoryInput,
     errors: HashMap<String, String>,
     rule_text: String,
+    /// After "Preview": the records whose retention would change, with the new retention.
+    moving: Option<Vec<(records::RecordRow, String)>>,
 }
 
 async fn form_page(
@@ -138,6 +140,16 @@ async fn form_page(
     id: Option<i64>,
     form: CategoryInput,
     errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    form_page_with(ctx, id, form, errors, None).await
+}
+
+async fn form_page_with(
+    ctx: &PageCtx,
+    id: Option<i64>,
+    form: CategoryInput,
+    errors: HashMap<String, String>,
+    moving: Option<Vec<(records::RecordRow, String)>>,
 ) -> PageResult<Response> {
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -156,6 +168,7 @@ async fn form_page(
         form,
         errors,
         rule_text,
+        moving,
     })?;
     *r.status_mut() = status;
     Ok(r)
@@ -208,12 +221,381 @@ pub async fn create(ctx: PageCtx, Form(form): Form<CategoryInput>) -> PageResult
     save(ctx, None, form).await
 }
 
+/// The category form with the button pressed.
+#[derive(Deserialize)]
+pub struct EditForm {
+    #[serde(flatten)]
+    input: CategoryInput,
+    /// `preview`: show which records' retention would change, save nothing.
+    #[serde(default)]
+    action: String,
+}
+
 /// POST /records/plan/{id}
 pub async fn update(
     ctx: PageCtx,
     Path(id): Path<i64>,
-    Form(form): Form<CategoryInput>,
+    Form(f): Form<EditForm>,
 ) -> PageResult<Response> {
     plan::get(&ctx.app, id).await?;
-    save(ctx, Some(id), form).await
+    if f.action == "preview" {
+        return match f.input.check() {
+            Ok(c) => {
+                let moving = records::preview_rule_change(&ctx.app, id, &c).await?;
+                form_page_with(&ctx, Some(id), f.input, HashMap::new(), Some(moving)).await
+            }
+            Err(e) => form_page(&ctx, Some(id), f.input, e.into_field_map()?).await,
+        };
+    }
+    save(ctx, Some(id), f.input).await
+}
+
+// ---- Records ----
+
+use super::store::{self as records, NewRecord, RecordFilter, RecordRow};
+use crate::platform::web::ui::{ListParams, Pager};
+
+#[derive(Deserialize, Default)]
+pub struct RecordQuery {
+    #[serde(flatten)]
+    list: ListParams,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "records/list.html")]
+struct ListPage {
+    layout: Layout,
+    records: Vec<RecordRow>,
+    pager: Pager,
+    params: ListParams,
+    category: String,
+    state: String,
+    categories: Vec<CategoryRow>,
+    states: Vec<(&'static str, &'static str)>,
+    can_manage: bool,
+    filtered: bool,
+}
+
+const STATES: [(&str, &str); 5] = [
+    ("past_due", "Due for disposition"),
+    ("scheduled", "Scheduled"),
+    ("awaiting_event", "Waiting for an event"),
+    ("unclassified", "Not classified"),
+    ("permanent", "Kept permanently"),
+];
+
+fn today(ctx: &PageCtx) -> String {
+    ctx.app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+/// GET /records
+pub async fn records_list(ctx: PageCtx, Query(f): Query<RecordQuery>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let filter = RecordFilter {
+        q: f.list.q.clone(),
+        category: f.category.clone(),
+        state: f.state.clone(),
+    };
+    let order = f.list.order_by(records::SORTS);
+    let today = today(&ctx);
+    if f.list.is_csv() {
+        let (rows, _) = records::list(&ctx.app, &filter, &today, &order, 1_000_000, 0).await?;
+        return Ok(csv_response(
+            "records.csv",
+            &[
+                "id",
+                "title",
+                "filename",
+                "folder",
+                "category",
+                "created_on",
+                "retention",
+                "due_on",
+                "sha256",
+                "size",
+            ],
+            rows.into_iter().map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.title.clone(),
+                    r.filename.clone(),
+                    r.folder.clone(),
+                    r.category_code.clone().unwrap_or_default(),
+                    r.created_on.clone(),
+                    r.due_text(),
+                    r.due_on.clone().unwrap_or_default(),
+                    r.sha256.clone(),
+                    r.size.to_string(),
+                ]
+            }),
+        ));
+    }
+    let (rows, total) = records::list(
+        &ctx.app,
+        &filter,
+        &today,
+        &order,
+        f.list.per_page(),
+        f.list.offset(),
+    )
+    .await?;
+    let pager = Pager::new(
+        "/records",
+        &f.list,
+        &[
+            ("q", &f.list.q),
+            ("category", &f.category),
+            ("state", &f.state),
+        ],
+        total,
+        &[
+            ("title", "Record", false),
+            ("category", "Category", false),
+            ("created", "Created", false),
+            ("due", "Retention", false),
+            ("uploaded", "Added", false),
+        ],
+        "title",
+    );
+    let filtered = !(f.list.q.is_empty() && f.category.is_empty() && f.state.is_empty());
+    ctx.render(ListPage {
+        layout: ctx.layout("Records", "records"),
+        records: rows,
+        pager,
+        params: f.list.clone(),
+        category: f.category.clone(),
+        state: f.state.clone(),
+        categories: plan::list(&ctx.app, "").await?,
+        states: STATES.to_vec(),
+        can_manage: user.can(Permission::ManageRecords),
+        filtered,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "records/upload.html")]
+struct UploadPage {
+    layout: Layout,
+    categories: Vec<CategoryRow>,
+    errors: Vec<String>,
+}
+
+/// GET /records/upload
+pub async fn upload_form(ctx: PageCtx) -> PageResult<Response> {
+    ctx.render(UploadPage {
+        layout: ctx.layout("Add records", "records"),
+        categories: plan::list(&ctx.app, "").await?,
+        errors: vec![],
+    })
+}
+
+/// POST /records/upload (multipart: `files` one or more, `category`, `created_on`; CSRF token
+/// in the `_csrf` query). Every file is checked before any is kept.
+pub async fn upload(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut files = vec![];
+    let (mut category, mut created_on) = (String::new(), String::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
+    {
+        match field.name() {
+            Some("files") => {
+                let name = field.file_name().unwrap_or("document").to_string();
+                let ctype = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    AppError::BadRequest(format!("the upload could not be read: {e}"))
+                })?;
+                if !(name.is_empty() && bytes.is_empty()) {
+                    files.push((name, ctype, bytes.to_vec()));
+                }
+            }
+            Some("category") => category = field.text().await.unwrap_or_default(),
+            Some("created_on") => created_on = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let mut errors = vec![];
+    if files.is_empty() {
+        errors.push("Choose one or more files.".to_string());
+    }
+    for (name, _, bytes) in &files {
+        if bytes.is_empty() {
+            errors.push(format!("{name} is empty."));
+        }
+    }
+    if errors.is_empty() {
+        let mut added = 0;
+        for (name, ctype, bytes) in files {
+            match records::add(
+                &ctx.app,
+                &user,
+                NewRecord {
+                    title: String::new(),
+                    filename: name.clone(),
+                    content_type: ctype,
+                    bytes,
+                    folder: String::new(),
+                    category_code: category.clone(),
+                    created_on: created_on.clone(),
+                },
+            )
+            .await
+            {
+                Ok(_) => added += 1,
+                Err(AppError::Validation(fs)) => {
+                    errors.extend(fs.into_iter().map(|f| format!("{name}: {}", f.message)));
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if errors.is_empty() {
+            return Ok(redirect_with_flash(
+                &ctx.app,
+                "/records",
+                FlashKind::Success,
+                &format!("{added} record(s) added."),
+            ));
+        }
+    }
+    let mut r = ctx.render(UploadPage {
+        layout: ctx.layout("Add records", "records"),
+        categories: plan::list(&ctx.app, "").await?,
+        errors,
+    })?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "records/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    r: RecordRow,
+    events: Vec<(String, String)>,
+    categories: Vec<CategoryRow>,
+    can_manage: bool,
+    errors: HashMap<String, String>,
+}
+
+async fn detail_page(
+    ctx: &PageCtx,
+    id: i64,
+    errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let r = records::get(&ctx.app, id).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = r.title.clone();
+    let mut resp = ctx.render(DetailPage {
+        layout: ctx.layout(&title, "records"),
+        events: records::events(&ctx.app, id).await?,
+        categories: plan::list(&ctx.app, "").await?,
+        can_manage: user.can(Permission::ManageRecords),
+        errors,
+        r,
+    })?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// GET /records/{id}
+pub async fn record_detail(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    detail_page(&ctx, id, HashMap::new()).await
+}
+
+/// GET /records/{id}/content — the document, read back and verified (audited).
+pub async fn record_content(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let (r, bytes) = records::content(&ctx.app, &user, id).await?;
+    let safe_name: String = r
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(Response::builder()
+        .header("content-type", "application/octet-stream")
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{safe_name}\""),
+        )
+        .header("x-content-type-options", "nosniff")
+        .body(axum::body::Body::from(bytes))
+        .map_err(|e| AppError::Internal(e.into()))?)
+}
+
+#[derive(Deserialize)]
+pub struct ClassifyForm {
+    #[serde(default)]
+    category: String,
+}
+
+/// POST /records/{id}/classify
+pub async fn record_classify(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<ClassifyForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match records::classify(&ctx.app, &user, id, &f.category).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/records/{id}"),
+            FlashKind::Success,
+            "Classified.",
+        )),
+        Err(e @ AppError::Validation(_)) => detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EventForm {
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    occurred_on: String,
+}
+
+/// POST /records/{id}/events
+pub async fn record_event(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<EventForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match records::record_event(&ctx.app, &user, id, &f.event, &f.occurred_on).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/records/{id}"),
+            FlashKind::Success,
+            "Event recorded; the record's retention follows it.",
+        )),
+        Err(e @ AppError::Validation(_)) => detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(e) => Err(e.into()),
+    }
 }

@@ -231,6 +231,8 @@ async fn write(
             .bind(row.id)
             .execute(&mut **tx)
             .await?;
+            // Its records' dates follow the new rule.
+            super::store::recompute_category(tx, row.id).await?;
             audit::record(
                 tx,
                 now,

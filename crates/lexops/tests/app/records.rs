@@ -275,3 +275,201 @@ async fn the_file_plan_is_read_by_staff_and_changed_by_records_managers(t: TestA
     assert_eq!(v["report"]["not_in_file"], 4);
     assert_eq!(v["report"]["version"], 2);
 }
+
+async fn upload(
+    b: &Browser,
+    files: &[(&str, &[u8])],
+    category: &str,
+    created_on: &str,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new()
+        .text("category", category.to_string())
+        .text("created_on", created_on.to_string());
+    for (name, bytes) in files {
+        form = form.part(
+            "files",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    b.http
+        .post(format!(
+            "{}/records/upload?_csrf={}",
+            b.base,
+            b.csrf.clone().unwrap_or_default()
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+both!(records_are_kept_classified_and_scheduled);
+async fn records_are_kept_classified_and_scheduled(t: TestApp) {
+    let mut ops = t.signed_in(Role::LegalOps).await;
+    assert!(ops.page("/records").await.contains("No records yet"));
+    import(&ops, "schedule.csv", PLAN).await;
+    ops.page("/records/upload").await;
+    // Bad uploads keep nothing.
+    let r = upload(&ops, &[("empty.txt", b"")], "LEG-100", "").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("empty.txt is empty"));
+    let r = upload(&ops, &[("a.txt", b"agreement")], "NOPE-1", "").await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("There is no category NOPE-1")
+    );
+    let r = upload(&ops, &[("a.txt", b"agreement")], "LEG-100", "2999-01-01").await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM records").await, 0);
+    // Two contracts, created in 2020: they wait for their expiry.
+    let r = upload(
+        &ops,
+        &[
+            ("supply-agreement.pdf", b"%PDF-1.4 supply"),
+            ("nda.docx", b"PK nda"),
+        ],
+        "LEG-100",
+        "2020-01-15",
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let list = ops.page("/records").await;
+    assert!(list.contains("supply-agreement.pdf") && list.contains("nda.docx"));
+    assert_eq!(list.matches("waits for contract expiry").count(), 2);
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM records WHERE filename = 'supply-agreement.pdf'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    let nda: i64 = sqlx::query_scalar("SELECT id FROM records WHERE filename = 'nda.docx'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    // The contract expires on 2024-03-15: cut off at the end of that fiscal year (January
+    // start: 2024-12-31), kept 7 years, disposable from 2032-01-01.
+    ops.page(&format!("/records/{id}")).await;
+    let r = ops
+        .post(
+            &format!("/records/{id}/events"),
+            &[("event", "contract expiry"), ("occurred_on", "2024-03-15")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        ops.page(&format!("/records/{id}"))
+            .await
+            .contains("Retention: from 2032-01-01")
+    );
+    let r = ops
+        .post(
+            &format!("/records/{id}/events"),
+            &[("event", "contract_expiry"), ("occurred_on", "15/03/2024")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    // The NDA is reclassified as a personnel record: it waits for a termination.
+    ops.page(&format!("/records/{nda}")).await;
+    let r = ops
+        .post(
+            &format!("/records/{nda}/classify"),
+            &[("category", "HR-200")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        ops.page(&format!("/records/{nda}"))
+            .await
+            .contains("waits for employee termination")
+    );
+    let filtered = ops.page("/records?state=awaiting_event").await;
+    assert!(filtered.contains("nda.docx") && !filtered.contains("supply-agreement.pdf"));
+    let filtered = ops.page("/records?category=LEG-100").await;
+    assert!(!filtered.contains("nda.docx") && filtered.contains("supply-agreement.pdf"));
+
+    // Changing the rule shows first which records it moves, then moves them.
+    let cat: i64 = sqlx::query_scalar("SELECT id FROM record_categories WHERE code = 'LEG-100'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    ops.page(&format!("/records/plan/{cat}/edit")).await;
+    let form = |period: &'static str, action: &'static str| {
+        vec![
+            ("code", "LEG-100"),
+            ("title", "Contracts"),
+            ("description", "Executed agreements and amendments"),
+            ("owner", "Legal"),
+            ("trigger", "contract_expiry"),
+            ("period", period),
+            ("cutoff", "fiscal_year"),
+            ("disposition", "destroy"),
+            ("citation", "Limitation Act 1980 s.5"),
+            ("action", action),
+        ]
+    };
+    let body = ops
+        .post(&format!("/records/plan/{cat}"), &form("10y", "preview"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("1 record(s) would move"), "{body}");
+    assert!(body.contains("from 2032-01-01 → from 2035-01-01"), "{body}");
+    assert!(
+        ops.page(&format!("/records/{id}"))
+            .await
+            .contains("from 2032-01-01"),
+        "a preview changes nothing"
+    );
+    let r = ops
+        .post(&format!("/records/plan/{cat}"), &form("10y", "save"))
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        ops.page(&format!("/records/{id}"))
+            .await
+            .contains("Retention: from 2035-01-01")
+    );
+
+    // The document reads back as stored, and the reading is audited; the CSV lists it.
+    let bytes = ops
+        .get(&format!("/records/{id}/content"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"%PDF-1.4 supply");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'record.download'"
+        )
+        .await,
+        1
+    );
+    let csv = ops.get("/records?format=csv").await.text().await.unwrap();
+    assert!(
+        csv.contains("supply-agreement.pdf") && csv.contains("2035-01-01"),
+        "{csv}"
+    );
+    assert!(lexops::platform::audit::verify(&t.app.db).await.unwrap().ok);
+
+    // A paralegal reads records but does not add them.
+    let mut paralegal = t.signed_in(Role::Paralegal).await;
+    assert!(
+        paralegal
+            .page("/records")
+            .await
+            .contains("supply-agreement.pdf")
+    );
+    assert_eq!(paralegal.get("/records/upload").await.status(), 403);
+    assert_eq!(
+        paralegal
+            .post(&format!("/records/{id}/classify"), &[("category", "")])
+            .await
+            .status(),
+        403
+    );
+}

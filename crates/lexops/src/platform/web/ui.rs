@@ -96,6 +96,7 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Spend", "Rate requests", "/spend/rate-requests", "key", Permission::ManageVendors, "rate-requests"),
     ("Spend", "Billing guidelines", "/spend/guidelines", "book", Permission::ManageVendors, "guidelines"),
     ("Spend", "AP exports", "/spend/exports", "download", Permission::ReviewInvoices, "exports"),
+    ("Records", "Records", "/records", "file", Permission::ViewRecords, "records"),
     ("Records", "File plan", "/records/plan", "book", Permission::ViewRecords, "file-plan"),
     ("Vendor portal", "My invoices", "/portal", "receipt", Permission::UseVendorPortal, "portal"),
     ("Vendor portal", "Timekeepers & rates", "/portal/rates", "key", Permission::UseVendorPortal, "portal-rates"),

@@ -1,0 +1,511 @@
+//! Records: documents kept under the file plan. A record's bytes are in the document store; its
+//! category's retention rule, its creation date and its trigger events give the first day it
+//! may be disposed of, recomputed (in the same transaction) whenever one of those changes.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::plan::CategoryRow;
+use crate::App;
+use crate::platform::access::CurrentUser;
+use crate::platform::audit::{self, Change};
+use crate::platform::db::Tx;
+use crate::platform::error::AppError;
+
+/// A record with its category.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RecordRow {
+    pub id: i64,
+    pub title: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// The folder it came from (bulk import), `a/b/c`.
+    pub folder: String,
+    pub category_id: Option<i64>,
+    pub category_code: Option<String>,
+    pub category_title: Option<String>,
+    /// YYYY-MM-DD.
+    pub created_on: String,
+    pub uploaded_at: String,
+    /// unclassified, awaiting_event, scheduled or permanent.
+    pub due_state: String,
+    /// The first day it may be disposed of (when scheduled), YYYY-MM-DD.
+    pub due_on: Option<String>,
+    /// The event it waits for (when awaiting_event).
+    pub awaiting_event: String,
+    /// active or destroyed.
+    pub status: String,
+}
+
+impl RecordRow {
+    /// Where its retention stands, in words.
+    pub fn due_text(&self) -> String {
+        match self.due_state.as_str() {
+            "scheduled" => format!("from {}", self.due_on.clone().unwrap_or_default()),
+            "awaiting_event" => format!("waits for {}", self.awaiting_event.replace('_', " ")),
+            "permanent" => "kept permanently".into(),
+            _ => "not classified".into(),
+        }
+    }
+}
+
+const SELECT: &str = "SELECT r.id, r.title, r.filename, r.content_type, r.size, r.sha256, r.folder, r.category_id, c.code AS category_code, \
+     c.title AS category_title, r.created_on, r.uploaded_at, r.due_state, r.due_on, r.awaiting_event, r.status \
+     FROM records r LEFT JOIN record_categories c ON c.id = r.category_id";
+
+/// The first month of the department's fiscal year (setting `fiscal_year_start_month`, 1–12;
+/// January when unset).
+pub async fn fiscal_year_start(conn: &mut sqlx::AnyConnection) -> Result<i8, sqlx::Error> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'fiscal_year_start_month'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(v.and_then(|v| v.parse::<i8>().ok())
+        .filter(|m| (1..=12).contains(m))
+        .unwrap_or(1))
+}
+
+/// What a rule gives for a record: (due_state, due_on, awaiting_event).
+pub fn schedule(
+    category: Option<&retention::Category>,
+    created_on: &str,
+    events: &[(String, String)],
+    fiscal_year_start: i8,
+) -> (String, Option<String>, String) {
+    let Some(c) = category else {
+        return ("unclassified".into(), None, String::new());
+    };
+    let Ok(created) = created_on.parse::<jiff::civil::Date>() else {
+        return ("unclassified".into(), None, String::new());
+    };
+    let event = |name: &str| {
+        events
+            .iter()
+            .find(|(e, _)| e == name)
+            .and_then(|(_, d)| d.parse::<jiff::civil::Date>().ok())
+    };
+    match c.rule.due(created, event, fiscal_year_start) {
+        retention::Due::On(d) => ("scheduled".into(), Some(d.to_string()), String::new()),
+        retention::Due::AwaitingEvent(e) => ("awaiting_event".into(), None, e),
+        retention::Due::Never => ("permanent".into(), None, String::new()),
+    }
+}
+
+/// Recomputes the retention of the records `ids` (or every record of `category`), returning
+/// the records whose date moved: (id, before, after).
+async fn recompute(
+    tx: &mut Tx,
+    ids: Option<&[i64]>,
+    category: Option<i64>,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    let fy = fiscal_year_start(&mut **tx).await?;
+    let filter = match (ids, category) {
+        (Some(ids), _) if !ids.is_empty() => format!(
+            "r.id IN ({})",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
+        (_, Some(c)) => format!("r.category_id = {c}"),
+        _ => return Ok(vec![]),
+    };
+    let rows: Vec<RecordRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {filter}")))
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut moved = vec![];
+    for r in rows {
+        let category = match r.category_id {
+            Some(c) => Some(
+                sqlx::query_as::<_, CategoryRow>("SELECT id, code, title, description, owner, trigger_event, period, cutoff, disposition, citation, updated_at FROM record_categories WHERE id = $1")
+                    .bind(c)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .category()?,
+            ),
+            None => None,
+        };
+        let events: Vec<(String, String)> =
+            sqlx::query_as("SELECT event, occurred_on FROM record_events WHERE record_id = $1")
+                .bind(r.id)
+                .fetch_all(&mut **tx)
+                .await?;
+        let (state, due, waiting) = schedule(category.as_ref(), &r.created_on, &events, fy);
+        if state != r.due_state || due != r.due_on || waiting != r.awaiting_event {
+            sqlx::query(
+                "UPDATE records SET due_state = $1, due_on = $2, awaiting_event = $3 WHERE id = $4",
+            )
+            .bind(&state)
+            .bind(&due)
+            .bind(&waiting)
+            .bind(r.id)
+            .execute(&mut **tx)
+            .await?;
+            let before = r.due_text();
+            let after = RecordRow {
+                due_state: state,
+                due_on: due,
+                awaiting_event: waiting,
+                ..r.clone()
+            }
+            .due_text();
+            moved.push((r.id, before, after));
+        }
+    }
+    Ok(moved)
+}
+
+/// Recomputes the records of a category after its rule changed (inside the change's
+/// transaction); returns how many moved.
+pub async fn recompute_category(tx: &mut Tx, category_id: i64) -> Result<usize, AppError> {
+    Ok(recompute(tx, None, Some(category_id)).await?.len())
+}
+
+/// The records of a category whose retention would change if its rule became `rule`, with
+/// their dates before and after (nothing is changed).
+pub async fn preview_rule_change(
+    app: &App,
+    category_id: i64,
+    category: &retention::Category,
+) -> Result<Vec<(RecordRow, String)>, AppError> {
+    let mut conn = app.db.pool().acquire().await?;
+    let fy = fiscal_year_start(&mut conn).await?;
+    let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE r.category_id = $1 AND r.status = 'active' ORDER BY r.id"
+    )))
+    .bind(category_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = vec![];
+    for r in rows {
+        let events: Vec<(String, String)> =
+            sqlx::query_as("SELECT event, occurred_on FROM record_events WHERE record_id = $1")
+                .bind(r.id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let (state, due, waiting) = schedule(Some(category), &r.created_on, &events, fy);
+        let after = RecordRow {
+            due_state: state,
+            due_on: due,
+            awaiting_event: waiting,
+            ..r.clone()
+        };
+        if after.due_text() != r.due_text() {
+            let text = after.due_text();
+            out.push((r, text));
+        }
+    }
+    Ok(out)
+}
+
+/// A document to keep as a record.
+pub struct NewRecord {
+    pub title: String,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub folder: String,
+    /// The category's code, if classified at once.
+    pub category_code: String,
+    /// When the record was created (YYYY-MM-DD); today when empty.
+    pub created_on: String,
+}
+
+async fn category_by_code(app: &App, code: &str) -> Result<Option<i64>, AppError> {
+    if code.trim().is_empty() {
+        return Ok(None);
+    }
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM record_categories WHERE LOWER(code) = LOWER($1)")
+            .bind(code.trim())
+            .fetch_optional(app.db.pool())
+            .await?;
+    id.map(Some).ok_or_else(|| {
+        AppError::field(
+            "category",
+            format!("There is no category {} in the file plan.", code.trim()),
+        )
+    })
+}
+
+fn parse_day(field: &str, s: &str, today: &str) -> Result<String, AppError> {
+    if s.trim().is_empty() {
+        return Ok(today.to_string());
+    }
+    s.trim()
+        .parse::<jiff::civil::Date>()
+        .map(|d| d.to_string())
+        .map_err(|_| AppError::field(field, format!("{s:?} is not a date (YYYY-MM-DD).")))
+}
+
+/// Keeps a document as a record: stores its bytes, classifies it, schedules it.
+pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, AppError> {
+    let today = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    if new.bytes.is_empty() {
+        return Err(AppError::field(
+            "file",
+            format!("{} is empty.", new.filename),
+        ));
+    }
+    let created_on = parse_day("created_on", &new.created_on, &today)?;
+    if created_on > today {
+        return Err(AppError::field(
+            "created_on",
+            "A record cannot be created in the future.",
+        ));
+    }
+    let category_id = category_by_code(app, &new.category_code).await?;
+    let title = if new.title.trim().is_empty() {
+        new.filename.clone()
+    } else {
+        new.title.trim().to_string()
+    };
+    let sha = crate::platform::blobs::put(app, &new.bytes).await?;
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO records (title, filename, content_type, size, sha256, folder, category_id, created_on, uploaded_at, uploaded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&title)
+    .bind(&new.filename)
+    .bind(&new.content_type)
+    .bind(new.bytes.len() as i64)
+    .bind(&sha)
+    .bind(&new.folder)
+    .bind(category_id)
+    .bind(&created_on)
+    .bind(&now)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    recompute(&mut tx, Some(&[id]), None).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "record.create",
+            object_type: "record",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(json!({"title": title, "filename": new.filename, "sha256": sha, "size": new.bytes.len(),
+                "folder": new.folder, "category": new.category_code.trim(), "created_on": created_on})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One record.
+pub async fn get(app: &App, id: i64) -> Result<RecordRow, AppError> {
+    sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+        .bind(id)
+        .fetch_optional(app.db.pool())
+        .await?
+        .ok_or_else(|| AppError::NotFound("record".into()))
+}
+
+/// A record's trigger events, by date.
+pub async fn events(app: &App, id: i64) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT event, occurred_on FROM record_events WHERE record_id = $1 ORDER BY occurred_on, event",
+    )
+    .bind(id)
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
+/// Puts a record in a category (or none), rescheduling it.
+pub async fn classify(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+    category_code: &str,
+) -> Result<(), AppError> {
+    let before = get(app, id).await?;
+    let category_id = category_by_code(app, category_code).await?;
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    sqlx::query("UPDATE records SET category_id = $1 WHERE id = $2")
+        .bind(category_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    recompute(&mut tx, Some(&[id]), None).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "record.classify",
+            object_type: "record",
+            object_id: id.to_string(),
+            before: Some(json!({"category": before.category_code})),
+            after: Some(json!({"category": category_code.trim()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records that an event happened to a record (a contract expired on …), rescheduling it.
+pub async fn record_event(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+    event: &str,
+    occurred_on: &str,
+) -> Result<(), AppError> {
+    get(app, id).await?;
+    let name = match retention::Trigger::parse(event) {
+        Ok(retention::Trigger::Event(e)) => e,
+        Ok(retention::Trigger::Created) => {
+            return Err(AppError::field(
+                "event",
+                "The creation date is the record's own; name another event.",
+            ));
+        }
+        Err(e) => return Err(AppError::field("event", e)),
+    };
+    let today = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    if occurred_on.trim().is_empty() {
+        return Err(AppError::field("occurred_on", "Give the date it happened."));
+    }
+    let day = parse_day("occurred_on", occurred_on, &today)?;
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    let previous: Option<String> = sqlx::query_scalar(
+        "SELECT occurred_on FROM record_events WHERE record_id = $1 AND event = $2",
+    )
+    .bind(id)
+    .bind(&name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO record_events (record_id, event, occurred_on, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (record_id, event) DO UPDATE SET occurred_on = excluded.occurred_on, recorded_at = excluded.recorded_at, recorded_by = excluded.recorded_by",
+    )
+    .bind(id)
+    .bind(&name)
+    .bind(&day)
+    .bind(&now)
+    .bind(user.id)
+    .execute(&mut *tx)
+    .await?;
+    recompute(&mut tx, Some(&[id]), None).await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "record.event",
+            object_type: "record",
+            object_id: id.to_string(),
+            before: previous.map(|d| json!({"event": name, "occurred_on": d})),
+            after: Some(json!({"event": name, "occurred_on": day})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The filters of the records list.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub q: String,
+    /// A category code.
+    pub category: String,
+    /// past_due, unclassified, awaiting_event, scheduled or permanent.
+    pub state: String,
+}
+
+/// Sort keys of the records list.
+pub const SORTS: &[(&str, &str)] = &[
+    ("title", "r.title"),
+    ("category", "c.code"),
+    ("created", "r.created_on"),
+    ("due", "r.due_on"),
+    ("uploaded", "r.uploaded_at"),
+];
+
+/// A page of the active records matching `f`, with the total.
+pub async fn list(
+    app: &App,
+    f: &RecordFilter,
+    today: &str,
+    order: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<RecordRow>, i64), AppError> {
+    let w = "r.status = 'active' AND ($1 = '' OR LOWER(r.title) LIKE $2 OR LOWER(r.filename) LIKE $2 OR LOWER(r.folder) LIKE $2) \
+         AND ($3 = '' OR LOWER(c.code) = LOWER($3)) \
+         AND ($4 = '' OR ($4 = 'past_due' AND r.due_state = 'scheduled' AND r.due_on <= $5) OR r.due_state = $4)";
+    let like = format!("%{}%", f.q.trim().to_lowercase());
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM records r LEFT JOIN record_categories c ON c.id = r.category_id WHERE {w}"
+    )))
+    .bind(f.q.trim())
+    .bind(&like)
+    .bind(f.category.trim())
+    .bind(f.state.trim())
+    .bind(today)
+    .fetch_one(app.db.pool())
+    .await?;
+    let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE {w} ORDER BY {order}, r.id LIMIT $6 OFFSET $7"
+    )))
+    .bind(f.q.trim())
+    .bind(&like)
+    .bind(f.category.trim())
+    .bind(f.state.trim())
+    .bind(today)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(app.db.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// A record's bytes for download, with an audit event (who read what, when).
+pub async fn content(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(RecordRow, Vec<u8>), AppError> {
+    let r = get(app, id).await?;
+    if r.status != "active" {
+        return Err(AppError::NotFound("record".into()));
+    }
+    let bytes = crate::platform::blobs::get(app, &r.sha256).await?;
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "record.download",
+            object_type: "record",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(json!({"sha256": r.sha256})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((r, bytes))
+}
