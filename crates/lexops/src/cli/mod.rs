@@ -130,6 +130,21 @@ pub enum ImportCmd {
         #[arg(long = "as", value_name = "EMAIL")]
         as_user: String,
     },
+    /// Import every file under a folder as a record, keeping its folder path; classified by
+    /// `--map FOLDER=CODE` (longest matching folder wins) or `--category CODE`. Everything is
+    /// checked first; files already kept are skipped, so running it again finishes an
+    /// interrupted import and adds nothing otherwise.
+    Records {
+        dir: PathBuf,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// The category of files no mapping covers (empty: classify later).
+        #[arg(long, default_value = "")]
+        category: String,
+        /// A folder (relative to DIR) and the category of the files under it.
+        #[arg(long = "map", value_name = "FOLDER=CODE")]
+        map: Vec<String>,
+    },
     /// Import the file plan (record categories and retention rules) from CSV: all or nothing,
     /// matched by code; re-importing the same file changes nothing.
     FilePlan {
@@ -465,6 +480,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         );
                     }
                     Ok(if rejected > 0 { 1 } else { 0 })
+                }
+                ImportCmd::Records {
+                    dir,
+                    as_user,
+                    category,
+                    map,
+                } => {
+                    let user = acting(as_user).await?;
+                    anyhow::ensure!(
+                        user.can(crate::platform::access::Permission::ManageRecords),
+                        "{} may not add records (role {})",
+                        user.email,
+                        user.role.label()
+                    );
+                    let mut mappings = vec![];
+                    for m in &map {
+                        let (folder, code) = m.split_once('=').with_context(|| {
+                            format!("--map {m}: write FOLDER=CODE, e.g. contracts/signed=LEG-100")
+                        })?;
+                        mappings.push((folder.trim().to_string(), code.trim().to_string()));
+                    }
+                    let bar = progress_bar();
+                    bar.set_message("records");
+                    let started = std::time::Instant::now();
+                    let outcome = crate::records::store::import_folder(
+                        &app,
+                        &user,
+                        &dir,
+                        &category,
+                        &mappings,
+                        |done, total| {
+                            bar.set_length(total);
+                            bar.set_position(done);
+                        },
+                    )
+                    .await
+                    .map_err(show)?;
+                    bar.finish_and_clear();
+                    match outcome {
+                        Ok(r) => {
+                            let secs = started.elapsed().as_secs_f64().max(0.001);
+                            println!(
+                                "{}: {} added, {} already kept ({:.1} MB, {:.0} documents/s)",
+                                dir.display(),
+                                r.added,
+                                r.already_kept,
+                                r.bytes as f64 / 1e6,
+                                (r.added + r.already_kept) as f64 / secs
+                            );
+                            Ok(0)
+                        }
+                        Err(problems) => {
+                            println!("{}: nothing imported:", dir.display());
+                            for p in problems {
+                                println!("  {p}");
+                            }
+                            Ok(1)
+                        }
+                    }
                 }
                 ImportCmd::FilePlan { file, as_user } => {
                     let user = acting(as_user).await?;

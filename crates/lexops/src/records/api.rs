@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::plan::{self, CategoryRow, PlanImportReport};
+use super::store::{self as records, NewRecord, RecordFilter, RecordRow};
 use crate::App;
 use crate::matters::store::ImportProblem;
-use crate::platform::api::ApiUser;
-use crate::platform::error::{ApiResult, ErrorEnvelope};
+use crate::platform::api::{ApiUser, Page};
+use crate::platform::error::{ApiResult, AppError, ErrorEnvelope};
 
 #[utoipa::path(get, path = "/api/v1/records/categories", tag = "records", operation_id = "list_record_categories",
     responses((status = 200, body = Vec<CategoryRow>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
@@ -58,4 +59,109 @@ pub async fn import(
             ),
         },
     )
+}
+
+/// Filters of `GET /api/v1/records`.
+#[derive(serde::Deserialize, utoipa::IntoParams, Default)]
+pub struct RecordQuery {
+    /// Text in title, file name or folder.
+    #[serde(default)]
+    pub q: String,
+    /// A category code.
+    #[serde(default)]
+    pub category: String,
+    /// past_due, unclassified, awaiting_event, scheduled or permanent.
+    #[serde(default)]
+    pub state: String,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/records", tag = "records", operation_id = "list_records", params(RecordQuery),
+    responses((status = 200, body = Page<RecordRow>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Active records, by title.
+pub async fn records_list(
+    State(app): State<App>,
+    ApiUser(_user): ApiUser,
+    axum::extract::Query(q): axum::extract::Query<RecordQuery>,
+) -> ApiResult<Json<Page<RecordRow>>> {
+    let (limit, offset) = (
+        q.limit.unwrap_or(50).clamp(1, 500),
+        q.offset.unwrap_or(0).max(0),
+    );
+    let today = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let f = RecordFilter {
+        q: q.q,
+        category: q.category,
+        state: q.state,
+    };
+    let (items, total) = records::list(&app, &f, &today, "r.title ASC", limit, offset).await?;
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", operation_id = "get_record", params(("id" = i64, Path, description = "Record id")),
+    responses((status = 200, body = RecordRow), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// One record.
+pub async fn record_get(
+    State(app): State<App>,
+    ApiUser(_user): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<RecordRow>> {
+    Ok(Json(records::get(&app, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/records", tag = "records", operation_id = "add_record",
+    request_body(content = String, description = "The document's bytes", content_type = "application/octet-stream"),
+    params(("X-Filename" = String, Header, description = "The file's name"),
+        ("X-Category" = Option<String>, Header, description = "The category's code (classify later when absent)"),
+        ("X-Created-On" = Option<String>, Header, description = "When the record was created, YYYY-MM-DD (today when absent)"),
+        ("X-Folder" = Option<String>, Header, description = "The folder it belongs to")),
+    responses((status = 201, body = RecordRow), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Keeps a document as a record.
+pub async fn record_add(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<RecordRow>)> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(500)
+            .collect::<String>()
+    };
+    let filename = header("x-filename");
+    if filename.trim().is_empty() {
+        return Err(
+            AppError::field("X-Filename", "Name the file in the X-Filename header.").into(),
+        );
+    }
+    let id = records::add(
+        &app,
+        &u,
+        NewRecord {
+            title: String::new(),
+            content_type: records::content_type(&filename).to_string(),
+            filename,
+            bytes: body.to_vec(),
+            folder: header("x-folder").trim_matches('/').to_string(),
+            category_code: header("x-category"),
+            created_on: header("x-created-on"),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
 }

@@ -509,3 +509,180 @@ pub async fn content(
     tx.commit().await?;
     Ok((r, bytes))
 }
+
+/// What a folder import did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FolderImport {
+    pub added: usize,
+    /// Files already kept (same folder, name and content): a re-import adds nothing.
+    pub already_kept: usize,
+    pub bytes: u64,
+}
+
+/// The content type of a file, from its extension.
+pub fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "doc" => "application/msword",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "eml" => "message/rfc822",
+        "html" | "htm" => "text/html",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "tif" | "tiff" => "image/tiff",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The files under `root`, with their folder relative to it (`a/b`), sorted.
+pub fn walk(root: &std::path::Path) -> std::io::Result<Vec<(String, std::path::PathBuf)>> {
+    let mut out = vec![];
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                let folder = dir
+                    .strip_prefix(root)
+                    .map(|p| {
+                        p.components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    })
+                    .unwrap_or_default();
+                out.push((folder, path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The category a file gets: the longest folder prefix in `mappings` (`folder` → code), else
+/// `default`.
+pub fn category_for<'a>(
+    folder: &str,
+    mappings: &'a [(String, String)],
+    default: &'a str,
+) -> &'a str {
+    mappings
+        .iter()
+        .filter(|(prefix, _)| {
+            let p = prefix.trim_matches('/');
+            folder == p || folder.starts_with(&format!("{p}/")) || p.is_empty()
+        })
+        .max_by_key(|(prefix, _)| prefix.trim_matches('/').len())
+        .map(|(_, code)| code.as_str())
+        .unwrap_or(default)
+}
+
+/// Imports every file under `root` as a record, keeping its folder, classified by `mappings`
+/// (folder prefix → category code) or `default`. Everything is checked first (categories
+/// exist, files readable and not empty) and nothing is kept if anything is wrong; then each
+/// file is kept in its own transaction, skipping files already kept, so an interrupted import
+/// finishes when run again. `progress(done, total)` is called after each file.
+pub async fn import_folder(
+    app: &App,
+    user: &CurrentUser,
+    root: &std::path::Path,
+    default: &str,
+    mappings: &[(String, String)],
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Result<FolderImport, Vec<String>>, AppError> {
+    let files = walk(root).map_err(|e| {
+        AppError::BadRequest(format!("cannot read the folder {}: {e}", root.display()))
+    })?;
+    let mut problems = vec![];
+    let mut codes: Vec<&str> = mappings.iter().map(|(_, c)| c.as_str()).collect();
+    codes.push(default);
+    for code in codes {
+        if let Err(AppError::Validation(fs)) = category_by_code(app, code).await {
+            problems.extend(fs.into_iter().map(|f| f.message));
+        }
+    }
+    if files.is_empty() {
+        problems.push(format!("{} holds no file.", root.display()));
+    }
+    for (_, path) in &files {
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() == 0 => {
+                problems.push(format!("{}: the file is empty.", path.display()))
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    problems.dedup();
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut report = FolderImport::default();
+    let total = files.len() as u64;
+    for (k, (folder, path)) in files.iter().enumerate() {
+        let bytes = std::fs::read(path)
+            .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", path.display())))?;
+        let filename = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let sha = blobstore::BlobStore::digest(&bytes);
+        let kept: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM records WHERE sha256 = $1 AND folder = $2 AND filename = $3",
+        )
+        .bind(&sha)
+        .bind(folder)
+        .bind(&filename)
+        .fetch_optional(app.db.pool())
+        .await?;
+        if kept.is_some() {
+            report.already_kept += 1;
+        } else {
+            // Created on the file's modification day (never later than today).
+            let today = app
+                .clock
+                .now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+                .to_string();
+            let created_on = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| jiff::Timestamp::try_from(t).ok())
+                .map(|t| {
+                    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                        .date()
+                        .to_string()
+                })
+                .map(|d| d.min(today.clone()))
+                .unwrap_or(today);
+            report.bytes += bytes.len() as u64;
+            add(
+                app,
+                user,
+                NewRecord {
+                    title: String::new(),
+                    content_type: content_type(&filename).to_string(),
+                    filename,
+                    bytes,
+                    folder: folder.clone(),
+                    category_code: category_for(folder, mappings, default).to_string(),
+                    created_on,
+                },
+            )
+            .await?;
+            report.added += 1;
+        }
+        progress(k as u64 + 1, total);
+    }
+    Ok(Ok(report))
+}

@@ -550,6 +550,74 @@ fn import_matters_and_invoices_from_the_command_line() {
         "{}",
         text(&o)
     );
+    // A folder of documents becomes records, each keeping its folder, classified by the
+    // folder mapping; a wrong mapping imports nothing; running it again adds nothing.
+    let docs = dir.path().join("share");
+    std::fs::create_dir_all(docs.join("contracts/signed")).unwrap();
+    std::fs::create_dir_all(docs.join("hr")).unwrap();
+    std::fs::write(docs.join("contracts/signed/msa.pdf"), b"%PDF msa").unwrap();
+    std::fs::write(docs.join("contracts/draft.docx"), b"PK draft").unwrap();
+    std::fs::write(docs.join("hr/offer.txt"), b"offer letter").unwrap();
+    let folder = |maps: &[&str]| {
+        let mut v = vec![
+            "import".to_string(),
+            "records".to_string(),
+            docs.to_str().unwrap().to_string(),
+            "--as".to_string(),
+            "legalops@demo.lexops.test".to_string(),
+            "--category".to_string(),
+            "LEG-210".to_string(),
+        ];
+        for m in maps {
+            v.push("--map".into());
+            v.push(m.to_string());
+        }
+        v
+    };
+    let o = run(
+        dir.path(),
+        &strs(&folder(&["contracts/signed=LEG-100", "hr=NOPE"])),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("There is no category NOPE"),
+        "{}",
+        text(&o)
+    );
+    let mapped = folder(&["contracts/signed=LEG-100", "hr=HR-100"]);
+    let o = run(dir.path(), &strs(&mapped));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("3 added, 0 already kept"), "{}", text(&o));
+    let o = run(dir.path(), &strs(&mapped));
+    assert!(text(&o).contains("0 added, 3 already kept"), "{}", text(&o));
+    let rows: Vec<(String, String, String)> = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            let db = lexops::platform::db::Db::connect(&format!(
+                "sqlite://{}",
+                dir.path().join("lexops.db").display()
+            ))
+            .await
+            .unwrap();
+            sqlx::query_as(
+                "SELECT r.folder, r.filename, c.code FROM records r JOIN record_categories c ON c.id = r.category_id ORDER BY r.folder, r.filename",
+            )
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+        });
+    assert_eq!(
+        rows,
+        vec![
+            ("contracts".into(), "draft.docx".into(), "LEG-210".into()),
+            (
+                "contracts/signed".into(),
+                "msa.pdf".into(),
+                "LEG-100".into()
+            ),
+            ("hr".into(), "offer.txt".into(), "HR-100".into()),
+        ]
+    );
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

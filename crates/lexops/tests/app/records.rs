@@ -473,3 +473,67 @@ async fn records_are_kept_classified_and_scheduled(t: TestApp) {
         403
     );
 }
+
+both!(records_through_the_api);
+async fn records_through_the_api(t: TestApp) {
+    let http = reqwest::Client::new();
+    let ops = t.token(Role::LegalOps).await;
+    let r = http
+        .post(t.url("/api/v1/records/categories/import"))
+        .bearer_auth(&ops)
+        .body(PLAN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let add = |category: &'static str, body: &'static [u8]| {
+        http.post(t.url("/api/v1/records"))
+            .bearer_auth(&ops)
+            .header("X-Filename", "minutes-2019.pdf")
+            .header("X-Category", category)
+            .header("X-Created-On", "2019-06-30")
+            .header("X-Folder", "/board/2019/")
+            .body(body)
+            .send()
+    };
+    let r = add("NOPE", b"%PDF minutes").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["fields"][0]["field"], "category");
+    let r = add("CORP-1", b"%PDF minutes").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let rec: Value = r.json().await.unwrap();
+    assert_eq!(rec["due_state"], "permanent");
+    assert_eq!(rec["folder"], "board/2019");
+    assert_eq!(rec["category_code"], "CORP-1");
+    let auditor = t.token(Role::Auditor).await;
+    let page: Value = http
+        .get(t.url("/api/v1/records?q=minutes"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1);
+    let one: Value = http
+        .get(t.url(&format!("/api/v1/records/{}", rec["id"])))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["sha256"], rec["sha256"]);
+    let r = http
+        .post(t.url("/api/v1/records"))
+        .bearer_auth(&auditor)
+        .header("X-Filename", "x.txt")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
