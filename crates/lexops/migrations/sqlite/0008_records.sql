@@ -7,7 +7,8 @@ CREATE TABLE records (
     filename        TEXT NOT NULL,
     content_type    TEXT NOT NULL,
     size            INTEGER NOT NULL,
-    sha256          TEXT NOT NULL REFERENCES blobs(sha256),
+    -- Kept after the bytes are destroyed (the certificate names it), so no foreign key.
+    sha256          TEXT NOT NULL,
     folder          TEXT NOT NULL DEFAULT '',
     category_id     INTEGER REFERENCES record_categories(id),
     matter_id       INTEGER REFERENCES matters(id),
@@ -18,7 +19,7 @@ CREATE TABLE records (
     due_state       TEXT NOT NULL DEFAULT 'unclassified',
     due_on          TEXT,
     awaiting_event  TEXT NOT NULL DEFAULT '',
-    status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','destroyed'))
+    status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','destroyed','transferred'))
 );
 CREATE INDEX records_category ON records(category_id);
 CREATE INDEX records_due ON records(status, due_on);

@@ -68,6 +68,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory.
     Restore { file: PathBuf },
+    /// Records: the disposition sweep (what is past its retention date goes to the review list).
+    #[command(subcommand)]
+    Records(RecordsCmd),
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -108,6 +111,19 @@ pub enum UserCmd {
     },
     /// Disable a user: sessions and API tokens end at once.
     Disable { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum RecordsCmd {
+    /// Puts the records past their date on the disposition review list (records under a legal
+    /// hold are named and left alone); `--dry-run` only says what it would do.
+    Sweep {
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -237,6 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("ran {n} jobs");
                 return Ok(0);
             }
+            crate::records::disposition::schedule_next(&app, 0).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
             let handles = jobs::spawn_workers(&app, workers, rx);
             tracing::info!(workers, "workers running; Ctrl-C to stop");
@@ -383,6 +400,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(if r.problems.is_empty() { 0 } else { 1 })
         }
         Command::Ledes(cmd) => ledes::run(cmd),
+        Command::Records(RecordsCmd::Sweep { dry_run, json }) => {
+            let app = App::open(settings).await?;
+            let r = crate::records::disposition::sweep(&app, dry_run)
+                .await
+                .map_err(show)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{}{} record(s) {} the review list; {} past their date under a hold; {} deferred record(s) back",
+                    if dry_run { "dry run: " } else { "" },
+                    r.listed.len(),
+                    if dry_run { "would go on" } else { "put on" },
+                    r.held.len(),
+                    r.returned
+                );
+                for (id, title, names) in &r.held {
+                    println!("  held: record {id} {title} ({names})");
+                }
+            }
+            Ok(0)
+        }
         Command::Import(cmd) => {
             let app = App::open(settings).await?;
             let acting = |email: String| {
@@ -678,6 +717,10 @@ pub async fn serve(
     })?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::watch::channel(false);
+    if workers > 0 {
+        // The daily disposition sweep (once a day whatever the restarts).
+        crate::records::disposition::schedule_next(&app, 0).await?;
+    }
     let handles = jobs::spawn_workers(&app, workers, rx);
     println!("lexops is running at http://{addr}/");
     if demo_login {

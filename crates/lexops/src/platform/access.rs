@@ -92,6 +92,7 @@ impl Role {
             ),
             ViewRecords => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
             ManageRecords => matches!(self, Admin | LegalOps),
+            ManageHolds => matches!(self, Admin | LegalOps | Attorney),
         }
     }
 }
@@ -133,10 +134,13 @@ pub enum Permission {
     ViewRecords,
     /// Change the file plan; manage records and their disposition.
     ManageRecords,
+    /// Place and release legal holds.
+    ManageHolds,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
+        Permission::ManageHolds,
         Permission::ViewRecords,
         Permission::ManageRecords,
         Permission::ViewInvoicesApi,

@@ -157,6 +157,7 @@ impl App {
             })?;
         let mut jobs = Registry::default();
         jobs.register("mail.send", super::mail::send_job);
+        jobs.register("records.sweep", crate::records::disposition::sweep_job);
         Ok(App {
             settings: Arc::new(settings),
             db,

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod demo;
+pub mod disposition;
+pub mod holds;
 pub mod pages;
 pub mod plan;
 pub mod store;

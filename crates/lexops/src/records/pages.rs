@@ -599,3 +599,203 @@ pub async fn record_event(
         Err(e) => Err(e.into()),
     }
 }
+
+// ---- Disposition and holds ----
+
+use super::disposition::{self, Item, SweepReport};
+use super::holds::{self, HoldInput, HoldView};
+
+#[derive(Template)]
+#[template(path = "records/disposition.html")]
+struct DispositionPage {
+    layout: Layout,
+    items: Vec<Item>,
+    certificates: Vec<(i64, String, i64)>,
+    report: Option<SweepReport>,
+    errors: Vec<String>,
+}
+
+async fn disposition_page(
+    ctx: &PageCtx,
+    report: Option<SweepReport>,
+    errors: Vec<String>,
+) -> PageResult<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(DispositionPage {
+        layout: ctx.layout("Disposition", "disposition"),
+        items: disposition::items(&ctx.app).await?,
+        certificates: disposition::certificates(&ctx.app).await?,
+        report,
+        errors,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// GET /records/disposition — the review list.
+pub async fn disposition_list(ctx: PageCtx) -> PageResult<Response> {
+    disposition_page(&ctx, None, vec![]).await
+}
+
+#[derive(Deserialize)]
+pub struct SweepForm {
+    #[serde(default)]
+    dry_run: Option<String>,
+}
+
+/// POST /records/disposition/sweep — run the sweep now (or as a dry run).
+pub async fn disposition_sweep(ctx: PageCtx, Form(f): Form<SweepForm>) -> PageResult<Response> {
+    let report = disposition::sweep(&ctx.app, f.dry_run.is_some()).await?;
+    disposition_page(&ctx, Some(report), vec![]).await
+}
+
+/// POST /records/disposition/decide — `items` (repeated), `decision` (approve or defer),
+/// `until` and `note` for a deferral.
+pub async fn disposition_decide(ctx: PageCtx, body: axum::body::Bytes) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut ids = vec![];
+    let (mut decision, mut until, mut note) = (String::new(), String::new(), String::new());
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "items" => {
+                if let Ok(id) = v.parse::<i64>() {
+                    ids.push(id);
+                }
+            }
+            "decision" => decision = v.into_owned(),
+            "until" => until = v.into_owned(),
+            "note" => note = v.into_owned(),
+            _ => {}
+        }
+    }
+    if ids.is_empty() {
+        return disposition_page(&ctx, None, vec!["Choose one or more records.".into()]).await;
+    }
+    let outcome = match decision.as_str() {
+        "approve" => disposition::approve(&ctx.app, &user, &ids)
+            .await
+            .map(|cert| {
+                format!(
+                    "Disposed of {} record(s); certificate {cert} issued.",
+                    ids.len()
+                )
+            }),
+        "defer" => disposition::defer(&ctx.app, &user, &ids, &until, &note)
+            .await
+            .map(|()| format!("Deferred {} record(s) until {until}.", ids.len())),
+        _ => Err(AppError::field("decision", "Approve or defer.")),
+    };
+    match outcome {
+        Ok(msg) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/records/disposition",
+            FlashKind::Success,
+            &msg,
+        )),
+        Err(AppError::Validation(fs)) => {
+            disposition_page(&ctx, None, fs.into_iter().map(|f| f.message).collect()).await
+        }
+        Err(AppError::Conflict(m)) => disposition_page(&ctx, None, vec![m]).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "records/certificate.html")]
+struct CertificatePage {
+    layout: Layout,
+    c: disposition::Certificate,
+    rows: Vec<serde_json::Value>,
+}
+
+/// GET /records/certificates/{id} (`?format=json` for the signed body as stored)
+pub async fn certificate(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<PlanQuery>,
+) -> PageResult<Response> {
+    let c = disposition::certificate(&ctx.app, id).await?;
+    if q.format == "json" {
+        return Ok(Response::builder()
+            .header("content-type", "application/json")
+            .header(
+                "content-disposition",
+                format!("attachment; filename=\"certificate-{id}.json\""),
+            )
+            .body(axum::body::Body::from(c.body.to_string()))
+            .map_err(|e| AppError::Internal(e.into()))?);
+    }
+    let rows = c.body["records"].as_array().cloned().unwrap_or_default();
+    ctx.render(CertificatePage {
+        layout: ctx.layout(&format!("Certificate of destruction {id}"), "disposition"),
+        c,
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "records/holds.html")]
+struct HoldsPage {
+    layout: Layout,
+    holds: Vec<HoldView>,
+    form: HoldInput,
+    errors: HashMap<String, String>,
+}
+
+async fn holds_page(
+    ctx: &PageCtx,
+    form: HoldInput,
+    errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(HoldsPage {
+        layout: ctx.layout("Legal holds", "holds"),
+        holds: holds::list(&ctx.app).await?,
+        form,
+        errors,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// GET /holds
+pub async fn holds_list(ctx: PageCtx) -> PageResult<Response> {
+    holds_page(&ctx, HoldInput::default(), HashMap::new()).await
+}
+
+/// POST /holds
+pub async fn hold_create(ctx: PageCtx, Form(f): Form<HoldInput>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match holds::create(&ctx.app, &user, &f).await {
+        Ok(id) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/holds",
+            FlashKind::Success,
+            &format!("Hold {id} placed: what it covers cannot be destroyed until it is released."),
+        )),
+        Err(e @ AppError::Validation(_)) => holds_page(&ctx, f, e.into_field_map()?).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /holds/{id}/release
+pub async fn hold_release(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    holds::release(&ctx.app, &user, id).await?;
+    Ok(redirect_with_flash(
+        &ctx.app,
+        "/holds",
+        FlashKind::Success,
+        &format!(
+            "Hold {id} released; its records return to their schedule unless another hold covers them."
+        ),
+    ))
+}

@@ -100,7 +100,7 @@ async fn recompute(
     ids: Option<&[i64]>,
     category: Option<i64>,
 ) -> Result<Vec<(i64, String, String)>, AppError> {
-    let fy = fiscal_year_start(&mut **tx).await?;
+    let fy = fiscal_year_start(tx).await?;
     let filter = match (ids, category) {
         (Some(ids), _) if !ids.is_empty() => format!(
             "r.id IN ({})",

@@ -606,6 +606,17 @@ fn import_matters_and_invoices_from_the_command_line() {
             .await
             .unwrap()
         });
+    let o = run(dir.path(), &["records", "sweep", "--dry-run", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["dry_run"], true);
+    let o = run(dir.path(), &["records", "sweep"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("record(s) put on the review list"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(
         rows,
         vec![

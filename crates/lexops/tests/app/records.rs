@@ -537,3 +537,268 @@ async fn records_through_the_api(t: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+async fn record_id(t: &TestApp, filename: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM records WHERE filename = $1")
+        .bind(filename)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn item_id(t: &TestApp, record: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT id FROM disposition_items WHERE record_id = $1 AND state = 'pending'",
+    )
+    .bind(record)
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap()
+}
+
+both!(disposition_destroys_what_is_due_and_never_what_is_held);
+async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
+    let mut ops = t.signed_in(Role::LegalOps).await;
+    ops.page("/records").await;
+    let plan = format!("{PLAN}TMP-1,Working papers,,Legal,created,1y,none,destroy,\n");
+    import(&ops, "schedule.csv", &plan).await;
+    ops.page("/records/upload").await;
+    for (name, bytes, created) in [
+        ("old-invoice.pdf", &b"%PDF shared bytes"[..], "2020-01-01"),
+        ("old-memo.txt", &b"memo 2019"[..], "2020-01-01"),
+        ("held.txt", &b"custodian notes"[..], "2020-01-01"),
+        ("copy-of-invoice.pdf", &b"%PDF shared bytes"[..], ""),
+    ] {
+        let r = upload(&ops, &[(name, bytes)], "TMP-1", created).await;
+        assert_eq!(r.status(), 303, "{name}");
+    }
+    let (invoice, memo, held, copy) = (
+        record_id(&t, "old-invoice.pdf").await,
+        record_id(&t, "old-memo.txt").await,
+        record_id(&t, "held.txt").await,
+        record_id(&t, "copy-of-invoice.pdf").await,
+    );
+    // A hold on one record.
+    ops.page("/holds").await;
+    let r = ops
+        .post(
+            "/holds",
+            &[("name", "Acme v. Widget"), ("records", &held.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let hold1: i64 = sqlx::query_scalar("SELECT id FROM legal_holds WHERE name = 'Acme v. Widget'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+
+    // A dry run says what a sweep would do and changes nothing.
+    ops.page("/records/disposition").await;
+    let body = ops
+        .post("/records/disposition/sweep", &[("dry_run", "1")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Dry run: nothing was changed"), "{body}");
+    assert!(
+        body.contains("2 record(s) would be put on the list")
+            && body.contains("1 past their date but under a hold"),
+        "{body}"
+    );
+    assert!(body.contains("held.txt</a> — Acme v. Widget"), "{body}");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM disposition_items").await, 0);
+    // The sweep lists the two records due and not held.
+    ops.post("/records/disposition/sweep", &[]).await;
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM disposition_items WHERE state = 'pending'"
+        )
+        .await,
+        2
+    );
+    let (i_invoice, i_memo) = (item_id(&t, invoice).await, item_id(&t, memo).await);
+
+    // A hold placed after the sweep still wins: the approval changes nothing and says why.
+    ops.page("/holds").await;
+    ops.post(
+        "/holds",
+        &[("name", "Regulator inquiry"), ("categories", "TMP-1")],
+    )
+    .await;
+    let hold2: i64 =
+        sqlx::query_scalar("SELECT id FROM legal_holds WHERE name = 'Regulator inquiry'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    ops.page("/records/disposition").await;
+    let items = format!(
+        "_csrf={}&items={i_invoice}&items={i_memo}&decision=approve",
+        ops.csrf.clone().unwrap()
+    );
+    let (http, base) = (ops.http.clone(), ops.base.clone());
+    let decide = |body: String| {
+        http.post(format!("{base}/records/disposition/decide"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = decide(items.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("is under legal hold")
+            && text.contains("Regulator inquiry")
+            && text.contains("nothing was disposed of"),
+        "{text}"
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM records WHERE status = 'active'").await,
+        4
+    );
+    ops.page("/holds").await;
+    assert_eq!(
+        ops.post(&format!("/holds/{hold2}/release"), &[])
+            .await
+            .status(),
+        303
+    );
+
+    // Approved: the memo's bytes are crypto-shredded; the invoice's stay, a live copy holds them.
+    ops.page("/records/disposition").await;
+    let r = decide(format!(
+        "_csrf={}&items={i_invoice}&items={i_memo}&decision=approve",
+        ops.csrf.clone().unwrap()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM records WHERE status = 'destroyed'"
+        )
+        .await,
+        2
+    );
+    let memo_sha: String = sqlx::query_scalar("SELECT sha256 FROM records WHERE id = $1")
+        .bind(memo)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &t,
+            &format!("SELECT COUNT(*) FROM blobs WHERE sha256 = '{memo_sha}'")
+        )
+        .await,
+        0
+    );
+    assert!(
+        lexops::platform::blobs::get(&t.app, &memo_sha)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        ops.get(&format!("/records/{memo}/content")).await.status(),
+        404
+    );
+    let copy_bytes = ops
+        .get(&format!("/records/{copy}/content"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&copy_bytes[..], b"%PDF shared bytes");
+    // The certificate names what, which rule, when and who.
+    let cert: i64 = sqlx::query_scalar("SELECT id FROM disposition_certificates")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let page = ops.page(&format!("/records/certificates/{cert}")).await;
+    assert!(
+        page.contains("old-memo.txt")
+            && page.contains("destroyed (data key deleted, bytes removed)"),
+        "{page}"
+    );
+    assert!(page.contains("still held by 1 live document"), "{page}");
+    assert!(
+        page.contains("1 year after creation, then destroy"),
+        "{page}"
+    );
+    let json: Value = ops
+        .get(&format!("/records/certificates/{cert}?format=json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["records"].as_array().unwrap().len(), 2);
+
+    // The held record stays off the list until its hold is released; a deferral brings it
+    // back on its day.
+    ops.post("/records/disposition/sweep", &[]).await;
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM disposition_items WHERE state = 'pending'"
+        )
+        .await,
+        0
+    );
+    ops.page("/holds").await;
+    ops.post(&format!("/holds/{hold1}/release"), &[]).await;
+    ops.page("/records/disposition").await;
+    ops.post("/records/disposition/sweep", &[]).await;
+    let i_held = item_id(&t, held).await;
+    let r = decide(format!(
+        "_csrf={}&items={i_held}&decision=defer&until=2999-01-01&note=",
+        ops.csrf.clone().unwrap()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422, "a deferral needs a reason");
+    let tomorrow = t
+        .app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .unwrap();
+    let r = decide(format!(
+        "_csrf={}&items={i_held}&decision=defer&until={tomorrow}&note=Board+review",
+        ops.csrf.clone().unwrap()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM disposition_items WHERE state = 'deferred'"
+        )
+        .await,
+        1
+    );
+    t.app.clock.advance(jiff::SignedDuration::from_hours(48));
+    lexops::records::disposition::sweep(&t.app, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM disposition_items WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
+    assert!(lexops::platform::audit::verify(&t.app.db).await.unwrap().ok);
+
+    // Who may: paralegals neither dispose nor hold; attorneys place holds.
+    let paralegal = t.signed_in(Role::Paralegal).await;
+    assert_eq!(paralegal.get("/records/disposition").await.status(), 403);
+    assert_eq!(paralegal.get("/holds").await.status(), 403);
+    let attorney = t.signed_in(Role::Attorney).await;
+    assert_eq!(attorney.get("/holds").await.status(), 200);
+}

@@ -98,6 +98,8 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Spend", "AP exports", "/spend/exports", "download", Permission::ReviewInvoices, "exports"),
     ("Records", "Records", "/records", "file", Permission::ViewRecords, "records"),
     ("Records", "File plan", "/records/plan", "book", Permission::ViewRecords, "file-plan"),
+    ("Records", "Disposition", "/records/disposition", "check", Permission::ManageRecords, "disposition"),
+    ("Records", "Legal holds", "/holds", "lock", Permission::ManageHolds, "holds"),
     ("Vendor portal", "My invoices", "/portal", "receipt", Permission::UseVendorPortal, "portal"),
     ("Vendor portal", "Timekeepers & rates", "/portal/rates", "key", Permission::UseVendorPortal, "portal-rates"),
     ("Administration", "Users", "/admin/users", "users", Permission::ViewUsers, "users"),

@@ -1,0 +1,438 @@
+//! Disposition: a sweep (daily job, or on demand, or as a dry run) puts the records past their
+//! date on the review list; an authorised reviewer approves (destroy or transfer, as the
+//! category says) or defers each; destruction crypto-shreds the content (its wrapped data key
+//! is deleted, then its bytes) unless another live record or an invoice holds the same bytes,
+//! and every approval produces a certificate of destruction. A record under a legal hold is
+//! never put on the list and never destroyed: [`approve`] checks the holds inside the
+//! transaction that destroys.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::holds::{HELD, holds_on};
+use crate::App;
+use crate::platform::access::CurrentUser;
+use crate::platform::audit::{self, Change};
+use crate::platform::error::AppError;
+
+/// A record being disposed of, with its category's rule (as stored).
+type DisposedRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// What a sweep found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepReport {
+    /// Records past their date put on the review list (or that would be, in a dry run).
+    pub listed: Vec<(i64, String, String)>,
+    /// Records past their date kept off the list by a hold: (id, title, hold names).
+    pub held: Vec<(i64, String, String)>,
+    /// Deferred items whose deferral ended, back on the list.
+    pub returned: usize,
+    pub dry_run: bool,
+}
+
+fn today(app: &App) -> String {
+    app.clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+/// Finds the records past their date that are not on the review list yet and lists them
+/// (nothing is written when `dry_run`).
+pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
+    let today = today(app);
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    let due: Vec<(i64, String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.title, r.due_on, c.disposition, \
+           CASE WHEN EXISTS (SELECT 1 FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id WHERE {HELD}) THEN 1 ELSE 0 END \
+         FROM records r JOIN record_categories c ON c.id = r.category_id \
+         WHERE r.status = 'active' AND r.due_state = 'scheduled' AND r.due_on <= $1 \
+           AND NOT EXISTS (SELECT 1 FROM disposition_items d WHERE d.record_id = r.id AND d.state IN ('pending','deferred')) \
+         ORDER BY r.due_on, r.id"
+    )))
+    .bind(&today)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut report = SweepReport {
+        dry_run,
+        ..Default::default()
+    };
+    for (id, title, due_on, action, held) in due {
+        if held != 0 {
+            let names = holds_on(&mut tx, id)
+                .await?
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect::<Vec<_>>()
+                .join(", ");
+            report.held.push((id, title, names));
+            continue;
+        }
+        if !dry_run {
+            sqlx::query(
+                "INSERT INTO disposition_items (record_id, found_at, due_on, action) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(&now)
+            .bind(&due_on)
+            .bind(&action)
+            .execute(&mut *tx)
+            .await?;
+        }
+        report.listed.push((id, title, due_on));
+    }
+    if !dry_run {
+        report.returned = sqlx::query(
+            "UPDATE disposition_items SET state = 'pending' WHERE state = 'deferred' AND deferred_until <= $1",
+        )
+        .bind(&today)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as usize;
+        audit::record(
+            &mut tx,
+            &now,
+            &crate::platform::audit::Actor::system("disposition sweep"),
+            Change {
+                action: "disposition.sweep",
+                object_type: "disposition",
+                object_id: today.clone(),
+                before: None,
+                after: Some(json!({"listed": report.listed.len(), "held": report.held.len(), "returned": report.returned})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(report)
+}
+
+/// The daily sweep job: sweeps, then queues tomorrow's.
+pub async fn sweep_job(
+    app: App,
+    _job: crate::platform::jobs::Job,
+) -> crate::platform::jobs::JobResult {
+    sweep(&app, false).await.map_err(|e| e.to_string())?;
+    schedule_next(&app, 1).await.map_err(|e| e.to_string())
+}
+
+/// Queues the sweep `days_ahead` days from today at 02:00 UTC (today: now), once per day.
+pub async fn schedule_next(app: &App, days_ahead: i64) -> Result<(), sqlx::Error> {
+    let day = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(days_ahead))
+        .unwrap_or(jiff::civil::Date::MAX);
+    let now = app.clock.now_text();
+    let run_at = if days_ahead == 0 {
+        now.clone()
+    } else {
+        format!("{day}T02:00:00.000000Z")
+    };
+    let mut tx = app.db.begin().await?;
+    crate::platform::jobs::enqueue(
+        &mut tx,
+        &now,
+        "records.sweep",
+        &json!({}),
+        Some(&format!("records.sweep:{day}")),
+        Some(&run_at),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// An item of the review list.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Item {
+    pub id: i64,
+    pub record_id: i64,
+    pub title: String,
+    pub category_code: String,
+    pub category_title: String,
+    pub due_on: String,
+    pub action: String,
+    pub state: String,
+    pub deferred_until: Option<String>,
+    pub note: String,
+}
+
+/// The review list (pending first, then deferred).
+pub async fn items(app: &App) -> Result<Vec<Item>, AppError> {
+    Ok(sqlx::query_as::<_, Item>(
+        "SELECT d.id, d.record_id, r.title, c.code AS category_code, c.title AS category_title, d.due_on, d.action, d.state, d.deferred_until, d.note \
+         FROM disposition_items d JOIN records r ON r.id = d.record_id JOIN record_categories c ON c.id = r.category_id \
+         WHERE d.state IN ('pending','deferred') ORDER BY d.state DESC, d.due_on, d.id",
+    )
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
+/// Defers items until a date, with a reason.
+pub async fn defer(
+    app: &App,
+    user: &CurrentUser,
+    ids: &[i64],
+    until: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    let until = until
+        .trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| AppError::field("until", "Give the date to review again (YYYY-MM-DD)."))?;
+    if until.to_string() <= today(app) {
+        return Err(AppError::field("until", "Defer to a later day."));
+    }
+    if note.trim().is_empty() {
+        return Err(AppError::field(
+            "note",
+            "Say why the record is kept longer.",
+        ));
+    }
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    for id in ids {
+        let n = sqlx::query(
+            "UPDATE disposition_items SET state = 'deferred', deferred_until = $1, note = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND state = 'pending'",
+        )
+        .bind(until.to_string())
+        .bind(note.trim())
+        .bind(user.id)
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(AppError::Conflict(format!("item {id} is not pending")));
+        }
+        audit::record(
+            &mut tx,
+            &now,
+            &user.actor(),
+            Change {
+                action: "disposition.defer",
+                object_type: "disposition_item",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(json!({"until": until.to_string(), "note": note.trim()})),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Approves items: each record is destroyed (or transferred) as its category says, and one
+/// certificate lists them all. All or nothing: if any record is under a hold, or any item is
+/// not pending, nothing changes and the error names the record and the hold.
+pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::field(
+            "items",
+            "Choose the records to dispose of.",
+        ));
+    }
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    let mut lines = vec![];
+    let mut shred = vec![];
+    for id in ids {
+        let item: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT record_id, action, state FROM disposition_items WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((record_id, action, state)) = item else {
+            return Err(AppError::NotFound(format!("disposition item {id}")));
+        };
+        if state != "pending" {
+            return Err(AppError::Conflict(format!("item {id} is not pending")));
+        }
+        let holds = holds_on(&mut tx, record_id).await?;
+        if let Some((hold_id, name)) = holds.first() {
+            return Err(AppError::Conflict(format!(
+                "record {record_id} is under legal hold {hold_id} ({name}) and cannot be destroyed; nothing was disposed of"
+            )));
+        }
+        let (title, filename, size, sha, created_on, due_on, code, ctitle, trigger, period, cutoff, disposition, citation): DisposedRow = sqlx::query_as(
+            "SELECT r.title, r.filename, r.size, r.sha256, r.created_on, r.due_on, c.code, c.title, c.trigger_event, c.period, c.cutoff, c.disposition, c.citation \
+             FROM records r JOIN record_categories c ON c.id = r.category_id WHERE r.id = $1 AND r.status = 'active'",
+        )
+        .bind(record_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("record {record_id} is no longer active")))?;
+        let (new_status, item_state) = if action == "transfer" {
+            ("transferred", "transferred")
+        } else {
+            ("destroyed", "destroyed")
+        };
+        sqlx::query("UPDATE records SET status = $1 WHERE id = $2")
+            .bind(new_status)
+            .bind(record_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE disposition_items SET state = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
+        )
+        .bind(item_state)
+        .bind(user.id)
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        // The bytes go unless something live still holds the same content.
+        let others: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM records WHERE sha256 = $1 AND status = 'active') \
+             + (SELECT COUNT(*) FROM invoices WHERE source_sha256 = $1) + (SELECT COUNT(*) FROM ap_exports WHERE file_sha256 = $1)",
+        )
+        .bind(&sha)
+        .fetch_one(&mut *tx)
+        .await?;
+        let content = if new_status == "transferred" {
+            "transferred to the archive".to_string()
+        } else if others == 0 {
+            if !shred.contains(&sha) {
+                sqlx::query("DELETE FROM blobs WHERE sha256 = $1")
+                    .bind(&sha)
+                    .execute(&mut *tx)
+                    .await?;
+                shred.push(sha.clone());
+            }
+            "destroyed (data key deleted, bytes removed)".to_string()
+        } else {
+            format!("record destroyed; the same bytes are still held by {others} live document(s)")
+        };
+        let rule = retention::RetentionRule {
+            trigger: retention::Trigger::parse(&trigger)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            period: retention::Period::parse(&period)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            cutoff: retention::Cutoff::parse(&cutoff)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            action: retention::Disposition::parse(&disposition)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+        };
+        lines.push(json!({
+            "record_id": record_id, "title": title, "filename": filename, "size": size, "sha256": sha,
+            "category": format!("{code} {ctitle}"), "rule": rule.describe(), "citation": citation,
+            "created_on": created_on, "due_on": due_on, "action": action, "content": content,
+        }));
+        audit::record(
+            &mut tx,
+            &now,
+            &user.actor(),
+            Change {
+                action: if new_status == "transferred" {
+                    "record.transfer"
+                } else {
+                    "record.destroy"
+                },
+                object_type: "record",
+                object_id: record_id.to_string(),
+                before: Some(json!({"status": "active"})),
+                after: Some(json!({"status": new_status, "sha256": sha, "content": content})),
+            },
+        )
+        .await?;
+    }
+    let body = json!({
+        "issued_at": now, "approved_by": {"id": user.id, "name": user.name, "email": user.email},
+        "records": lines,
+    });
+    let text = body.to_string();
+    let sha = blobstore::BlobStore::digest(text.as_bytes());
+    let cert: i64 = sqlx::query_scalar(
+        "INSERT INTO disposition_certificates (created_at, approved_by, records, body_json, sha256) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&now)
+    .bind(user.id)
+    .bind(ids.len() as i64)
+    .bind(&text)
+    .bind(&sha)
+    .fetch_one(&mut *tx)
+    .await?;
+    for id in ids {
+        sqlx::query("UPDATE disposition_items SET certificate_id = $1 WHERE id = $2")
+            .bind(cert)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "disposition.certificate",
+            object_type: "disposition_certificate",
+            object_id: cert.to_string(),
+            before: None,
+            after: Some(json!({"records": ids.len(), "sha256": sha})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // The data keys are gone with the commit; now the bytes.
+    for sha in shred {
+        app.blobs.delete(&sha).await?;
+    }
+    Ok(cert)
+}
+
+/// A certificate of destruction.
+#[derive(Clone, Debug, Serialize)]
+pub struct Certificate {
+    pub id: i64,
+    pub created_at: String,
+    pub sha256: String,
+    pub body: serde_json::Value,
+}
+
+/// One certificate.
+pub async fn certificate(app: &App, id: i64) -> Result<Certificate, AppError> {
+    let (created_at, body, sha256): (String, String, String) = sqlx::query_as(
+        "SELECT created_at, body_json, sha256 FROM disposition_certificates WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound("certificate".into()))?;
+    Ok(Certificate {
+        id,
+        created_at,
+        sha256,
+        body: serde_json::from_str(&body).map_err(anyhow::Error::from)?,
+    })
+}
+
+/// Every certificate, newest first: (id, created_at, records).
+pub async fn certificates(app: &App) -> Result<Vec<(i64, String, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, records FROM disposition_certificates ORDER BY id DESC",
+    )
+    .fetch_all(app.db.pool())
+    .await?)
+}
