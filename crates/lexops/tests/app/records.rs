@@ -802,3 +802,182 @@ async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
     let attorney = t.signed_in(Role::Attorney).await;
     assert_eq!(attorney.get("/holds").await.status(), 200);
 }
+
+/// One random department for the disposition property.
+#[derive(Debug, Clone)]
+struct World {
+    /// (period in days, cutoff) of three categories.
+    categories: Vec<(u32, &'static str)>,
+    /// (category index or none, days before today it was created, folder).
+    records: Vec<(Option<usize>, i64, &'static str)>,
+    /// (kind 0 record / 1 category / 2 folder, index, released before the sweep).
+    holds: Vec<(u8, usize, bool)>,
+    /// A hold placed after the sweep, before the approvals: (kind, index).
+    late_hold: Option<(u8, usize)>,
+}
+
+fn world() -> impl proptest::strategy::Strategy<Value = World> {
+    use proptest::prelude::*;
+    let cutoff = prop_oneof![
+        Just("none"),
+        Just("month"),
+        Just("year"),
+        Just("fiscal_year")
+    ];
+    (
+        proptest::collection::vec((0u32..900, cutoff), 3),
+        proptest::collection::vec(
+            (
+                proptest::option::of(0usize..3),
+                0i64..1500,
+                prop_oneof![Just("a"), Just("a/b"), Just("c"), Just("")],
+            ),
+            1..10,
+        ),
+        proptest::collection::vec((0u8..3, 0usize..10, any::<bool>()), 0..4),
+        proptest::option::of((0u8..3, 0usize..10)),
+    )
+        .prop_map(|(categories, records, holds, late_hold)| World {
+            categories,
+            records,
+            holds,
+            late_hold,
+        })
+}
+
+async fn hold_on(
+    t: &TestApp,
+    who: &lexops::platform::access::CurrentUser,
+    w: &World,
+    ids: &[i64],
+    (kind, index): (u8, usize),
+) -> i64 {
+    const FOLDERS: [&str; 3] = ["a", "a/b", "c"];
+    let mut input = lexops::records::holds::HoldInput {
+        name: format!("hold {kind}-{index}"),
+        ..Default::default()
+    };
+    match kind {
+        0 => input.records = ids[index % ids.len()].to_string(),
+        1 => input.categories = format!("P-{}", index % w.categories.len()),
+        _ => input.folders = FOLDERS[index % 3].to_string(),
+    }
+    lexops::records::holds::create(&t.app, who, &input)
+        .await
+        .unwrap()
+}
+
+async fn held_ids(t: &TestApp) -> std::collections::BTreeSet<i64> {
+    let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id FROM records r WHERE EXISTS (SELECT 1 FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id WHERE {})",
+        lexops::records::holds::HELD
+    )))
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    ids.into_iter().collect()
+}
+
+/// For random schedules, records, holds and releases: the sweep offers exactly the records past
+/// their date and under no hold; approving every offered record destroys none that a hold
+/// covers at that moment (even a hold placed after the sweep), and all the others.
+#[test]
+fn no_held_record_is_ever_destroyed() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runner
+        .run(&world(), |w| {
+            rt.block_on(async {
+                let t = TestApp::spawn(crate::harness::Backend::Sqlite).await.unwrap();
+                let uid = t.user("ops@example.com", Role::LegalOps).await;
+                let who = lexops::platform::access::CurrentUser {
+                    id: uid,
+                    email: "ops@example.com".into(),
+                    name: "Ops".into(),
+                    role: Role::LegalOps,
+                    via_token: false,
+                    vendor_id: None,
+                };
+                let mut plan = String::from("code,title,trigger,period,cutoff,disposition\n");
+                for (k, (days, cutoff)) in w.categories.iter().enumerate() {
+                    plan.push_str(&format!("P-{k},Category {k},created,{days}d,{cutoff},destroy\n"));
+                }
+                lexops::records::plan::import_csv(&t.app, &who, "plan.csv", plan.as_bytes())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let today = t.app.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+                let mut ids = vec![];
+                for (k, (cat, ago, folder)) in w.records.iter().enumerate() {
+                    let created = today.checked_sub(jiff::Span::new().days(*ago)).unwrap();
+                    let id = lexops::records::store::add(
+                        &t.app,
+                        &who,
+                        lexops::records::store::NewRecord {
+                            title: format!("r{k}"),
+                            filename: format!("r{k}.txt"),
+                            content_type: "text/plain".into(),
+                            bytes: format!("record {k}").into_bytes(),
+                            folder: folder.to_string(),
+                            category_code: cat.map(|c| format!("P-{c}")).unwrap_or_default(),
+                            created_on: created.to_string(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                    ids.push(id);
+                }
+                for (kind, index, released) in &w.holds {
+                    let h = hold_on(&t, &who, &w, &ids, (*kind, *index)).await;
+                    if *released {
+                        lexops::records::holds::release(&t.app, &who, h).await.unwrap();
+                    }
+                }
+                lexops::records::disposition::sweep(&t.app, false).await.unwrap();
+                let held = held_ids(&t).await;
+                let due: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM records WHERE status = 'active' AND due_state = 'scheduled' AND due_on <= $1 ORDER BY id",
+                )
+                .bind(today.to_string())
+                .fetch_all(t.app.db.pool())
+                .await
+                .unwrap();
+                let expected: Vec<i64> = due.into_iter().filter(|id| !held.contains(id)).collect();
+                let offered: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT record_id, id FROM disposition_items WHERE state = 'pending' ORDER BY record_id",
+                )
+                .fetch_all(t.app.db.pool())
+                .await
+                .unwrap();
+                assert_eq!(offered.iter().map(|o| o.0).collect::<Vec<_>>(), expected, "{w:?}");
+                if let Some(late) = w.late_hold {
+                    hold_on(&t, &who, &w, &ids, late).await;
+                }
+                let held = held_ids(&t).await;
+                for (record, item) in &offered {
+                    let r = lexops::records::disposition::approve(&t.app, &who, &[*item]).await;
+                    assert_eq!(r.is_ok(), !held.contains(record), "{w:?} {r:?}");
+                }
+                let destroyed: Vec<i64> =
+                    sqlx::query_scalar("SELECT id FROM records WHERE status = 'destroyed'")
+                        .fetch_all(t.app.db.pool())
+                        .await
+                        .unwrap();
+                assert!(destroyed.iter().all(|id| !held.contains(id)), "{w:?}");
+                assert_eq!(
+                    destroyed.len(),
+                    offered.iter().filter(|(r, _)| !held.contains(r)).count()
+                );
+            });
+            Ok(())
+        })
+        .unwrap();
+}
