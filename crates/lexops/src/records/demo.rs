@@ -32,15 +32,192 @@ pub async fn seed(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
     if existing > 0 {
         return Ok(());
     }
-    match super::plan::import_csv(app, ops, "demo file plan", PLAN.as_bytes()).await? {
-        Ok(_) => Ok(()),
-        Err(problems) => Err(AppError::Internal(anyhow::anyhow!(
+    if let Err(problems) =
+        super::plan::import_csv(app, ops, "demo file plan", PLAN.as_bytes()).await?
+    {
+        return Err(AppError::Internal(anyhow::anyhow!(
             "the demo file plan is invalid: {}",
             problems
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
-        ))),
+        )));
     }
+    records(app, ops).await
+}
+
+/// Documents of the demo: (folder, file, category, created, event and its date).
+const DOCS: &[(&str, &str, &str, &str, Option<(&str, &str)>)] = &[
+    (
+        "contracts/suppliers",
+        "northwind-msa-2016.pdf",
+        "LEG-100",
+        "2016-03-01",
+        Some(("contract_expiry", "2018-02-28")),
+    ),
+    (
+        "contracts/suppliers",
+        "contoso-logistics-2017.pdf",
+        "LEG-100",
+        "2017-05-12",
+        Some(("contract_expiry", "2018-12-31")),
+    ),
+    (
+        "contracts/suppliers",
+        "fabrikam-saas-2022.pdf",
+        "LEG-100",
+        "2022-01-10",
+        None,
+    ),
+    (
+        "contracts/customers",
+        "tailspin-distribution-2019.docx",
+        "LEG-100",
+        "2019-07-01",
+        Some(("contract_expiry", "2024-06-30")),
+    ),
+    (
+        "contracts/deeds",
+        "lease-deed-hq-2010.pdf",
+        "LEG-110",
+        "2010-04-01",
+        Some(("contract_expiry", "2020-03-31")),
+    ),
+    (
+        "litigation/acme-v-widget",
+        "complaint.pdf",
+        "LEG-200",
+        "2021-02-03",
+        None,
+    ),
+    (
+        "litigation/acme-v-widget",
+        "disclosure-index.xlsx",
+        "LEG-200",
+        "2022-09-14",
+        None,
+    ),
+    (
+        "litigation/old-closed",
+        "settlement-2012.pdf",
+        "LEG-200",
+        "2012-11-20",
+        Some(("matter_closed", "2013-06-30")),
+    ),
+    (
+        "advisory",
+        "gdpr-memo-2015.docx",
+        "LEG-210",
+        "2015-05-04",
+        Some(("matter_closed", "2015-12-18")),
+    ),
+    (
+        "advisory",
+        "export-controls-2023.docx",
+        "LEG-210",
+        "2023-03-09",
+        None,
+    ),
+    (
+        "finance/invoices",
+        "outside-counsel-2016.csv",
+        "LEG-300",
+        "2016-01-31",
+        None,
+    ),
+    (
+        "finance/invoices",
+        "outside-counsel-2025.csv",
+        "LEG-300",
+        "2025-01-31",
+        None,
+    ),
+    (
+        "hr/leavers",
+        "j-smith-personnel-file.pdf",
+        "HR-100",
+        "2011-09-01",
+        Some(("employee_termination", "2016-08-31")),
+    ),
+    (
+        "hr/leavers",
+        "a-khan-personnel-file.pdf",
+        "HR-100",
+        "2014-02-17",
+        Some(("employee_termination", "2024-10-31")),
+    ),
+    (
+        "hr/payroll",
+        "payroll-fy2019.xlsx",
+        "HR-200",
+        "2019-06-30",
+        None,
+    ),
+    (
+        "hr/recruitment",
+        "candidates-2023.csv",
+        "HR-300",
+        "2023-02-01",
+        None,
+    ),
+    (
+        "board",
+        "minutes-2019-q4.pdf",
+        "CORP-100",
+        "2019-12-12",
+        None,
+    ),
+    (
+        "board",
+        "register-of-members.pdf",
+        "CORP-200",
+        "2008-01-01",
+        None,
+    ),
+    (
+        "privacy",
+        "dsar-2021-014.eml",
+        "PRIV-100",
+        "2021-04-22",
+        None,
+    ),
+    ("inbox", "unsorted-scan-0042.pdf", "", "2024-05-05", None),
+];
+
+/// The demo's records, a litigation hold, and tonight's sweep run once.
+async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
+    for (folder, file, code, created, event) in DOCS {
+        let id = super::store::add(
+            app,
+            ops,
+            super::store::NewRecord {
+                title: String::new(),
+                filename: file.to_string(),
+                content_type: super::store::content_type(file).to_string(),
+                bytes: format!("lexops demo document {folder}/{file}\n").into_bytes(),
+                folder: folder.to_string(),
+                category_code: code.to_string(),
+                created_on: created.to_string(),
+            },
+        )
+        .await?;
+        if let Some((name, day)) = event {
+            super::store::record_event(app, ops, id, name, day).await?;
+        }
+    }
+    super::holds::create(
+        app,
+        ops,
+        &super::holds::HoldInput {
+            name: "Acme v. Widget — litigation hold".into(),
+            description: "All litigation files and the supplier contracts in dispute".into(),
+            categories: "LEG-200".into(),
+            folders: "contracts/suppliers".into(),
+            records: String::new(),
+        },
+    )
+    .await?;
+    super::disposition::sweep(app, false).await?;
+    Ok(())
 }

@@ -486,6 +486,7 @@ pub async fn upload(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Respon
 struct DetailPage {
     layout: Layout,
     r: RecordRow,
+    holds: Vec<(i64, String)>,
     events: Vec<(String, String)>,
     categories: Vec<CategoryRow>,
     can_manage: bool,
@@ -505,8 +506,14 @@ async fn detail_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let title = r.title.clone();
+    let mut conn = ctx.app.db.pool().acquire().await.map_err(AppError::from)?;
+    let holds = super::holds::holds_on(&mut conn, id)
+        .await
+        .map_err(AppError::from)?;
+    drop(conn);
     let mut resp = ctx.render(DetailPage {
         layout: ctx.layout(&title, "records"),
+        holds,
         events: records::events(&ctx.app, id).await?,
         categories: plan::list(&ctx.app, "").await?,
         can_manage: user.can(Permission::ManageRecords),

@@ -166,6 +166,19 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
     screenshot(&c, "file-plan").await;
     c.goto(&t.url("/records/plan/new")).await.unwrap();
     screenshot(&c, "file-plan-new").await;
+    c.goto(&t.url("/records")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 20);
+    screenshot(&c, "records").await;
+    c.goto(&t.url("/records/disposition")).await.unwrap();
+    screenshot(&c, "disposition").await;
+    c.goto(&t.url("/holds")).await.unwrap();
+    screenshot(&c, "holds").await;
+    c.goto(&t.url("/records/1")).await.unwrap();
+    screenshot(&c, "record").await;
     // Sign out through the button.
     c.find(Locator::Css("form[action='/logout'] button"))
         .await

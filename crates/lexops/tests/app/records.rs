@@ -657,6 +657,8 @@ async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
         count(&t, "SELECT COUNT(*) FROM records WHERE status = 'active'").await,
         4
     );
+    let page = ops.page(&format!("/records/{memo}")).await;
+    assert!(page.contains("Under legal hold") && page.contains("Regulator inquiry"));
     ops.page("/holds").await;
     assert_eq!(
         ops.post(&format!("/holds/{hold2}/release"), &[])
