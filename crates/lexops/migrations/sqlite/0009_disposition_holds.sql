@@ -11,14 +11,15 @@ CREATE TABLE legal_holds (
     released_by     INTEGER REFERENCES users(id),
     released_at     TEXT
 );
--- What a hold preserves: a record (its id), every record of a category (its code), or every
--- record under a folder (its path).
+-- What a hold preserves: a record (its id), every record of a category (its id), or every
+-- record under a folder (its path). Looked up by (kind, value) for every record a sweep sees.
 CREATE TABLE hold_scope (
     hold_id         INTEGER NOT NULL REFERENCES legal_holds(id),
     kind            TEXT NOT NULL CHECK (kind IN ('record','category','folder')),
     value           TEXT NOT NULL,
     PRIMARY KEY (hold_id, kind, value)
 );
+CREATE INDEX hold_scope_lookup ON hold_scope(kind, value);
 CREATE TABLE disposition_certificates (
     id              INTEGER PRIMARY KEY,
     created_at      TEXT NOT NULL,

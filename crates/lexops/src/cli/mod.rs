@@ -411,9 +411,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!(
                     "{}{} record(s) {} the review list; {} past their date under a hold; {} deferred record(s) back",
                     if dry_run { "dry run: " } else { "" },
-                    r.listed.len(),
+                    r.listed_count,
                     if dry_run { "would go on" } else { "put on" },
-                    r.held.len(),
+                    r.held_count,
                     r.returned
                 );
                 for (id, title, names) in &r.held {

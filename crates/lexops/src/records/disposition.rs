@@ -36,8 +36,12 @@ type DisposedRow = (
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
     /// Records past their date put on the review list (or that would be, in a dry run).
+    pub listed_count: i64,
+    /// The first of them: (id, title, due on).
     pub listed: Vec<(i64, String, String)>,
-    /// Records past their date kept off the list by a hold: (id, title, hold names).
+    /// Records past their date kept off the list by a hold.
+    pub held_count: i64,
+    /// The first of them: (id, title, hold names).
     pub held: Vec<(i64, String, String)>,
     /// Deferred items whose deferral ended, back on the list.
     pub returned: usize,
@@ -52,76 +56,88 @@ fn today(app: &App) -> String {
         .to_string()
 }
 
-/// Finds the records past their date that are not on the review list yet and lists them
-/// (nothing is written when `dry_run`).
+/// How many records of each kind a report names (the counts are always whole).
+const SAMPLE: i64 = 200;
+
+/// Finds the records past their date that are not on the review list yet and lists them in one
+/// statement, leaving out those under a hold (nothing is written when `dry_run`).
 pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
     let today = today(app);
     let now = app.clock.now_text();
+    let due = "r.status = 'active' AND r.due_state = 'scheduled' AND r.due_on <= $1 AND r.category_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM disposition_items d WHERE d.record_id = r.id AND d.state IN ('pending','deferred'))";
     let mut tx = app.db.begin().await?;
-    let due: Vec<(i64, String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.title, r.due_on, c.disposition, \
-           CASE WHEN EXISTS (SELECT 1 FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id WHERE {HELD}) THEN 1 ELSE 0 END \
-         FROM records r JOIN record_categories c ON c.id = r.category_id \
-         WHERE r.status = 'active' AND r.due_state = 'scheduled' AND r.due_on <= $1 \
-           AND NOT EXISTS (SELECT 1 FROM disposition_items d WHERE d.record_id = r.id AND d.state IN ('pending','deferred')) \
-         ORDER BY r.due_on, r.id"
-    )))
-    .bind(&today)
-    .fetch_all(&mut *tx)
-    .await?;
     let mut report = SweepReport {
         dry_run,
         ..Default::default()
     };
-    for (id, title, due_on, action, held) in due {
-        if held != 0 {
-            let names = holds_on(&mut tx, id)
-                .await?
-                .into_iter()
-                .map(|(_, n)| n)
-                .collect::<Vec<_>>()
-                .join(", ");
-            report.held.push((id, title, names));
-            continue;
-        }
-        if !dry_run {
-            sqlx::query(
-                "INSERT INTO disposition_items (record_id, found_at, due_on, action) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(&now)
-            .bind(&due_on)
-            .bind(&action)
-            .execute(&mut *tx)
-            .await?;
-        }
-        report.listed.push((id, title, due_on));
+    report.held_count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM records r WHERE {due} AND {HELD}"
+    )))
+    .bind(&today)
+    .fetch_one(&mut *tx)
+    .await?;
+    let held: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.title FROM records r WHERE {due} AND {HELD} ORDER BY r.due_on, r.id LIMIT {SAMPLE}"
+    )))
+    .bind(&today)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, title) in held {
+        let names = holds_on(&mut tx, id)
+            .await?
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect::<Vec<_>>()
+            .join(", ");
+        report.held.push((id, title, names));
     }
-    if !dry_run {
-        report.returned = sqlx::query(
-            "UPDATE disposition_items SET state = 'pending' WHERE state = 'deferred' AND deferred_until <= $1",
-        )
+    report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.title, r.due_on FROM records r WHERE {due} AND NOT {HELD} ORDER BY r.due_on, r.id LIMIT {SAMPLE}"
+    )))
+    .bind(&today)
+    .fetch_all(&mut *tx)
+    .await?;
+    if dry_run {
+        report.listed_count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM records r WHERE {due} AND NOT {HELD}"
+        )))
         .bind(&today)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected() as usize;
-        audit::record(
-            &mut tx,
-            &now,
-            &crate::platform::audit::Actor::system("disposition sweep"),
-            Change {
-                action: "disposition.sweep",
-                object_type: "disposition",
-                object_id: today.clone(),
-                before: None,
-                after: Some(json!({"listed": report.listed.len(), "held": report.held.len(), "returned": report.returned})),
-            },
-        )
+        .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
-    } else {
         tx.rollback().await?;
+        return Ok(report);
     }
+    report.listed_count = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO disposition_items (record_id, found_at, due_on, action) \
+         SELECT r.id, $2, r.due_on, c.disposition FROM records r JOIN record_categories c ON c.id = r.category_id WHERE {due} AND NOT {HELD}"
+    )))
+    .bind(&today)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as i64;
+    report.returned = sqlx::query(
+        "UPDATE disposition_items SET state = 'pending' WHERE state = 'deferred' AND deferred_until <= $1",
+    )
+    .bind(&today)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected() as usize;
+    audit::record(
+        &mut tx,
+        &now,
+        &crate::platform::audit::Actor::system("disposition sweep"),
+        Change {
+            action: "disposition.sweep",
+            object_type: "disposition",
+            object_id: today.clone(),
+            before: None,
+            after: Some(json!({"listed": report.listed_count, "held": report.held_count, "returned": report.returned})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(report)
 }
 

@@ -1,7 +1,7 @@
 //! Legal holds as the record store sees them: what each active hold preserves (records by id,
-//! whole categories, whole folders). [`HELD`] is the one definition of "this record is under a
-//! hold"; disposition checks it inside the transaction that would destroy a record, so no path
-//! can destroy a held record. (Notices, custodians and acknowledgements: issue #5, to come.)
+//! whole categories, whole folders). [`HELD_BY`] and [`HELD`] define "this record is under a
+//! hold"; disposition checks [`holds_on`] inside the transaction that would destroy a record,
+//! so no path can destroy a held record. (Notices, custodians and acknowledgements: issue #5, to come.)
 
 use serde::Serialize;
 use serde_json::json;
@@ -11,13 +11,20 @@ use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
 use crate::platform::error::AppError;
 
-/// The active holds whose scope covers the record aliased `r` (with its category aliased `c`
-/// joined or reachable): an SQL condition to put after `EXISTS (SELECT 1 FROM legal_holds h
-/// JOIN hold_scope s ON s.hold_id = h.id WHERE …)`.
-pub const HELD: &str = "h.status = 'active' AND ( \
+/// The active holds whose scope covers the record aliased `r`: an SQL condition on `h`
+/// (legal_holds) and `s` (hold_scope), for naming the holds of one record ([`holds_on`]).
+pub const HELD_BY: &str = "h.status = 'active' AND ( \
     (s.kind = 'record' AND s.value = CAST(r.id AS TEXT)) \
-    OR (s.kind = 'category' AND r.category_id IS NOT NULL AND LOWER(s.value) = (SELECT LOWER(hc.code) FROM record_categories hc WHERE hc.id = r.category_id)) \
+    OR (s.kind = 'category' AND s.value = CAST(r.category_id AS TEXT)) \
     OR (s.kind = 'folder' AND (r.folder = s.value OR SUBSTR(r.folder, 1, LENGTH(s.value) + 1) = s.value || '/')))";
+
+/// Whether an active hold covers the record aliased `r`: the same condition as [`HELD_BY`], as
+/// one boolean that uses the `(kind, value)` index (a sweep evaluates it for every record due).
+/// The property test in `tests/app/records.rs` checks that the two agree.
+pub const HELD: &str = "(EXISTS (SELECT 1 FROM hold_scope s JOIN legal_holds h ON h.id = s.hold_id WHERE s.kind = 'record' AND s.value = CAST(r.id AS TEXT) AND h.status = 'active') \
+    OR EXISTS (SELECT 1 FROM hold_scope s JOIN legal_holds h ON h.id = s.hold_id WHERE s.kind = 'category' AND s.value = CAST(r.category_id AS TEXT) AND h.status = 'active') \
+    OR EXISTS (SELECT 1 FROM hold_scope s JOIN legal_holds h ON h.id = s.hold_id WHERE s.kind = 'folder' AND h.status = 'active' \
+        AND (r.folder = s.value OR SUBSTR(r.folder, 1, LENGTH(s.value) + 1) = s.value || '/')))";
 
 /// The active holds on a record: (id, name).
 pub async fn holds_on(
@@ -25,7 +32,7 @@ pub async fn holds_on(
     record_id: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT h.id, h.name FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id JOIN records r ON r.id = $1 WHERE {HELD} ORDER BY h.id"
+        "SELECT DISTINCT h.id, h.name FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id JOIN records r ON r.id = $1 WHERE {HELD_BY} ORDER BY h.id"
     )))
     .bind(record_id)
     .fetch_all(&mut *conn)
@@ -56,13 +63,14 @@ pub async fn list(app: &App) -> Result<Vec<HoldView>, AppError> {
     let mut out = vec![];
     for (id, name, description, status, issued_at, released_at) in rows {
         let scope: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, value FROM hold_scope WHERE hold_id = $1 ORDER BY kind, value",
+            "SELECT s.kind, CASE WHEN s.kind = 'category' THEN COALESCE((SELECT c.code FROM record_categories c WHERE CAST(c.id AS TEXT) = s.value), s.value) ELSE s.value END \
+             FROM hold_scope s WHERE s.hold_id = $1 ORDER BY 1, 2",
         )
         .bind(id)
         .fetch_all(app.db.pool())
         .await?;
         let records: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM records r WHERE r.status = 'active' AND EXISTS (SELECT 1 FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id WHERE h.id = $1 AND {HELD})"
+            "SELECT COUNT(*) FROM records r WHERE r.status = 'active' AND EXISTS (SELECT 1 FROM legal_holds h JOIN hold_scope s ON s.hold_id = h.id WHERE h.id = $1 AND {HELD_BY})"
         )))
         .bind(id)
         .fetch_one(app.db.pool())
@@ -111,13 +119,13 @@ pub async fn create(app: &App, user: &CurrentUser, input: &HoldInput) -> Result<
     }
     let mut scope: Vec<(&str, String)> = vec![];
     for code in items(&input.categories) {
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT code FROM record_categories WHERE LOWER(code) = LOWER($1)")
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM record_categories WHERE LOWER(code) = LOWER($1)")
                 .bind(&code)
                 .fetch_optional(app.db.pool())
                 .await?;
         match known {
-            Some(c) => scope.push(("category", c)),
+            Some(c) => scope.push(("category", c.to_string())),
             None => errs.push(("categories", format!("There is no category {code}."))),
         }
     }
