@@ -80,7 +80,7 @@ pub enum Command {
     /// Run a benchmark suite (platform, ledes) and print its figures.
     Bench {
         suite: String,
-        /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000; spend: lines per invoice, default 84 ≈ 500,000 line items).
+        /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000; spend: lines per invoice, default 84 ≈ 500,000 line items; records: records, default 1,000,000).
         #[arg(long)]
         size: Option<u64>,
         /// Print one JSON object.
@@ -685,12 +685,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let v = match suite.as_str() {
                 "platform" => bench::platform(size.unwrap_or(10)).await?,
                 "spend" => crate::spend::bench::run(&settings, size.unwrap_or(84) as usize).await?,
+                "records" => crate::records::bench::run(&settings, size.unwrap_or(1_000_000)).await?,
                 "ledes" => {
                     let n = size.unwrap_or(1_000_000) as usize;
                     tokio::task::spawn_blocking(move || ledes::bench(n)).await??
                 }
                 other => anyhow::bail!(
-                    "unknown benchmark suite {other}: choose platform, ledes or spend"
+                    "unknown benchmark suite {other}: choose platform, ledes, spend or records"
                 ),
             };
             if json {

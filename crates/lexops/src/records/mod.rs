@@ -2,6 +2,7 @@
 //! crate), versioned; the document store, disposition and holds come next (issue #5).
 
 pub mod api;
+pub mod bench;
 pub mod demo;
 pub mod disposition;
 pub mod holds;
