@@ -685,7 +685,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let v = match suite.as_str() {
                 "platform" => bench::platform(size.unwrap_or(10)).await?,
                 "spend" => crate::spend::bench::run(&settings, size.unwrap_or(84) as usize).await?,
-                "records" => crate::records::bench::run(&settings, size.unwrap_or(1_000_000)).await?,
+                "records" => {
+                    crate::records::bench::run(&settings, size.unwrap_or(1_000_000)).await?
+                }
                 "ledes" => {
                     let n = size.unwrap_or(1_000_000) as usize;
                     tokio::task::spawn_blocking(move || ledes::bench(n)).await??

@@ -74,7 +74,11 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         .now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
-    let rule = super::plan::get(&app, category).await.map_err(err)?.category().map_err(err)?;
+    let rule = super::plan::get(&app, category)
+        .await
+        .map_err(err)?
+        .category()
+        .map_err(err)?;
     let now = app.clock.now_text();
     let t_load = Instant::now();
     let mut tx = app.db.begin().await?;
@@ -90,8 +94,7 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
             let created = today
                 .checked_sub(jiff::Span::new().days((i % 3650) as i64))
                 .unwrap_or(today);
-            let (state, due, _) =
-                super::store::schedule(Some(&rule), &created.to_string(), &[], 1);
+            let (state, due, _) = super::store::schedule(Some(&rule), &created.to_string(), &[], 1);
             q = q
                 .bind(format!("Invoice batch {i}"))
                 .bind(format!("ap-{i}.pdf"))

@@ -212,6 +212,9 @@ async fn save(ctx: PageCtx, id: Option<i64>, form: CategoryInput) -> PageResult<
             &format!("Category {} saved.", form.code.trim()),
         )),
         Err(e @ AppError::Validation(_)) => form_page(&ctx, id, form, e.into_field_map()?).await,
+        Err(AppError::Conflict(m)) => {
+            form_page(&ctx, id, form, HashMap::from([("period".to_string(), m)])).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -576,6 +579,9 @@ pub async fn record_classify(
             "Classified.",
         )),
         Err(e @ AppError::Validation(_)) => detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(AppError::Conflict(m)) => {
+            detail_page(&ctx, id, HashMap::from([("category".to_string(), m)])).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -603,6 +609,9 @@ pub async fn record_event(
             "Event recorded; the record's retention follows it.",
         )),
         Err(e @ AppError::Validation(_)) => detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(AppError::Conflict(m)) => {
+            detail_page(&ctx, id, HashMap::from([("category".to_string(), m)])).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -131,6 +131,28 @@ async fn recompute(
                 .fetch_all(&mut **tx)
                 .await?;
         let (state, due, waiting) = schedule(category.as_ref(), &r.created_on, &events, fy);
+        // A record under a hold keeps at least the retention it had.
+        let shortened = (r.due_state == "scheduled"
+            && state == "scheduled"
+            && due.as_deref() < r.due_on.as_deref())
+            || (r.due_state == "permanent" && state != "permanent");
+        if shortened && r.status == "active" {
+            if let Some((hold, name)) = super::holds::holds_on(tx, r.id).await?.first() {
+                return Err(AppError::Conflict(format!(
+                    "record {} ({}) is under legal hold {hold} ({name}): its retention cannot be shortened ({} → {}); nothing was changed",
+                    r.id,
+                    r.title,
+                    r.due_text(),
+                    RecordRow {
+                        due_state: state.clone(),
+                        due_on: due.clone(),
+                        awaiting_event: waiting.clone(),
+                        ..r.clone()
+                    }
+                    .due_text()
+                )));
+            }
+        }
         if state != r.due_state || due != r.due_on || waiting != r.awaiting_event {
             sqlx::query(
                 "UPDATE records SET due_state = $1, due_on = $2, awaiting_event = $3 WHERE id = $4",

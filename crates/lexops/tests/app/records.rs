@@ -456,6 +456,50 @@ async fn records_are_kept_classified_and_scheduled(t: TestApp) {
     );
     assert!(lexops::platform::audit::verify(&t.app.db).await.unwrap().ok);
 
+    // Under a hold, a record's retention can be lengthened but never shortened, by any change.
+    ops.page("/holds").await;
+    let r = ops
+        .post(
+            "/holds",
+            &[("name", "Supplier dispute"), ("records", &id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    ops.page(&format!("/records/plan/{cat}/edit")).await;
+    let r = ops
+        .post(&format!("/records/plan/{cat}"), &form("7y", "save"))
+        .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("is under legal hold")
+            && body.contains("Supplier dispute")
+            && body.contains("cannot be shortened"),
+        "{body}"
+    );
+    assert!(
+        ops.page(&format!("/records/{id}"))
+            .await
+            .contains("Retention: from 2035-01-01")
+    );
+    ops.page(&format!("/records/{id}")).await;
+    let r = ops
+        .post(
+            &format!("/records/{id}/events"),
+            &[("event", "contract_expiry"), ("occurred_on", "2020-01-01")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "an earlier expiry would shorten it");
+    let r = ops
+        .post(&format!("/records/plan/{cat}"), &form("12y", "save"))
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        ops.page(&format!("/records/{id}"))
+            .await
+            .contains("Retention: from 2037-01-01")
+    );
+
     // A paralegal reads records but does not add them.
     let mut paralegal = t.signed_in(Role::Paralegal).await;
     assert!(
