@@ -161,6 +161,13 @@ pub enum ImportCmd {
         #[arg(long = "map", value_name = "FOLDER=CODE")]
         map: Vec<String>,
     },
+    /// Import the company directory of custodians from CSV (name,email,department,
+    /// manager_email,employee_status): all or nothing, one person per email, re-import updates.
+    Custodians {
+        file: PathBuf,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+    },
     /// Import the file plan (record categories and retention rules) from CSV: all or nothing,
     /// matched by code; re-importing the same file changes nothing.
     FilePlan {
@@ -572,6 +579,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         }
                         Err(problems) => {
                             println!("{}: nothing imported:", dir.display());
+                            for p in problems {
+                                println!("  {p}");
+                            }
+                            Ok(1)
+                        }
+                    }
+                }
+                ImportCmd::Custodians { file, as_user } => {
+                    let user = acting(as_user).await?;
+                    anyhow::ensure!(
+                        user.can(crate::platform::access::Permission::ManageHolds),
+                        "{} may not import custodians (role {})",
+                        user.email,
+                        user.role.label()
+                    );
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    match crate::records::custodians::import_csv(
+                        &app,
+                        &user,
+                        &file.display().to_string(),
+                        &bytes,
+                    )
+                    .await
+                    .map_err(show)?
+                    {
+                        Ok(r) => {
+                            println!(
+                                "{}: {} created, {} updated, {} unchanged, {} merged",
+                                file.display(),
+                                r.created,
+                                r.updated,
+                                r.unchanged,
+                                r.merged
+                            );
+                            Ok(0)
+                        }
+                        Err(problems) => {
+                            println!("{}: nothing imported:", file.display());
                             for p in problems {
                                 println!("  {p}");
                             }

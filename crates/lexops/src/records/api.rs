@@ -165,3 +165,52 @@ pub async fn record_add(
     .await?;
     Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
 }
+
+#[utoipa::path(get, path = "/api/v1/custodians", tag = "records", operation_id = "list_custodians",
+    responses((status = 200, body = Vec<super::custodians::Custodian>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The custodians of the directory, by name.
+pub async fn custodians_list(
+    State(app): State<App>,
+    ApiUser(_user): ApiUser,
+) -> ApiResult<Json<Vec<super::custodians::Custodian>>> {
+    Ok(Json(super::custodians::list(&app, "").await?))
+}
+
+/// The outcome of a directory import: the report, or every problem (nothing imported).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DirectoryOutcome {
+    pub imported: bool,
+    pub report: Option<super::custodians::DirectoryReport>,
+    pub problems: Vec<ImportProblem>,
+}
+
+#[utoipa::path(post, path = "/api/v1/custodians/import", tag = "records", operation_id = "import_custodians",
+    request_body(content = String, content_type = "text/csv", description = "The directory as CSV (columns: name,email,department,manager_email,employee_status)"),
+    responses((status = 200, body = DirectoryOutcome), (status = 422, body = DirectoryOutcome), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Imports the custodian directory from CSV: all or nothing, one person per email.
+pub async fn custodians_import(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<DirectoryOutcome>)> {
+    Ok(
+        match super::custodians::import_csv(&app, &u, "request body", &body).await? {
+            Ok(report) => (
+                StatusCode::OK,
+                Json(DirectoryOutcome {
+                    imported: true,
+                    report: Some(report),
+                    problems: vec![],
+                }),
+            ),
+            Err(problems) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(DirectoryOutcome {
+                    imported: false,
+                    report: None,
+                    problems,
+                }),
+            ),
+        },
+    )
+}

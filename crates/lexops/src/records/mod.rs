@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod custodians;
 pub mod demo;
 pub mod disposition;
 pub mod holds;

@@ -815,3 +815,95 @@ pub async fn hold_release(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respo
         ),
     ))
 }
+
+// ---- Custodians ----
+
+use super::custodians::{self, Custodian, DirectoryReport};
+
+#[derive(Template)]
+#[template(path = "records/custodians.html")]
+struct CustodiansPage {
+    layout: Layout,
+    q: String,
+    people: Vec<Custodian>,
+    report: Option<DirectoryReport>,
+    problems: Vec<ImportProblem>,
+    columns: String,
+}
+
+async fn custodians_page(
+    ctx: &PageCtx,
+    q: String,
+    report: Option<DirectoryReport>,
+    problems: Vec<ImportProblem>,
+) -> PageResult<Response> {
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(CustodiansPage {
+        layout: ctx.layout("Custodians", "custodians"),
+        people: custodians::list(&ctx.app, &q).await?,
+        q,
+        report,
+        problems,
+        columns: custodians::COLUMNS.join(","),
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// GET /holds/custodians (`?format=csv` exports the directory)
+pub async fn custodians_list(ctx: PageCtx, Query(f): Query<PlanQuery>) -> PageResult<Response> {
+    if f.format == "csv" {
+        let rows = custodians::list(&ctx.app, &f.q).await?;
+        return Ok(csv_response(
+            "custodians.csv",
+            &custodians::COLUMNS,
+            rows.into_iter().map(|c| {
+                vec![
+                    c.name,
+                    c.email,
+                    c.department,
+                    c.manager_email,
+                    c.employee_status,
+                ]
+            }),
+        ));
+    }
+    custodians_page(&ctx, f.q, None, vec![]).await
+}
+
+/// POST /holds/custodians/import (multipart; CSRF token in the `_csrf` query)
+pub async fn custodians_import(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("directory.csv").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
+            file = Some((name, bytes));
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let p = ImportProblem {
+            file: "-".into(),
+            line: 0,
+            column: "file".into(),
+            message: "Choose a CSV file to import.".into(),
+        };
+        return custodians_page(&ctx, String::new(), None, vec![p]).await;
+    };
+    match custodians::import_csv(&ctx.app, &user, &name, &bytes).await? {
+        Ok(r) => custodians_page(&ctx, String::new(), Some(r), vec![]).await,
+        Err(p) => custodians_page(&ctx, String::new(), None, p).await,
+    }
+}

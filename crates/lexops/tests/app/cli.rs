@@ -606,6 +606,29 @@ fn import_matters_and_invoices_from_the_command_line() {
             .await
             .unwrap()
         });
+    let directory = dir.path().join("directory.csv");
+    std::fs::write(
+        &directory,
+        "name,email,department\nJane Doe,jane@example.com,Sales\nJane Doe,JANE@example.com,Sales EMEA\n",
+    )
+    .unwrap();
+    let d = directory.to_str().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "custodians",
+            d,
+            "--as",
+            "legalops@demo.lexops.test",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 created, 0 updated, 0 unchanged, 1 merged"),
+        "{}",
+        text(&o)
+    );
     let o = run(dir.path(), &["records", "sweep", "--dry-run", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

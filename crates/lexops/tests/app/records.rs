@@ -1027,3 +1027,124 @@ fn no_held_record_is_ever_destroyed() {
         })
         .unwrap();
 }
+
+const DIRECTORY: &str = "name,email,department,manager_email,employee_status
+Jane Doe,jane.doe@example.com,Sales,mark.lee@example.com,active
+Mark Lee,Mark.Lee@example.com,Sales,,active
+Priya Raman,priya@example.com,Finance,mark.lee@example.com,on leave
+Jane Doe,JANE.DOE@example.com,Sales EMEA,,
+";
+
+async fn import_directory(b: &Browser, csv: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("directory.csv"),
+    );
+    b.http
+        .post(format!(
+            "{}/holds/custodians/import?_csrf={}",
+            b.base,
+            b.csrf.clone().unwrap_or_default()
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+both!(custodians_come_from_the_directory);
+async fn custodians_come_from_the_directory(t: TestApp) {
+    let mut ops = t.signed_in(Role::LegalOps).await;
+    assert!(
+        ops.page("/holds/custodians")
+            .await
+            .contains("No custodians yet")
+    );
+    // Mistakes: named by line and column, nothing imported.
+    let bad = DIRECTORY
+        .replace("priya@example.com", "priya at example.com")
+        .replace("on leave", "sabbatical");
+    let r = import_directory(&ops, &bad).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("directory.csv:4</span> · column <strong>email</strong>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("directory.csv:4</span> · column <strong>employee_status</strong>"),
+        "{body}"
+    );
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM custodians").await, 0);
+    // The directory: Jane appears twice and is one person (the later row's department wins).
+    let body = import_directory(&ops, DIRECTORY)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("3 created, 0 updated, 0 unchanged, 1 repeated address(es) merged"),
+        "{body}"
+    );
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM custodians").await, 3);
+    let page = ops.page("/holds/custodians").await;
+    assert!(
+        page.contains("jane.doe@example.com")
+            && page.contains("Sales EMEA")
+            && page.contains("on_leave")
+    );
+    // Re-importing changes nothing; a leaver is updated, not duplicated.
+    let body = import_directory(&ops, DIRECTORY)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("0 created, 0 updated, 3 unchanged"), "{body}");
+    let left = DIRECTORY.replace(
+        "Finance,mark.lee@example.com,on leave",
+        "Finance,mark.lee@example.com,departed",
+    );
+    let body = import_directory(&ops, &left).await.text().await.unwrap();
+    assert!(body.contains("0 created, 1 updated, 2 unchanged"), "{body}");
+    let csv = ops
+        .get("/holds/custodians?format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("Priya Raman,priya@example.com,Finance,mark.lee@example.com,departed"),
+        "{csv}"
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_events WHERE object_type = 'custodian'"
+        )
+        .await,
+        4
+    );
+    // The API; paralegals may not see the directory.
+    let http = reqwest::Client::new();
+    let token = t.token(Role::Attorney).await;
+    let v: Value = http
+        .get(t.url("/api/v1/custodians"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let r = http
+        .post(t.url("/api/v1/custodians/import"))
+        .bearer_auth(&token)
+        .body("name,email\nNew Person,new@example.com\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let paralegal = t.signed_in(Role::Paralegal).await;
+    assert_eq!(paralegal.get("/holds/custodians").await.status(), 403);
+}

@@ -100,6 +100,7 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Records", "File plan", "/records/plan", "book", Permission::ViewRecords, "file-plan"),
     ("Records", "Disposition", "/records/disposition", "check", Permission::ManageRecords, "disposition"),
     ("Records", "Legal holds", "/holds", "lock", Permission::ManageHolds, "holds"),
+    ("Records", "Custodians", "/holds/custodians", "users", Permission::ManageHolds, "custodians"),
     ("Vendor portal", "My invoices", "/portal", "receipt", Permission::UseVendorPortal, "portal"),
     ("Vendor portal", "Timekeepers & rates", "/portal/rates", "key", Permission::UseVendorPortal, "portal-rates"),
     ("Administration", "Users", "/admin/users", "users", Permission::ViewUsers, "users"),
