@@ -64,8 +64,11 @@ const SAMPLE: i64 = 200;
 pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
     let today = today(app);
     let now = app.clock.now_text();
+    // `NOT IN` (a set built once), not `NOT EXISTS`: PostgreSQL planned the anti-join as a scan
+    // of disposition_items per record, which the insert below grows as it goes (7 minutes for
+    // 200k records instead of a second).
     let due = "r.status = 'active' AND r.due_state = 'scheduled' AND r.due_on <= $1 AND r.category_id IS NOT NULL \
-         AND NOT EXISTS (SELECT 1 FROM disposition_items d WHERE d.record_id = r.id AND d.state IN ('pending','deferred'))";
+         AND r.id NOT IN (SELECT d.record_id FROM disposition_items d WHERE d.state IN ('pending','deferred'))";
     let mut tx = app.db.begin().await?;
     let mut report = SweepReport {
         dry_run,
