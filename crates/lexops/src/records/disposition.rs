@@ -74,19 +74,15 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
         dry_run,
         ..Default::default()
     };
-    report.held_count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM records r WHERE {due} AND {HELD}"
-    )))
-    .bind(&today)
-    .fetch_one(&mut *tx)
-    .await?;
+    // The held ones are few (bounded by what holds cover): read them all, count in memory.
     let held: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.title FROM records r WHERE {due} AND {HELD} ORDER BY r.due_on, r.id LIMIT {SAMPLE}"
+        "SELECT r.id, r.title FROM records r WHERE {due} AND {HELD} ORDER BY r.due_on, r.id"
     )))
     .bind(&today)
     .fetch_all(&mut *tx)
     .await?;
-    for (id, title) in held {
+    report.held_count = held.len() as i64;
+    for (id, title) in held.into_iter().take(SAMPLE as usize) {
         let names = holds_on(&mut tx, id)
             .await?
             .into_iter()
@@ -95,18 +91,18 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
             .join(", ");
         report.held.push((id, title, names));
     }
-    report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.title, r.due_on FROM records r WHERE {due} AND NOT {HELD} ORDER BY r.due_on, r.id LIMIT {SAMPLE}"
-    )))
-    .bind(&today)
-    .fetch_all(&mut *tx)
-    .await?;
     if dry_run {
         report.listed_count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM records r WHERE {due} AND NOT {HELD}"
         )))
         .bind(&today)
         .fetch_one(&mut *tx)
+        .await?;
+        report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT r.id, r.title, r.due_on FROM records r WHERE {due} AND NOT {HELD} LIMIT {SAMPLE}"
+        )))
+        .bind(&today)
+        .fetch_all(&mut *tx)
         .await?;
         tx.rollback().await?;
         return Ok(report);
@@ -120,6 +116,13 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
     .execute(&mut *tx)
     .await?
     .rows_affected() as i64;
+    report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.title, d.due_on FROM disposition_items d JOIN records r ON r.id = d.record_id \
+         WHERE d.found_at = $1 AND d.state = 'pending' ORDER BY d.due_on, d.record_id LIMIT {SAMPLE}"
+    )))
+    .bind(&now)
+    .fetch_all(&mut *tx)
+    .await?;
     report.returned = sqlx::query(
         "UPDATE disposition_items SET state = 'pending' WHERE state = 'deferred' AND deferred_until <= $1",
     )
