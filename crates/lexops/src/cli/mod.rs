@@ -463,12 +463,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     json,
                 } => {
                     let user = acting(as_user).await?;
-                    anyhow::ensure!(
-                        user.can(crate::platform::access::Permission::SubmitInvoices),
-                        "{} may not submit invoices (role {})",
-                        user.email,
-                        user.role.label()
-                    );
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::SubmitInvoices,
+                        "submit invoices",
+                    )?;
                     let bar = progress_bar();
                     bar.set_length(files.len() as u64);
                     bar.set_message("files");
@@ -534,12 +533,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     map,
                 } => {
                     let user = acting(as_user).await?;
-                    anyhow::ensure!(
-                        user.can(crate::platform::access::Permission::ManageRecords),
-                        "{} may not add records (role {})",
-                        user.email,
-                        user.role.label()
-                    );
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageRecords,
+                        "add records",
+                    )?;
                     let mut mappings = vec![];
                     for m in &map {
                         let (folder, code) = m.split_once('=').with_context(|| {
@@ -588,122 +586,81 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
                 ImportCmd::Custodians { file, as_user } => {
                     let user = acting(as_user).await?;
-                    anyhow::ensure!(
-                        user.can(crate::platform::access::Permission::ManageHolds),
-                        "{} may not import custodians (role {})",
-                        user.email,
-                        user.role.label()
-                    );
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageHolds,
+                        "import custodians",
+                    )?;
                     let bytes = std::fs::read(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
-                    match crate::records::custodians::import_csv(
+                    let outcome = crate::records::custodians::import_csv(
                         &app,
                         &user,
                         &file.display().to_string(),
                         &bytes,
                     )
                     .await
-                    .map_err(show)?
-                    {
-                        Ok(r) => {
-                            println!(
-                                "{}: {} created, {} updated, {} unchanged, {} merged",
-                                file.display(),
-                                r.created,
-                                r.updated,
-                                r.unchanged,
-                                r.merged
-                            );
-                            Ok(0)
-                        }
-                        Err(problems) => {
-                            println!("{}: nothing imported:", file.display());
-                            for p in problems {
-                                println!("  {p}");
-                            }
-                            Ok(1)
-                        }
-                    }
+                    .map_err(show)?;
+                    Ok(report_import(&file, outcome, |r| {
+                        format!(
+                            "{} created, {} updated, {} unchanged, {} merged",
+                            r.created, r.updated, r.unchanged, r.merged
+                        )
+                    }))
                 }
                 ImportCmd::FilePlan { file, as_user } => {
                     let user = acting(as_user).await?;
-                    anyhow::ensure!(
-                        user.can(crate::platform::access::Permission::ManageRecords),
-                        "{} may not change the file plan (role {})",
-                        user.email,
-                        user.role.label()
-                    );
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageRecords,
+                        "change the file plan",
+                    )?;
                     let bytes = std::fs::read(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
-                    match crate::records::plan::import_csv(
+                    let outcome = crate::records::plan::import_csv(
                         &app,
                         &user,
                         &file.display().to_string(),
                         &bytes,
                     )
                     .await
-                    .map_err(show)?
-                    {
-                        Ok(r) => {
-                            println!(
-                                "{}: {} created, {} updated, {} unchanged, {} not in the file{}",
-                                file.display(),
-                                r.created,
-                                r.updated,
-                                r.unchanged,
-                                r.not_in_file,
-                                r.version
-                                    .map(|v| format!("; the file plan is now version {v}"))
-                                    .unwrap_or_default()
-                            );
-                            Ok(0)
-                        }
-                        Err(problems) => {
-                            println!("{}: nothing imported:", file.display());
-                            for p in problems {
-                                println!("  {p}");
-                            }
-                            Ok(1)
-                        }
-                    }
+                    .map_err(show)?;
+                    Ok(report_import(&file, outcome, |r| {
+                        format!(
+                            "{} created, {} updated, {} unchanged, {} not in the file{}",
+                            r.created,
+                            r.updated,
+                            r.unchanged,
+                            r.not_in_file,
+                            r.version
+                                .map(|v| format!("; the file plan is now version {v}"))
+                                .unwrap_or_default()
+                        )
+                    }))
                 }
                 ImportCmd::Matters { file, as_user } => {
                     let user = acting(as_user).await?;
-                    anyhow::ensure!(
-                        user.can(crate::platform::access::Permission::ManageMatters),
-                        "{} may not import matters (role {})",
-                        user.email,
-                        user.role.label()
-                    );
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageMatters,
+                        "import matters",
+                    )?;
                     let bytes = std::fs::read(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
-                    match crate::matters::store::import_csv(
+                    let outcome = crate::matters::store::import_csv(
                         &app,
                         &user,
                         &file.display().to_string(),
                         &bytes,
                     )
                     .await
-                    .map_err(show)?
-                    {
-                        Ok(r) => {
-                            println!(
-                                "{}: {} created, {} updated, {} unchanged",
-                                file.display(),
-                                r.created,
-                                r.updated,
-                                r.unchanged
-                            );
-                            Ok(0)
-                        }
-                        Err(problems) => {
-                            println!("{}: nothing imported:", file.display());
-                            for p in problems {
-                                println!("  {p}");
-                            }
-                            Ok(1)
-                        }
-                    }
+                    .map_err(show)?;
+                    Ok(report_import(&file, outcome, |r| {
+                        format!(
+                            "{} created, {} updated, {} unchanged",
+                            r.created, r.updated, r.unchanged
+                        )
+                    }))
                 }
             }
         }
@@ -811,5 +768,42 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// Refuses, naming the user and role, when `user` does not hold `perm` (what they tried: `what`).
+fn ensure_can(
+    user: &crate::platform::access::CurrentUser,
+    perm: crate::platform::access::Permission,
+    what: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        user.can(perm),
+        "{} may not {what} (role {})",
+        user.email,
+        user.role.label()
+    );
+    Ok(())
+}
+
+/// Prints the outcome of an all-or-nothing CSV import (the summary, or every problem) and
+/// returns the exit code.
+fn report_import<R>(
+    file: &std::path::Path,
+    outcome: Result<R, Vec<crate::matters::store::ImportProblem>>,
+    summary: impl Fn(&R) -> String,
+) -> i32 {
+    match outcome {
+        Ok(r) => {
+            println!("{}: {}", file.display(), summary(&r));
+            0
+        }
+        Err(problems) => {
+            println!("{}: nothing imported:", file.display());
+            for p in problems {
+                println!("  {p}");
+            }
+            1
+        }
     }
 }

@@ -454,24 +454,10 @@ pub async fn import_form(ctx: PageCtx) -> PageResult<Response> {
 }
 
 /// POST /matters/import (multipart, CSRF token in the `X-CSRF-Token` header or `_csrf` query)
-pub async fn import(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload.csv").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
-            file = Some((name, bytes));
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let file = crate::platform::web::read_one_file(multipart, "file", "upload.csv").await?;
+    let Some((name, bytes)) = file else {
         let page = ImportPage {
             layout: ctx.layout("Import matters", "matters"),
             report: None,

@@ -91,24 +91,10 @@ pub async fn version(ctx: PageCtx, Path(version): Path<i64>) -> PageResult<Respo
 }
 
 /// POST /records/plan/import (multipart; CSRF token in the `_csrf` query)
-pub async fn import(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("file-plan.csv").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
-            file = Some((name, bytes));
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let file = crate::platform::web::read_one_file(multipart, "file", "file-plan.csv").await?;
+    let Some((name, bytes)) = file else {
         let p = ImportProblem {
             file: "-".into(),
             line: 0,
@@ -403,31 +389,20 @@ pub async fn upload_form(ctx: PageCtx) -> PageResult<Response> {
 
 /// POST /records/upload (multipart: `files` one or more, `category`, `created_on`; CSRF token
 /// in the `_csrf` query). Every file is checked before any is kept.
-pub async fn upload(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+pub async fn upload(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
     let user = ctx.user()?.clone();
     let mut files = vec![];
     let (mut category, mut created_on) = (String::new(), String::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
-        match field.name() {
-            Some("files") => {
-                let name = field.file_name().unwrap_or("document").to_string();
-                let ctype = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    AppError::BadRequest(format!("the upload could not be read: {e}"))
-                })?;
-                if !(name.is_empty() && bytes.is_empty()) {
-                    files.push((name, ctype, bytes.to_vec()));
+    for part in crate::platform::web::read_upload(multipart).await? {
+        match part.field.as_str() {
+            "files" => {
+                let name = part.file_name.clone().unwrap_or_else(|| "document".into());
+                if !(name.is_empty() && part.bytes.is_empty()) {
+                    files.push((name, part.content_type.clone(), part.bytes));
                 }
             }
-            Some("category") => category = field.text().await.unwrap_or_default(),
-            Some("created_on") => created_on = field.text().await.unwrap_or_default(),
+            "category" => category = part.text(),
+            "created_on" => created_on = part.text(),
             _ => {}
         }
     }
@@ -876,24 +851,10 @@ pub async fn custodians_list(ctx: PageCtx, Query(f): Query<PlanQuery>) -> PageRe
 }
 
 /// POST /holds/custodians/import (multipart; CSRF token in the `_csrf` query)
-pub async fn custodians_import(ctx: PageCtx, mut multipart: Multipart) -> PageResult<Response> {
+pub async fn custodians_import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("directory.csv").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
-            file = Some((name, bytes));
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let file = crate::platform::web::read_one_file(multipart, "file", "directory.csv").await?;
+    let Some((name, bytes)) = file else {
         let p = ImportProblem {
             file: "-".into(),
             line: 0,

@@ -258,25 +258,14 @@ struct UploadPage {
     back: String,
 }
 
-/// Reads every `file` part of a multipart upload.
-pub async fn read_files(mut multipart: Multipart) -> Result<Vec<(String, Vec<u8>)>, AppError> {
-    let mut files = vec![];
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("invoice.txt").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
-            if !bytes.is_empty() {
-                files.push((name, bytes.to_vec()));
-            }
-        }
-    }
+/// Reads every non-empty `file` part of a multipart upload.
+pub async fn read_files(multipart: Multipart) -> Result<Vec<(String, Vec<u8>)>, AppError> {
+    let files: Vec<(String, Vec<u8>)> = crate::platform::web::read_upload(multipart)
+        .await?
+        .into_iter()
+        .filter(|p| p.field == "file" && !p.bytes.is_empty())
+        .map(|p| (p.file_name.unwrap_or_else(|| "invoice.txt".into()), p.bytes))
+        .collect();
     if files.is_empty() {
         return Err(AppError::field("file", "Choose one or more LEDES files."));
     }

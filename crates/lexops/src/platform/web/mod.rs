@@ -306,3 +306,65 @@ pub fn redirect_with_flash(app: &App, to: &str, kind: ui::FlashKind, message: &s
     );
     resp
 }
+
+/// One part of a multipart form: a file (with its name and type) or a text field.
+pub struct UploadPart {
+    pub field: String,
+    /// The file's name as sent (`None` for a text field).
+    pub file_name: Option<String>,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl UploadPart {
+    /// The part as text (for a form field).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+/// Reads every part of a multipart upload (the one way pages read uploads).
+pub async fn read_upload(
+    mut multipart: axum::extract::Multipart,
+) -> Result<Vec<UploadPart>, AppError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("the upload could not be read: {e}"))
+    };
+    let mut parts = vec![];
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+        parts.push(UploadPart {
+            field: name,
+            file_name,
+            content_type,
+            bytes,
+        });
+    }
+    Ok(parts)
+}
+
+/// The first non-empty file sent as `field`: (its name, or `default_name`; its bytes).
+pub async fn read_one_file(
+    multipart: axum::extract::Multipart,
+    field: &str,
+    default_name: &str,
+) -> Result<Option<(String, Vec<u8>)>, AppError> {
+    Ok(read_upload(multipart)
+        .await?
+        .into_iter()
+        .find(|p| p.field == field && !p.bytes.is_empty())
+        .map(|p| {
+            (
+                p.file_name
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| default_name.to_string()),
+                p.bytes,
+            )
+        }))
+}
