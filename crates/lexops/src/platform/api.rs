@@ -270,7 +270,8 @@ impl Modify for BearerAuth {
         crate::spend::api::submit, crate::spend::api::list, crate::spend::api::get, crate::spend::api::decide, crate::spend::api::vendors_list,
         crate::spend::api::vendor_create, crate::spend::api::reports, crate::spend::api::export_create, crate::spend::api::export_file,
         crate::records::api::list, crate::records::api::import, crate::records::api::records_list, crate::records::api::record_get,
-        crate::records::api::record_add, crate::records::api::custodians_list, crate::records::api::custodians_import),
+        crate::records::api::record_add, crate::records::api::custodians_list, crate::records::api::custodians_import,
+        crate::records::api::disposition_sweep, crate::records::api::disposition_decide),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
         crate::matters::model::Matter, crate::matters::model::MatterInput,
         crate::spend::intake::IntakeOutcome, crate::spend::intake::IntakeProblem, crate::spend::model::Invoice, crate::spend::model::InvoiceLine,
@@ -278,7 +279,8 @@ impl Modify for BearerAuth {
         crate::spend::api::InvoiceDetail, crate::spend::api::DecisionRequest, crate::spend::api::ExportRequest, crate::spend::export::ApExport,
         crate::spend::analytics::Report, crate::records::plan::CategoryRow, crate::records::plan::PlanImportReport,
         crate::records::api::PlanImportOutcome, crate::matters::store::ImportProblem, crate::records::store::RecordRow,
-        crate::records::custodians::Custodian, crate::records::custodians::DirectoryReport, crate::records::api::DirectoryOutcome)),
+        crate::records::custodians::Custodian, crate::records::custodians::DirectoryReport, crate::records::api::DirectoryOutcome,
+        crate::records::api::DispositionDecision, crate::records::api::DispositionOutcome)),
     modifiers(&BearerAuth),
     tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"))
 )]

@@ -203,6 +203,8 @@ fn build() -> Table {
         .api(Method::GET, "/api/v1/records", req(P::ViewRecords), records::api::records_list)
         .api(Method::POST, "/api/v1/records", req(P::ManageRecords), records::api::record_add)
         .api(Method::GET, "/api/v1/records/{id}", req(P::ViewRecords), records::api::record_get)
+        .api(Method::POST, "/api/v1/disposition/sweep", req(P::ManageRecords), records::api::disposition_sweep)
+        .api(Method::POST, "/api/v1/disposition/decisions", req(P::ManageRecords), records::api::disposition_decide)
         .api(Method::GET, "/api/v1/custodians", req(P::ManageHolds), records::api::custodians_list)
         .api(Method::POST, "/api/v1/custodians/import", req(P::ManageHolds), records::api::custodians_import)
         .api(Method::GET, "/api/v1/records/categories", req(P::ViewRecords), records::api::list)

@@ -214,3 +214,66 @@ pub async fn custodians_import(
         },
     )
 }
+
+#[utoipa::path(post, path = "/api/v1/disposition/sweep", tag = "records", operation_id = "disposition_sweep",
+    params(("dry_run" = Option<bool>, Query, description = "Only say what the sweep would do")),
+    responses((status = 200, description = "What the sweep found (counts, and the first records of each kind)"), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Puts the records past their date and under no hold on the disposition review list.
+pub async fn disposition_sweep(
+    State(app): State<App>,
+    ApiUser(_user): ApiUser,
+    axum::extract::Query(q): axum::extract::Query<SweepQuery>,
+) -> ApiResult<Json<super::disposition::SweepReport>> {
+    Ok(Json(
+        super::disposition::sweep(&app, q.dry_run.unwrap_or(false)).await?,
+    ))
+}
+
+/// Options of `POST /api/v1/disposition/sweep`.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct SweepQuery {
+    pub dry_run: Option<bool>,
+}
+
+/// A decision on disposition items.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DispositionDecision {
+    /// The items (ids from the review list).
+    pub items: Vec<i64>,
+    /// approve or defer.
+    pub decision: String,
+    /// For defer: the day to review again (YYYY-MM-DD).
+    #[serde(default)]
+    pub until: String,
+    /// For defer: why.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The outcome of an approval.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DispositionOutcome {
+    /// The certificate of destruction (approve only).
+    pub certificate_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/disposition/decisions", tag = "records", operation_id = "disposition_decide",
+    request_body = DispositionDecision,
+    responses((status = 200, body = DispositionOutcome), (status = 409, body = ErrorEnvelope, description = "A record is under a legal hold: nothing changed"), (status = 422, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+/// Approves (destroys or transfers, with a certificate) or defers items of the review list.
+pub async fn disposition_decide(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(d): Json<DispositionDecision>,
+) -> ApiResult<Json<DispositionOutcome>> {
+    let certificate_id = match d.decision.as_str() {
+        "approve" => Some(super::disposition::approve(&app, &u, &d.items).await?),
+        "defer" => {
+            super::disposition::defer(&app, &u, &d.items, &d.until, &d.note).await?;
+            None
+        }
+        _ => return Err(AppError::field("decision", "Write approve or defer.").into()),
+    };
+    Ok(Json(DispositionOutcome { certificate_id }))
+}

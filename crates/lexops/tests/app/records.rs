@@ -580,6 +580,67 @@ async fn records_through_the_api(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // Disposition through the API: a year-long category, a record made in 2020.
+    http.post(t.url("/api/v1/records/categories/import"))
+        .bearer_auth(&ops)
+        .body("code,title,trigger,period,disposition\nTMP-1,Scratch,created,1y,destroy\n")
+        .send()
+        .await
+        .unwrap();
+    let r = http
+        .post(t.url("/api/v1/records"))
+        .bearer_auth(&ops)
+        .header("X-Filename", "scratch.txt")
+        .header("X-Category", "TMP-1")
+        .header("X-Created-On", "2020-01-01")
+        .body("scratch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sweep = |dry: bool| {
+        http.post(t.url(&format!("/api/v1/disposition/sweep?dry_run={dry}")))
+            .bearer_auth(&ops)
+            .send()
+    };
+    let v: Value = sweep(true).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (v["dry_run"].clone(), v["listed_count"].clone()),
+        (Value::from(true), Value::from(1))
+    );
+    let v: Value = sweep(false).await.unwrap().json().await.unwrap();
+    assert_eq!(v["listed_count"], 1);
+    let item: i64 = sqlx::query_scalar("SELECT id FROM disposition_items WHERE state = 'pending'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let decide = |body: Value| {
+        http.post(t.url("/api/v1/disposition/decisions"))
+            .bearer_auth(&ops)
+            .json(&body)
+            .send()
+    };
+    let r = decide(serde_json::json!({"items": [item], "decision": "defer", "until": "yesterday"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = decide(serde_json::json!({"items": [item], "decision": "approve"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["certificate_id"].as_i64().is_some());
+    let r = decide(serde_json::json!({"items": [item], "decision": "approve"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "an item is decided once");
+    let r = http
+        .post(t.url("/api/v1/disposition/sweep"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 }
 
 async fn record_id(t: &TestApp, filename: &str) -> i64 {
