@@ -345,6 +345,33 @@ impl Browser {
             .unwrap()
     }
 
+    /// Posts a multipart form (uploads), with the CSRF token of the last page seen in the query.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!(
+                "{}{path}?_csrf={}",
+                self.base,
+                self.csrf.clone().unwrap_or_default()
+            ))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads one file as the form field `file`.
+    pub async fn upload_file(&self, path: &str, name: &str, bytes: &[u8]) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+        self.post_multipart(path, form).await
+    }
+
     /// Posts a form without any CSRF token.
     pub async fn post_without_csrf(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http

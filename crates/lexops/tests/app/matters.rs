@@ -8,20 +8,21 @@ use crate::both;
 use crate::harness::{Browser, PASSWORD, TestApp, location};
 
 async fn import(b: &Browser, csv: &str, with_token: bool) -> reqwest::Response {
+    if with_token {
+        return b
+            .upload_file("/matters/import", "matters.csv", csv.as_bytes())
+            .await;
+    }
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("matters.csv"),
     );
-    let url = if with_token {
-        format!(
-            "{}/matters/import?_csrf={}",
-            b.base,
-            b.csrf.clone().unwrap_or_default()
-        )
-    } else {
-        format!("{}/matters/import", b.base)
-    };
-    b.http.post(url).multipart(form).send().await.unwrap()
+    b.http
+        .post(format!("{}/matters/import", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 both!(legal_ops_opens_finds_and_edits_matters);

@@ -16,20 +16,8 @@ CORP-1,Board minutes,,Company secretary,created,permanent,,keep,Companies Act 20
 ";
 
 async fn import(b: &Browser, name: &str, csv: &str) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name(name.to_string()),
-    );
-    b.http
-        .post(format!(
-            "{}/records/plan/import?_csrf={}",
-            b.base,
-            b.csrf.clone().unwrap_or_default()
-        ))
-        .multipart(form)
-        .send()
+    b.upload_file("/records/plan/import", name, csv.as_bytes())
         .await
-        .unwrap()
 }
 
 async fn count(t: &TestApp, sql: &str) -> i64 {
@@ -291,16 +279,7 @@ async fn upload(
             reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
         );
     }
-    b.http
-        .post(format!(
-            "{}/records/upload?_csrf={}",
-            b.base,
-            b.csrf.clone().unwrap_or_default()
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    b.post_multipart("/records/upload", form).await
 }
 
 both!(records_are_kept_classified_and_scheduled);
@@ -1097,20 +1076,8 @@ Jane Doe,JANE.DOE@example.com,Sales EMEA,,
 ";
 
 async fn import_directory(b: &Browser, csv: &str) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("directory.csv"),
-    );
-    b.http
-        .post(format!(
-            "{}/holds/custodians/import?_csrf={}",
-            b.base,
-            b.csrf.clone().unwrap_or_default()
-        ))
-        .multipart(form)
-        .send()
+    b.upload_file("/holds/custodians/import", "directory.csv", csv.as_bytes())
         .await
-        .unwrap()
 }
 
 both!(custodians_come_from_the_directory);

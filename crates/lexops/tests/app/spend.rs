@@ -57,20 +57,7 @@ fn ledes(
 }
 
 async fn upload(b: &Browser, path: &str, name: &str, text: &str) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_string()),
-    );
-    b.http
-        .post(format!(
-            "{}{path}?_csrf={}",
-            b.base,
-            b.csrf.clone().unwrap_or_default()
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    b.upload_file(path, name, text.as_bytes()).await
 }
 
 /// Legal ops registers a firm with one approved partner at 600.00 from 2020, a matter and an
