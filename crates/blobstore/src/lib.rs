@@ -272,6 +272,18 @@ impl MasterKey {
         hex::encode(self.0)
     }
 
+    /// A key for another purpose (e.g. signing links), derived from this one so that it needs no
+    /// storage of its own: SHA-256(`"lexops-derive"` || purpose || 0 || key). Different purposes
+    /// give independent keys; none reveals the master key.
+    pub fn derive(&self, purpose: &str) -> [u8; KEY_LEN] {
+        let mut hasher = Sha256::new();
+        hasher.update(b"lexops-derive");
+        hasher.update(purpose.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(self.0);
+        hasher.finalize().into()
+    }
+
     /// A public identifier of the key, safe to store: the first 16 hex
     /// characters of SHA-256(`"lexops-key-id"` || key).
     pub fn key_id(&self) -> String {

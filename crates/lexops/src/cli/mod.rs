@@ -71,6 +71,9 @@ pub enum Command {
     /// Records: the disposition sweep (what is past its retention date goes to the review list).
     #[command(subcommand)]
     Records(RecordsCmd),
+    /// Legal holds: list them, send the notices that are due, print a hold's report.
+    #[command(subcommand)]
+    Holds(HoldsCmd),
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -127,6 +130,24 @@ pub enum RecordsCmd {
 }
 
 #[derive(Subcommand)]
+pub enum HoldsCmd {
+    /// Every hold with its custodians' standing.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send now the reminders, escalations and re-affirmations that are due (the workers do
+    /// this every night).
+    Notices {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A hold's report as CSV (one row per custodian: notified, reminders, escalation,
+    /// acknowledgement, answers): the defensibility record.
+    Report { id: i64 },
+}
+
+#[derive(Subcommand)]
 pub enum ImportCmd {
     /// Import LEDES invoice files (1998B, 98BI, XML), each checked and accepted or rejected
     /// whole, as the given user (legal ops, or a firm's vendor user).
@@ -160,6 +181,12 @@ pub enum ImportCmd {
         /// A folder (relative to DIR) and the category of the files under it.
         #[arg(long = "map", value_name = "FOLDER=CODE")]
         map: Vec<String>,
+        /// The custodian (directory email) whose documents these are.
+        #[arg(long, default_value = "")]
+        custodian: String,
+        /// The matter number they belong to.
+        #[arg(long, default_value = "")]
+        matter: String,
     },
     /// Import the company directory of custodians from CSV (name,email,department,
     /// manager_email,employee_status): all or nothing, one person per email, re-import updates.
@@ -261,6 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(0);
             }
             crate::records::disposition::schedule_next(&app, 0).await?;
+            jobs::schedule_daily(&app, "holds.notices", 0).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
             let handles = jobs::spawn_workers(&app, workers, rx);
             tracing::info!(workers, "workers running; Ctrl-C to stop");
@@ -429,6 +457,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Holds(cmd) => {
+            let app = App::open(settings).await?;
+            match cmd {
+                HoldsCmd::List { json } => {
+                    let holds = crate::records::holds::list(&app).await.map_err(show)?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&holds)?);
+                    } else if holds.is_empty() {
+                        println!("no legal hold");
+                    }
+                    for h in holds.iter().filter(|_| !json) {
+                        println!(
+                            "{:>5}  {:<8}  {}  ({} records, {} custodians: {} acknowledged, {} outstanding)",
+                            h.id,
+                            h.status,
+                            h.name,
+                            h.records,
+                            h.custodians,
+                            h.acknowledged,
+                            h.outstanding
+                        );
+                    }
+                }
+                HoldsCmd::Notices { json } => {
+                    let r = crate::records::notices::run_schedule(&app)
+                        .await
+                        .map_err(show)?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&r)?);
+                    } else {
+                        println!(
+                            "{} reminder(s), {} escalation(s), {} re-affirmation(s) queued; run the workers (serve or worker) to send them",
+                            r.reminders, r.escalations, r.reaffirmations
+                        );
+                    }
+                }
+                HoldsCmd::Report { id } => {
+                    let exists: Option<i64> =
+                        sqlx::query_scalar("SELECT id FROM legal_holds WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(app.db.pool())
+                            .await?;
+                    anyhow::ensure!(exists.is_some(), "there is no legal hold {id}");
+                    let places = crate::records::notices::custodians_of(&app, id)
+                        .await
+                        .map_err(show)?;
+                    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+                    w.write_record(crate::records::notices::REPORT_HEADERS)?;
+                    for row in crate::records::notices::report_rows(&places) {
+                        w.write_record(&row)?;
+                    }
+                    w.flush()?;
+                }
+            }
+            Ok(0)
+        }
         Command::Import(cmd) => {
             let app = App::open(settings).await?;
             let acting = |email: String| {
@@ -531,6 +615,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     as_user,
                     category,
                     map,
+                    custodian,
+                    matter,
                 } => {
                     let user = acting(as_user).await?;
                     ensure_can(
@@ -554,6 +640,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         &dir,
                         &category,
                         &mappings,
+                        &crate::records::store::Owners { custodian, matter },
                         |done, total| {
                             bar.set_length(total);
                             bar.set_position(done);
@@ -726,6 +813,8 @@ pub async fn serve(
     if workers > 0 {
         // The daily disposition sweep (once a day whatever the restarts).
         crate::records::disposition::schedule_next(&app, 0).await?;
+        // The daily hold notices: reminders, escalations, re-affirmations.
+        jobs::schedule_daily(&app, "holds.notices", 0).await?;
     }
     let handles = jobs::spawn_workers(&app, workers, rx);
     println!("lexops is running at http://{addr}/");

@@ -89,6 +89,11 @@ fn write_key_file(path: &Path, key: &MasterKey) -> std::io::Result<()> {
 }
 
 impl App {
+    /// A key for `purpose` derived from the master key (signing links: never stored).
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        self.master.derive(purpose)
+    }
+
     /// Opens lexops with these settings: checks, migrations, master key, document store.
     pub async fn open(settings: Settings) -> Result<App, StartError> {
         Self::open_with_clock(settings, Clock::default()).await
@@ -158,6 +163,7 @@ impl App {
         let mut jobs = Registry::default();
         jobs.register("mail.send", super::mail::send_job);
         jobs.register("records.sweep", crate::records::disposition::sweep_job);
+        jobs.register("holds.notices", crate::records::notices::schedule_job);
         Ok(App {
             settings: Arc::new(settings),
             db,

@@ -85,6 +85,36 @@ pub async fn enqueue(
     .await
 }
 
+/// Queues the daily job `kind` for `days_ahead` days from today at 02:00 UTC (0: now), once per
+/// day whatever the restarts (its unique key is the kind and the day). A daily job's handler
+/// calls this with 1 when it is done.
+pub async fn schedule_daily(app: &App, kind: &str, days_ahead: i64) -> Result<(), sqlx::Error> {
+    let day = app
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(days_ahead))
+        .unwrap_or(jiff::civil::Date::MAX);
+    let now = app.clock.now_text();
+    let run_at = if days_ahead == 0 {
+        now.clone()
+    } else {
+        format!("{day}T02:00:00.000000Z")
+    };
+    let mut tx = app.db.begin().await?;
+    enqueue(
+        &mut tx,
+        &now,
+        kind,
+        &serde_json::json!({}),
+        Some(&format!("{kind}:{day}")),
+        Some(&run_at),
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// Claims the next due job for `worker`, if any.
 pub async fn claim(app: &App, worker: &str) -> Result<Option<Job>, sqlx::Error> {
     let now = app.clock.now();

@@ -160,6 +160,10 @@ pub async fn record_add(
             folder: header("x-folder").trim_matches('/').to_string(),
             category_code: header("x-category"),
             created_on: header("x-created-on"),
+            owners: records::Owners {
+                custodian: header("x-custodian"),
+                matter: header("x-matter"),
+            },
         },
     )
     .await?;
@@ -276,4 +280,236 @@ pub async fn disposition_decide(
         _ => return Err(AppError::field("decision", "Write approve or defer.").into()),
     };
     Ok(Json(DispositionOutcome { certificate_id }))
+}
+
+// ---- Legal holds ----
+
+use super::holds::{self, HoldInput, HoldView};
+use super::notices::{self, HoldNoticeInfo, NoticeRow, OnHold, ScheduleOutcome, Source};
+
+#[utoipa::path(get, path = "/api/v1/holds", tag = "records", operation_id = "list_holds",
+    responses((status = 200, body = Vec<HoldView>), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Every legal hold, active first, with what it preserves and its custodians' standing.
+pub async fn holds_list(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+) -> ApiResult<Json<Vec<HoldView>>> {
+    Ok(Json(holds::list(&app).await?))
+}
+
+/// A new legal hold. Everything but `name` is optional; at least one of `custodians`,
+/// `categories`, `folders`, `records` or a `matter` (with `preserve_matter`) says what it
+/// preserves. Notice text and schedule default to the standard ones.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct HoldRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The matter number.
+    #[serde(default)]
+    pub matter: String,
+    /// Preserve every record of the matter (default true).
+    #[serde(default = "yes")]
+    pub preserve_matter: bool,
+    /// The issuing attorney's email (default: the caller).
+    #[serde(default)]
+    pub attorney: String,
+    #[serde(default)]
+    pub date_from: String,
+    #[serde(default)]
+    pub date_to: String,
+    /// Custodian emails from the directory; each is sent the notice.
+    #[serde(default)]
+    pub custodians: Vec<String>,
+    /// Record category codes.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub folders: Vec<String>,
+    #[serde(default)]
+    pub records: Vec<i64>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    #[serde(default)]
+    pub questions: Vec<String>,
+    #[serde(default)]
+    pub notice_subject: String,
+    /// A minijinja template (see the hold form for its variables); must use `{{ link }}`.
+    #[serde(default)]
+    pub notice_template: String,
+    pub reminder_days: Option<i64>,
+    pub escalate_days: Option<i64>,
+    pub reaffirm_days: Option<i64>,
+    pub link_days: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl HoldRequest {
+    fn into_input(self) -> Result<HoldInput, AppError> {
+        let bad = self.sources.iter().any(|s| {
+            [&s.name, &s.kind, &s.owner]
+                .iter()
+                .any(|f| f.contains(['|', '\n']))
+        }) || self.questions.iter().any(|q| q.contains('\n'));
+        if bad {
+            return Err(AppError::field(
+                "sources",
+                "A source's name, kind and owner, and a question, cannot contain '|' or a line break.",
+            ));
+        }
+        let n = |v: Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
+        Ok(HoldInput {
+            name: self.name,
+            description: self.description,
+            categories: self.categories.join("\n"),
+            folders: self.folders.join("\n"),
+            records: self
+                .records
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            custodians: self.custodians.join("\n"),
+            matter: self.matter,
+            preserve_matter: self.preserve_matter.then(|| "on".to_string()),
+            attorney: self.attorney,
+            date_from: self.date_from,
+            date_to: self.date_to,
+            sources: self
+                .sources
+                .iter()
+                .map(|s| format!("{} | {} | {}", s.name, s.kind, s.owner))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            questionnaire: self.questions.join("\n"),
+            notice_subject: self.notice_subject,
+            notice_template: self.notice_template,
+            reminder_days: n(self.reminder_days),
+            escalate_days: n(self.escalate_days),
+            reaffirm_days: n(self.reaffirm_days),
+            link_days: n(self.link_days),
+        })
+    }
+}
+
+/// A hold with its custodians and everything sent for it: the defensibility record.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HoldDetail {
+    pub hold: HoldNoticeInfo,
+    /// (kind, value): category code, folder, record number, matter number or custodian email.
+    pub scope: Vec<(String, String)>,
+    pub sources: Vec<Source>,
+    /// Active records it preserves now.
+    pub records: i64,
+    pub custodians: Vec<OnHold>,
+    pub notices: Vec<NoticeRow>,
+}
+
+async fn hold_detail(app: &App, id: i64) -> Result<HoldDetail, AppError> {
+    let mut conn = app.db.pool().acquire().await?;
+    let hold = notices::hold_info(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("legal hold".into()))?;
+    let sources = notices::sources(&mut conn, id).await?;
+    drop(conn);
+    Ok(HoldDetail {
+        hold,
+        scope: holds::scope_of(app, id).await?,
+        sources,
+        records: holds::records_preserved(app, id).await?,
+        custodians: notices::custodians_of(app, id).await?,
+        notices: notices::log(app, id).await?,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/holds", tag = "records", operation_id = "create_hold", request_body = HoldRequest,
+    responses((status = 201, body = HoldDetail), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Places a legal hold and sends its notice to its custodians (through the outbox).
+pub async fn hold_create(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(req): Json<HoldRequest>,
+) -> ApiResult<(StatusCode, Json<HoldDetail>)> {
+    let id = holds::create(&app, &u, &req.into_input()?).await?;
+    Ok((StatusCode::CREATED, Json(hold_detail(&app, id).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/holds/{id}", tag = "records", operation_id = "get_hold",
+    params(("id" = i64, Path, description = "Hold id")),
+    responses((status = 200, body = HoldDetail), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// A hold: scope, sources, each custodian's notices, acknowledgement and answers, every message.
+pub async fn hold_get(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<HoldDetail>> {
+    Ok(Json(hold_detail(&app, id).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct CustodiansRequest {
+    /// Directory emails.
+    pub custodians: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Sent {
+    /// How many custodians were added / messages queued.
+    pub count: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/holds/{id}/custodians", tag = "records", operation_id = "add_hold_custodians", request_body = CustodiansRequest,
+    params(("id" = i64, Path, description = "Hold id")),
+    responses((status = 200, body = Sent), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Adds custodians to an active hold and sends each new one the notice (all or none).
+pub async fn hold_add_custodians(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Json(req): Json<CustodiansRequest>,
+) -> ApiResult<Json<Sent>> {
+    let count = holds::add_custodians(&app, &u, id, &req.custodians.join("\n")).await?;
+    Ok(Json(Sent { count }))
+}
+
+#[utoipa::path(post, path = "/api/v1/holds/{id}/remind", tag = "records", operation_id = "remind_hold_custodians",
+    params(("id" = i64, Path, description = "Hold id")),
+    responses((status = 200, body = Sent), (status = 409, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Sends a reminder now to every custodian of the hold who has not acknowledged.
+pub async fn hold_remind(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<Sent>> {
+    Ok(Json(Sent {
+        count: holds::remind_now(&app, &u, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/holds/{id}/release", tag = "records", operation_id = "release_hold",
+    params(("id" = i64, Path, description = "Hold id")),
+    responses((status = 200, body = HoldDetail), (status = 409, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Releases a hold: its custodians are sent the release notice, its records return to their
+/// schedule unless another hold covers them.
+pub async fn hold_release(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<HoldDetail>> {
+    holds::release(&app, &u, id).await?;
+    Ok(Json(hold_detail(&app, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/holds/notices/run", tag = "records", operation_id = "run_hold_notices",
+    responses((status = 200, body = ScheduleOutcome), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Sends now the reminders, escalations and re-affirmations that are due (the daily job does
+/// this every night).
+pub async fn hold_notices_run(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+) -> ApiResult<Json<ScheduleOutcome>> {
+    Ok(Json(notices::run_schedule(&app).await?))
 }

@@ -150,10 +150,18 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         )?;
     }
     let t = Instant::now();
-    let imported = super::store::import_folder(&app, &who, &src, "FIN-100", &[], |_, _| {})
-        .await
-        .map_err(err)?
-        .map_err(|p| anyhow::anyhow!("bench import: {p:?}"))?;
+    let imported = super::store::import_folder(
+        &app,
+        &who,
+        &src,
+        "FIN-100",
+        &[],
+        &Default::default(),
+        |_, _| {},
+    )
+    .await
+    .map_err(err)?
+    .map_err(|p| anyhow::anyhow!("bench import: {p:?}"))?;
     let import_s = t.elapsed().as_secs_f64();
     app.db.close().await;
     std::fs::remove_dir_all(&dir).ok();

@@ -312,3 +312,14 @@ pub async fn list(app: &App, q: &str) -> Result<Vec<Custodian>, AppError> {
     .fetch_all(app.db.pool())
     .await?)
 }
+
+/// One custodian.
+pub async fn get(app: &App, id: i64) -> Result<Custodian, AppError> {
+    sqlx::query_as::<_, Custodian>(
+        "SELECT id, email, name, department, manager_email, employee_status, updated_at FROM custodians WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound("custodian".into()))
+}

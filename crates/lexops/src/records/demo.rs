@@ -24,6 +24,17 @@ IP-100,Patent prosecution files,,Intellectual property,superseded,6y,year,transf
 PRIV-100,Data subject requests,Requests and responses under data protection law,Privacy,created,2y,year,destroy,ICO guidance (right of access)
 ";
 
+/// The demo's company directory (custodians).
+const DIRECTORY: &str = "name,email,department,manager_email,employee_status
+Maria Garcia,maria.garcia@demo.lexops.test,Procurement,nina.olsen@demo.lexops.test,active
+Tom Becker,tom.becker@demo.lexops.test,Procurement,nina.olsen@demo.lexops.test,active
+Aisha Khan,aisha.khan@demo.lexops.test,Finance,david.wu@demo.lexops.test,active
+Leo Martin,leo.martin@demo.lexops.test,Engineering,david.wu@demo.lexops.test,on_leave
+Nina Olsen,nina.olsen@demo.lexops.test,Procurement,,active
+David Wu,david.wu@demo.lexops.test,Finance,,active
+Grace Liu,grace.liu@demo.lexops.test,Sales,david.wu@demo.lexops.test,departed
+";
+
 /// Imports the demo file plan unless the department already has one.
 pub async fn seed(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM record_categories")
@@ -199,6 +210,7 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
                 folder: folder.to_string(),
                 category_code: code.to_string(),
                 created_on: created.to_string(),
+                ..Default::default()
             },
         )
         .await?;
@@ -206,7 +218,31 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
             super::store::record_event(app, ops, id, name, day).await?;
         }
     }
-    super::holds::create(
+    super::custodians::import_csv(app, ops, "demo directory", DIRECTORY.as_bytes())
+        .await?
+        .map_err(|p| AppError::Internal(anyhow::anyhow!("the demo directory is invalid: {p:?}")))?;
+    // The hold belongs to the first matter the legal operations user can see.
+    let numbers: Vec<String> =
+        sqlx::query_scalar("SELECT number FROM matters ORDER BY id LIMIT 50")
+            .fetch_all(app.db.pool())
+            .await?;
+    let mut matter = String::new();
+    for n in numbers {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM matters WHERE number = $1")
+            .bind(&n)
+            .fetch_one(app.db.pool())
+            .await?;
+        if crate::matters::store::get(app, ops, id).await.is_ok() {
+            matter = n;
+            break;
+        }
+    }
+    // Issued by the demo attorney when the demo's people are there (they are in `lexops demo`).
+    let attorney = crate::platform::users::by_email(app, "attorney@demo.lexops.test")
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let hold = super::holds::create(
         app,
         ops,
         &super::holds::HoldInput {
@@ -214,10 +250,34 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
             description: "All litigation files and the supplier contracts in dispute".into(),
             categories: "LEG-200".into(),
             folders: "contracts/suppliers".into(),
-            records: String::new(),
+            custodians: "maria.garcia@demo.lexops.test\ntom.becker@demo.lexops.test\naisha.khan@demo.lexops.test\nleo.martin@demo.lexops.test".into(),
+            matter,
+            attorney,
+            date_from: "2019-01-01".into(),
+            sources: "Procurement shared drive | file share | IT — Infrastructure\nmaria.garcia mailbox | mailbox | Maria Garcia\nSAP purchasing | system | Finance systems".into(),
+            questionnaire: "Where do you keep documents about the Widget supply contracts?\nHave you deleted or lost any such documents since 2019?".into(),
+            ..super::holds::HoldInput::blank()
         },
     )
     .await?;
+    // Two custodians have acknowledged; the others are outstanding.
+    let places = super::notices::custodians_of(app, hold).await?;
+    let expires = app.clock.now() + jiff::SignedDuration::from_hours(24);
+    for p in places
+        .iter()
+        .filter(|p| p.email.starts_with("maria") || p.email.starts_with("tom"))
+    {
+        let token = super::notices::link_token(app, p.id, expires);
+        let _ = super::notices::acknowledge(
+            app,
+            &token,
+            &[
+                "In the procurement share, folder Widget".into(),
+                "No".into(),
+            ],
+        )
+        .await?;
+    }
     super::disposition::sweep(app, false).await?;
     Ok(())
 }

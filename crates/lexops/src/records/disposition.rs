@@ -158,30 +158,7 @@ pub async fn sweep_job(
 
 /// Queues the sweep `days_ahead` days from today at 02:00 UTC (today: now), once per day.
 pub async fn schedule_next(app: &App, days_ahead: i64) -> Result<(), sqlx::Error> {
-    let day = app
-        .clock
-        .now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .checked_add(jiff::Span::new().days(days_ahead))
-        .unwrap_or(jiff::civil::Date::MAX);
-    let now = app.clock.now_text();
-    let run_at = if days_ahead == 0 {
-        now.clone()
-    } else {
-        format!("{day}T02:00:00.000000Z")
-    };
-    let mut tx = app.db.begin().await?;
-    crate::platform::jobs::enqueue(
-        &mut tx,
-        &now,
-        "records.sweep",
-        &json!({}),
-        Some(&format!("records.sweep:{day}")),
-        Some(&run_at),
-    )
-    .await?;
-    tx.commit().await
+    crate::platform::jobs::schedule_daily(app, "records.sweep", days_ahead).await
 }
 
 /// An item of the review list.

@@ -1,5 +1,6 @@
 //! Records: the file plan (record categories and their retention rules, from the `retention`
-//! crate), versioned; the document store, disposition and holds come next (issue #5).
+//! crate), versioned; the record store, disposition, legal holds with their custodians and
+//! notices (issue #5).
 
 pub mod api;
 pub mod bench;
@@ -7,6 +8,7 @@ pub mod custodians;
 pub mod demo;
 pub mod disposition;
 pub mod holds;
+pub mod notices;
 pub mod pages;
 pub mod plan;
 pub mod store;

@@ -393,6 +393,7 @@ pub async fn upload(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
     let user = ctx.user()?.clone();
     let mut files = vec![];
     let (mut category, mut created_on) = (String::new(), String::new());
+    let mut owners = records::Owners::default();
     for part in crate::platform::web::read_upload(multipart).await? {
         match part.field.as_str() {
             "files" => {
@@ -403,6 +404,8 @@ pub async fn upload(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
             }
             "category" => category = part.text(),
             "created_on" => created_on = part.text(),
+            "custodian" => owners.custodian = part.text(),
+            "matter" => owners.matter = part.text(),
             _ => {}
         }
     }
@@ -429,6 +432,7 @@ pub async fn upload(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
                     folder: String::new(),
                     category_code: category.clone(),
                     created_on: created_on.clone(),
+                    owners: owners.clone(),
                 },
             )
             .await
@@ -595,6 +599,7 @@ pub async fn record_event(
 
 use super::disposition::{self, Item, SweepReport};
 use super::holds::{self, HoldInput, HoldView};
+use super::notices;
 
 #[derive(Template)]
 #[template(path = "records/disposition.html")]
@@ -733,33 +738,31 @@ pub async fn certificate(
 struct HoldsPage {
     layout: Layout,
     holds: Vec<HoldView>,
-    form: HoldInput,
-    errors: HashMap<String, String>,
-}
-
-async fn holds_page(
-    ctx: &PageCtx,
-    form: HoldInput,
-    errors: HashMap<String, String>,
-) -> PageResult<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut r = ctx.render(HoldsPage {
-        layout: ctx.layout("Legal holds", "holds"),
-        holds: holds::list(&ctx.app).await?,
-        form,
-        errors,
-    })?;
-    *r.status_mut() = status;
-    Ok(r)
 }
 
 /// GET /holds
 pub async fn holds_list(ctx: PageCtx) -> PageResult<Response> {
-    holds_page(&ctx, HoldInput::default(), HashMap::new()).await
+    ctx.render(HoldsPage {
+        layout: ctx.layout("Legal holds", "holds"),
+        holds: holds::list(&ctx.app).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "records/hold_form.html")]
+struct HoldFormPage {
+    layout: Layout,
+    form: HoldInput,
+    errors: HashMap<String, String>,
+}
+
+/// GET /holds/new
+pub async fn hold_new(ctx: PageCtx) -> PageResult<Response> {
+    ctx.render(HoldFormPage {
+        layout: ctx.layout("Place a legal hold", "holds"),
+        form: HoldInput::blank(),
+        errors: HashMap::new(),
+    })
 }
 
 /// POST /holds
@@ -768,13 +771,145 @@ pub async fn hold_create(ctx: PageCtx, Form(f): Form<HoldInput>) -> PageResult<R
     match holds::create(&ctx.app, &user, &f).await {
         Ok(id) => Ok(redirect_with_flash(
             &ctx.app,
-            "/holds",
+            &format!("/holds/{id}"),
             FlashKind::Success,
-            &format!("Hold {id} placed: what it covers cannot be destroyed until it is released."),
+            &format!(
+                "Hold {id} placed: what it covers cannot be destroyed until it is released, and its custodians' notices are on their way."
+            ),
         )),
-        Err(e @ AppError::Validation(_)) => holds_page(&ctx, f, e.into_field_map()?).await,
+        Err(e @ AppError::Validation(_)) => {
+            let mut r = ctx.render(HoldFormPage {
+                layout: ctx.layout("Place a legal hold", "holds"),
+                form: f,
+                errors: e.into_field_map()?,
+            })?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "records/hold_detail.html")]
+struct HoldDetailPage {
+    layout: Layout,
+    h: notices::HoldNoticeInfo,
+    scope: Vec<(String, String)>,
+    sources: Vec<notices::Source>,
+    places: Vec<notices::OnHold>,
+    log: Vec<notices::NoticeRow>,
+    records: i64,
+    acknowledged: usize,
+    outstanding: usize,
+    reaffirm: usize,
+    escalated: usize,
+    pending: i64,
+    errors: HashMap<String, String>,
+}
+
+async fn hold_detail_page(
+    ctx: &PageCtx,
+    id: i64,
+    errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    let mut conn = ctx.app.db.pool().acquire().await.map_err(AppError::from)?;
+    let h = notices::hold_info(&mut conn, id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound("legal hold".into()))?;
+    let sources = notices::sources(&mut conn, id)
+        .await
+        .map_err(AppError::from)?;
+    drop(conn);
+    let places = notices::custodians_of(&ctx.app, id).await?;
+    let count = |st: &str| places.iter().filter(|p| p.state() == st).count();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(HoldDetailPage {
+        layout: ctx.layout(&h.name, "holds"),
+        scope: holds::scope_of(&ctx.app, id).await?,
+        sources,
+        log: notices::log(&ctx.app, id).await?,
+        records: holds::records_preserved(&ctx.app, id).await?,
+        acknowledged: count("acknowledged") + count("reaffirm"),
+        outstanding: count("outstanding"),
+        reaffirm: count("reaffirm"),
+        escalated: places.iter().filter(|p| p.escalated_at.is_some()).count(),
+        pending: places.iter().map(|p| p.pending_mail).sum(),
+        places,
+        h,
+        errors,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// GET /holds/{id}
+pub async fn hold_detail(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    hold_detail_page(&ctx, id, HashMap::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct CustodiansForm {
+    #[serde(default)]
+    custodians: String,
+}
+
+/// POST /holds/{id}/custodians
+pub async fn hold_add_custodians(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<CustodiansForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match holds::add_custodians(&ctx.app, &user, id, &f.custodians).await {
+        Ok(n) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/holds/{id}"),
+            FlashKind::Success,
+            &if n == 0 {
+                "They were already on this hold: nothing was sent.".to_string()
+            } else {
+                format!("{n} custodian(s) added; their notices are on their way.")
+            },
+        )),
+        Err(e @ AppError::Validation(_)) => hold_detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /holds/{id}/remind: a reminder now to everyone who has not acknowledged.
+pub async fn hold_remind(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let n = holds::remind_now(&ctx.app, &user, id).await?;
+    Ok(redirect_with_flash(
+        &ctx.app,
+        &format!("/holds/{id}"),
+        FlashKind::Success,
+        &format!("{n} reminder(s) queued."),
+    ))
+}
+
+/// GET /holds/{id}/report.csv: the defensibility record, one row per custodian.
+pub async fn hold_report(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let places = notices::custodians_of(&ctx.app, id).await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM legal_holds WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ctx.app.db.pool())
+        .await
+        .map_err(AppError::from)?;
+    if exists.is_none() {
+        return Err(AppError::NotFound("legal hold".into()).into());
+    }
+    Ok(csv_response(
+        &format!("hold-{id}-report.csv"),
+        notices::REPORT_HEADERS,
+        notices::report_rows(&places),
+    ))
 }
 
 /// POST /holds/{id}/release
@@ -783,12 +918,212 @@ pub async fn hold_release(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respo
     holds::release(&ctx.app, &user, id).await?;
     Ok(redirect_with_flash(
         &ctx.app,
-        "/holds",
+        &format!("/holds/{id}"),
         FlashKind::Success,
         &format!(
-            "Hold {id} released; its records return to their schedule unless another hold covers them."
+            "Hold {id} released and its custodians told; its records return to their schedule unless another hold covers them."
         ),
     ))
+}
+
+#[derive(Template)]
+#[template(path = "records/custodian_detail.html")]
+struct CustodianPage {
+    layout: Layout,
+    c: Custodian,
+    holds: Vec<(notices::OnHold, String, String)>,
+    active: usize,
+}
+
+/// GET /holds/custodians/{id} (`?format=csv`: their holds)
+pub async fn custodian_detail(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(f): Query<PlanQuery>,
+) -> PageResult<Response> {
+    let c = custodians::get(&ctx.app, id).await?;
+    let list = notices::holds_of(&ctx.app, id).await?;
+    if f.format == "csv" {
+        let mut headers = vec!["hold_id", "hold", "hold_status"];
+        headers.extend_from_slice(notices::REPORT_HEADERS);
+        let rows = list.iter().map(|(p, name, status)| {
+            let mut row = vec![p.hold_id.to_string(), name.clone(), status.clone()];
+            row.extend(notices::report_rows(std::slice::from_ref(p)).remove(0));
+            row
+        });
+        return Ok(csv_response(
+            &format!("custodian-{id}-holds.csv"),
+            &headers,
+            rows.collect::<Vec<_>>(),
+        ));
+    }
+    ctx.render(CustodianPage {
+        layout: ctx.layout(&c.name, "custodians"),
+        active: list
+            .iter()
+            .filter(|(p, _, st)| st == "active" && p.released_at.is_none())
+            .count(),
+        holds: list,
+        c,
+    })
+}
+
+// ---- The custodian's acknowledgement page (public: the signed link is the credential) ----
+
+pub enum NoticeState {
+    Closed(String, String),
+    Open,
+}
+
+#[derive(Template)]
+#[template(path = "records/hold_notice.html")]
+struct NoticePage {
+    layout: Layout,
+    state: NoticeState,
+    token: String,
+    hold_name: String,
+    custodian_name: String,
+    notice: String,
+    acknowledged_at: Option<String>,
+    reaffirm_due: bool,
+    questions: Vec<(usize, String, String)>,
+    errors: HashMap<String, String>,
+}
+
+fn closed_page(ctx: &PageCtx, why: notices::Closed) -> PageResult<Response> {
+    let (status, title, message) = match why {
+        notices::Closed::Link(notices::LinkProblem::Invalid) => (
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            "The link is incomplete or was changed. Open it again from the email exactly as it was sent, or ask the legal department for a new notice.".to_string(),
+        ),
+        notices::Closed::Link(notices::LinkProblem::Expired(day)) => (
+            StatusCode::GONE,
+            "This link has expired",
+            format!("This acknowledgement link stopped working on {day}. Your duty to preserve continues: ask the legal department for a new link (each reminder brings one)."),
+        ),
+        notices::Closed::Released(day) => (
+            StatusCode::GONE,
+            "This hold has been released",
+            format!("The legal hold this link belongs to was released on {day}; there is nothing to acknowledge. If you are under another hold, keep preserving what it covers."),
+        ),
+    };
+    let mut r = ctx.render(NoticePage {
+        layout: ctx.layout(title, ""),
+        state: NoticeState::Closed(title.to_string(), message),
+        token: String::new(),
+        hold_name: String::new(),
+        custodian_name: String::new(),
+        notice: String::new(),
+        acknowledged_at: None,
+        reaffirm_due: false,
+        questions: vec![],
+        errors: HashMap::new(),
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn notice_page(
+    ctx: &PageCtx,
+    token: String,
+    answers: Vec<String>,
+    errors: HashMap<String, String>,
+) -> PageResult<Response> {
+    let o = match notices::open(&ctx.app, &token).await? {
+        Ok(o) => o,
+        Err(c) => return closed_page(ctx, c),
+    };
+    let previous = o.place.answers();
+    let questions = o
+        .hold
+        .questions()
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let a = answers
+                .get(i)
+                .cloned()
+                .filter(|a| !a.is_empty())
+                .or_else(|| {
+                    previous
+                        .iter()
+                        .find(|(pq, _)| *pq == q)
+                        .map(|(_, a)| a.clone())
+                })
+                .unwrap_or_default();
+            (i, q, a)
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(NoticePage {
+        layout: ctx.layout("Legal hold notice", ""),
+        state: NoticeState::Open,
+        token,
+        hold_name: o.hold.name.clone(),
+        custodian_name: o.place.name.clone(),
+        notice: o.notice,
+        reaffirm_due: o.place.state() == "reaffirm",
+        acknowledged_at: o
+            .place
+            .affirmed_at
+            .is_some()
+            .then(|| o.place.when("affirmed")),
+        questions,
+        errors,
+    })?;
+    *r.status_mut() = status;
+    // The page carries a personal link: never cached, never sent on as a referrer.
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r.headers_mut().insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(r)
+}
+
+/// GET /hold-notice/{token}
+pub async fn notice_open(ctx: PageCtx, Path(token): Path<String>) -> PageResult<Response> {
+    notice_page(&ctx, token, vec![], HashMap::new()).await
+}
+
+/// POST /hold-notice/{token}: `confirm=yes`, answers `q0`, `q1`, …
+pub async fn notice_acknowledge(
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
+    let answers: Vec<String> = (0..100)
+        .map_while(|i| f.get(&format!("q{i}")).cloned())
+        .collect();
+    if f.get("confirm").map(String::as_str) != Some("yes") {
+        let mut errors = HashMap::new();
+        errors.insert(
+            "confirm".to_string(),
+            "Tick the box to confirm that you will comply.".to_string(),
+        );
+        return notice_page(&ctx, token, answers, errors).await;
+    }
+    match notices::acknowledge(&ctx.app, &token, &answers).await {
+        Ok(Ok(_)) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/hold-notice/{token}"),
+            FlashKind::Success,
+            "Thank you: your acknowledgement is recorded. Keep preserving everything the notice covers.",
+        )),
+        Ok(Err(c)) => closed_page(&ctx, c),
+        Err(e @ AppError::Validation(_)) => {
+            notice_page(&ctx, token, answers, e.into_field_map()?).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---- Custodians ----

@@ -220,7 +220,16 @@ pub async fn preview_rule_change(
     Ok(out)
 }
 
+/// Whose a record is: a custodian (by email) and a matter (by number); either may be empty. A
+/// hold on the custodian or on the matter preserves the record.
+#[derive(Clone, Debug, Default)]
+pub struct Owners {
+    pub custodian: String,
+    pub matter: String,
+}
+
 /// A document to keep as a record.
+#[derive(Default)]
 pub struct NewRecord {
     pub title: String,
     pub filename: String,
@@ -231,6 +240,54 @@ pub struct NewRecord {
     pub category_code: String,
     /// When the record was created (YYYY-MM-DD); today when empty.
     pub created_on: String,
+    pub owners: Owners,
+}
+
+/// The custodian and matter ids of [`Owners`], refused with a field error when unknown (a
+/// matter behind an ethical wall the user is not on is unknown to them).
+async fn resolve_owners(
+    app: &App,
+    user: &CurrentUser,
+    owners: &Owners,
+) -> Result<(Option<i64>, Option<i64>), AppError> {
+    let mut custodian = None;
+    let mut errs = vec![];
+    if !owners.custodian.trim().is_empty() {
+        custodian = sqlx::query_scalar("SELECT id FROM custodians WHERE LOWER(email) = LOWER($1)")
+            .bind(owners.custodian.trim())
+            .fetch_optional(app.db.pool())
+            .await?;
+        if custodian.is_none() {
+            errs.push(crate::platform::error::FieldError::new(
+                "custodian",
+                format!(
+                    "There is no custodian {} in the directory.",
+                    owners.custodian.trim()
+                ),
+            ));
+        }
+    }
+    let mut matter = None;
+    if !owners.matter.trim().is_empty() {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM matters WHERE number = $1")
+            .bind(owners.matter.trim())
+            .fetch_optional(app.db.pool())
+            .await?;
+        match id {
+            Some(id) if crate::matters::store::get(app, user, id).await.is_ok() => {
+                matter = Some(id)
+            }
+            _ => errs.push(crate::platform::error::FieldError::new(
+                "matter",
+                format!("There is no matter {}.", owners.matter.trim()),
+            )),
+        }
+    }
+    if errs.is_empty() {
+        Ok((custodian, matter))
+    } else {
+        Err(AppError::Validation(errs))
+    }
 }
 
 async fn category_by_code(app: &App, code: &str) -> Result<Option<i64>, AppError> {
@@ -282,6 +339,7 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
         ));
     }
     let category_id = category_by_code(app, &new.category_code).await?;
+    let (custodian_id, matter_id) = resolve_owners(app, user, &new.owners).await?;
     let title = if new.title.trim().is_empty() {
         new.filename.clone()
     } else {
@@ -291,8 +349,8 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO records (title, filename, content_type, size, sha256, folder, category_id, created_on, uploaded_at, uploaded_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO records (title, filename, content_type, size, sha256, folder, category_id, created_on, uploaded_at, uploaded_by, custodian_id, matter_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(&title)
     .bind(&new.filename)
@@ -304,6 +362,8 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
     .bind(&created_on)
     .bind(&now)
     .bind(user.id)
+    .bind(custodian_id)
+    .bind(matter_id)
     .fetch_one(&mut *tx)
     .await?;
     recompute(&mut tx, Some(&[id]), None).await?;
@@ -317,7 +377,8 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
             object_id: id.to_string(),
             before: None,
             after: Some(json!({"title": title, "filename": new.filename, "sha256": sha, "size": new.bytes.len(),
-                "folder": new.folder, "category": new.category_code.trim(), "created_on": created_on})),
+                "folder": new.folder, "category": new.category_code.trim(), "created_on": created_on,
+                "custodian": new.owners.custodian.trim(), "matter": new.owners.matter.trim()})),
         },
     )
     .await?;
@@ -619,6 +680,7 @@ pub async fn import_folder(
     root: &std::path::Path,
     default: &str,
     mappings: &[(String, String)],
+    owners: &Owners,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Result<FolderImport, Vec<String>>, AppError> {
     let files = walk(root).map_err(|e| {
@@ -631,6 +693,9 @@ pub async fn import_folder(
         if let Err(AppError::Validation(fs)) = category_by_code(app, code).await {
             problems.extend(fs.into_iter().map(|f| f.message));
         }
+    }
+    if let Err(AppError::Validation(fs)) = resolve_owners(app, user, owners).await {
+        problems.extend(fs.into_iter().map(|f| f.message));
     }
     if files.is_empty() {
         problems.push(format!("{} holds no file.", root.display()));
@@ -699,6 +764,7 @@ pub async fn import_folder(
                     folder: folder.clone(),
                     category_code: category_for(folder, mappings, default).to_string(),
                     created_on,
+                    owners: owners.clone(),
                 },
             )
             .await?;

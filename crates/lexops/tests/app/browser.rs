@@ -394,3 +394,174 @@ async fn upload_review_and_approve_in_chromium() {
     screenshot(&c, "spend-6-dashboard").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custodian_acknowledges_a_hold_in_chromium() {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let t = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let id = t.user("jane@example.com", Role::LegalOps).await;
+    let jane = lexops::platform::access::CurrentUser {
+        id,
+        email: "jane@example.com".into(),
+        name: "Jane".into(),
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    };
+    // The demo department: a file plan, records, the directory and a hold on four custodians,
+    // two of whom have acknowledged.
+    lexops::records::demo::seed(&t.app, &jane).await.unwrap();
+    lexops::platform::jobs::drain(&t.app).await.unwrap();
+    let mail = t.smtp.received();
+    let to_leo = mail
+        .iter()
+        .find(|m| m.contains("To: leo.martin@demo.lexops.test"))
+        .expect("Leo's notice arrived")
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = to_leo.find("/hold-notice/").unwrap();
+    let link: String = to_leo[at..]
+        .split(char::is_whitespace)
+        .next()
+        .unwrap()
+        .to_string();
+
+    // The custodian opens the link: no password, the notice, the questionnaire.
+    let c = browser(&driver).await;
+    c.goto(&t.url(&link)).await.unwrap();
+    let title = c
+        .find(Locator::Css("h1.auth-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "Legal hold notice");
+    let notice = c
+        .find(Locator::Css("pre.notice-text"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("Dear Leo Martin"), "{notice}");
+    screenshot(&c, "hold-notice").await;
+    c.find(Locator::Css("#q0"))
+        .await
+        .unwrap()
+        .send_keys("Laptop and the engineering share")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#q1"))
+        .await
+        .unwrap()
+        .send_keys("No")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=confirm]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c
+        .wait()
+        .for_element(Locator::Css(".callout-success"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("You acknowledged this notice on"), "{done}");
+    screenshot(&c, "hold-notice-acknowledged").await;
+    // A link altered by one character opens nothing.
+    let mut bad = link.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'a' { 'b' } else { 'a' });
+    c.goto(&t.url(&bad)).await.unwrap();
+    let title = c
+        .find(Locator::Css("h1.auth-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "This link is not valid");
+    screenshot(&c, "hold-notice-invalid").await;
+
+    // Legal ops sees it on the hold dashboard.
+    c.goto(&t.url("/login")).await.unwrap();
+    c.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("jane@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("h1.page-title"))
+        .await
+        .unwrap();
+    c.goto(&t.url("/holds")).await.unwrap();
+    let row = c
+        .find(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Acme v. Widget"), "{row}");
+    screenshot(&c, "holds").await;
+    c.find(Locator::Css("table.table tbody tr a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let stats = c
+        .wait()
+        .for_element(Locator::Css(".stat-grid"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stats.contains("Acknowledged\n3"), "{stats}");
+    let leo = c
+        .find(Locator::XPath(
+            "//tr[contains(., 'leo.martin@demo.lexops.test')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        leo.contains("Acknowledged") && leo.contains("Laptop and the engineering share"),
+        "{leo}"
+    );
+    screenshot(&c, "hold-detail").await;
+    c.goto(&t.url("/holds/new")).await.unwrap();
+    screenshot(&c, "hold-new").await;
+    c.close().await.unwrap();
+}

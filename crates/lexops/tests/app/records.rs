@@ -1015,6 +1015,7 @@ fn no_held_record_is_ever_destroyed() {
                             folder: folder.to_string(),
                             category_code: cat.map(|c| format!("P-{c}")).unwrap_or_default(),
                             created_on: created.to_string(),
+                            ..Default::default()
                         },
                     )
                     .await

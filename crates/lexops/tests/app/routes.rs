@@ -15,6 +15,10 @@ const PUBLIC: &[&str] = &[
     "GET /login/totp",
     "POST /login/totp",
     "POST /logout",
+    // A custodian's hold notice: the signed, expiring link is the credential (tests/app/holds.rs
+    // proves a tampered, expired or released link opens nothing).
+    "GET /hold-notice/{token}",
+    "POST /hold-notice/{token}",
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
