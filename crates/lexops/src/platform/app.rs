@@ -22,6 +22,9 @@ pub struct App {
     pub jobs: Arc<Registry>,
     /// Woken when a job is queued in this process, so workers start at once.
     pub job_wakeup: Arc<tokio::sync::Notify>,
+    /// The SMTP transport, built on first use and kept: its pool reuses connections, so a run
+    /// of notices goes as fast as the server accepts (see `mail`).
+    pub mailer: Arc<std::sync::OnceLock<super::mail::Transport>>,
     master: Arc<MasterKey>,
 }
 
@@ -171,6 +174,7 @@ impl App {
             clock,
             jobs: Arc::new(jobs),
             job_wakeup: Arc::new(tokio::sync::Notify::new()),
+            mailer: Arc::default(),
             master: Arc::new(master),
         })
     }

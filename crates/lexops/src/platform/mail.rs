@@ -148,6 +148,9 @@ pub async fn send_job(app: App, job: Job) -> JobResult {
     result
 }
 
+/// The SMTP transport (pooled connections).
+pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
+
 async fn send_now(app: &App, to: &str, subject: &str, body: &str) -> Result<(), String> {
     let Some(url) = &app.settings.smtp_url else {
         return Err("no SMTP server is configured (set LEXOPS_SMTP_URL)".into());
@@ -166,10 +169,16 @@ async fn send_now(app: &App, to: &str, subject: &str, body: &str) -> Result<(), 
         .subject(subject)
         .body(body.to_string())
         .map_err(|e| format!("cannot build the message: {e}"))?;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
-        .timeout(Some(std::time::Duration::from_secs(20)))
-        .build();
+    let transport = match app.mailer.get() {
+        Some(t) => t.clone(),
+        None => {
+            let t = Transport::from_url(url)
+                .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
+                .timeout(Some(std::time::Duration::from_secs(20)))
+                .build();
+            app.mailer.get_or_init(|| t).clone()
+        }
+    };
     transport
         .send(msg)
         .await
@@ -197,4 +206,87 @@ pub async fn recent(app: &App, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error
     .bind(limit)
     .fetch_all(app.db.pool())
     .await
+}
+
+/// A loopback SMTP server that accepts every message and keeps it in memory: the tests' mail
+/// server and the notice benchmark's (`lexops bench records`). Not for production use.
+pub mod sink {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    #[derive(Clone)]
+    pub struct SmtpSink {
+        pub port: u16,
+        pub messages: Arc<Mutex<Vec<String>>>,
+        /// When true, the sink answers every MAIL FROM with 451 (a server that is down).
+        pub refuse: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl SmtpSink {
+        pub async fn start() -> SmtpSink {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let sink = SmtpSink {
+                port,
+                messages: Arc::default(),
+                refuse: Arc::default(),
+            };
+            let s = sink.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let s = s.clone();
+                    tokio::spawn(async move {
+                        let (r, mut w) = stream.into_split();
+                        let mut lines = BufReader::new(r).lines();
+                        let _ = w.write_all(b"220 sink.test ESMTP\r\n").await;
+                        let mut data: Option<String> = None;
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if let Some(d) = data.as_mut() {
+                                if line == "." {
+                                    s.messages.lock().unwrap().push(std::mem::take(d));
+                                    data = None;
+                                    let _ = w.write_all(b"250 queued\r\n").await;
+                                } else {
+                                    d.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                    d.push('\n');
+                                }
+                                continue;
+                            }
+                            let cmd = line.to_ascii_uppercase();
+                            let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO")
+                            {
+                                b"250-sink.test\r\n250 8BITMIME\r\n"
+                            } else if cmd.starts_with("MAIL") {
+                                if s.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+                                    b"451 try again later\r\n"
+                                } else {
+                                    b"250 ok\r\n"
+                                }
+                            } else if cmd.starts_with("RCPT")
+                                || cmd.starts_with("RSET")
+                                || cmd.starts_with("NOOP")
+                            {
+                                b"250 ok\r\n"
+                            } else if cmd.starts_with("DATA") {
+                                data = Some(String::new());
+                                b"354 go ahead\r\n"
+                            } else if cmd.starts_with("QUIT") {
+                                let _ = w.write_all(b"221 bye\r\n").await;
+                                break;
+                            } else {
+                                b"502 not implemented\r\n"
+                            };
+                            let _ = w.write_all(reply).await;
+                        }
+                    });
+                }
+            });
+            sink
+        }
+
+        pub fn received(&self) -> Vec<String> {
+            self.messages.lock().unwrap().clone()
+        }
+    }
 }

@@ -420,6 +420,13 @@ pub async fn log(app: &App, hold_id: i64) -> Result<Vec<NoticeRow>, AppError> {
     .await?)
 }
 
+/// `n` parameters for an `IN (…)` list.
+fn placeholders(backend: crate::platform::db::Backend, n: usize) -> String {
+    let v = values(backend, n, 1);
+    // values() gives "(?),(?)…"; an IN list wants "?,?…".
+    v.replace(['(', ')'], "")
+}
+
 // ---- Sending ----
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -634,47 +641,59 @@ pub async fn add_custodians(
         .collect();
     wanted.sort();
     wanted.dedup();
-    let mut ids = vec![];
-    let mut unknown = vec![];
-    for e in &wanted {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM custodians WHERE LOWER(email) = $1")
-                .bind(e)
-                .fetch_optional(&mut **tx)
-                .await?;
-        match id {
-            Some(id) => ids.push(id),
-            None => unknown.push(e.clone()),
+    // Looked up and added a thousand at a time: a hold on 10,000 custodians is a few dozen
+    // statements.
+    let backend = backend_of(tx);
+    let mut known: std::collections::HashMap<String, i64> = Default::default();
+    for chunk in wanted.chunks(1000) {
+        let sql = format!(
+            "SELECT LOWER(email), id FROM custodians WHERE LOWER(email) IN ({})",
+            placeholders(backend, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q.bind(e);
         }
+        known.extend(q.fetch_all(&mut **tx).await?);
     }
+    let unknown: Vec<&String> = wanted.iter().filter(|e| !known.contains_key(*e)).collect();
     if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown.iter().take(20).map(|s| s.as_str()).collect();
         return Err(AppError::Validation(vec![FieldError::new(
             "custodians",
             format!(
-                "Not in the custodian directory: {}. Import them first (Holds → Custodians).",
-                unknown.join(", ")
+                "Not in the custodian directory: {}{}. Import them first (Holds → Custodians).",
+                shown.join(", "),
+                if unknown.len() > 20 {
+                    format!(" and {} more", unknown.len() - 20)
+                } else {
+                    String::new()
+                }
             ),
         )]));
     }
     let now = app.clock.now_text();
+    let ids: Vec<i64> = wanted.iter().map(|e| known[e]).collect();
     let mut added = vec![];
-    for id in ids {
-        let new: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO hold_custodians (hold_id, custodian_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(hold_id)
-        .bind(id)
-        .bind(&now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(hc) = new {
-            sqlx::query("INSERT INTO hold_scope (hold_id, kind, value) VALUES ($1, 'custodian', $2) ON CONFLICT DO NOTHING")
-                .bind(hold_id)
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
-            added.push(hc);
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO hold_custodians (hold_id, custodian_id, added_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            values(backend, chunk.len(), 3)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(hold_id).bind(*id).bind(&now);
         }
+        added.extend(q.fetch_all(&mut **tx).await?);
+        let sql = format!(
+            "INSERT INTO hold_scope (hold_id, kind, value) VALUES {} ON CONFLICT DO NOTHING",
+            values(backend, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(hold_id).bind("custodian").bind(id.to_string());
+        }
+        q.execute(&mut **tx).await?;
     }
     if added.is_empty() {
         return Ok(0);

@@ -3,7 +3,6 @@
 //! `LEXOPS_TEST_POSTGRES_URL` is set — and a real SMTP sink that records what it receives.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use lexops::App;
 use lexops::platform::access::Role;
@@ -12,7 +11,6 @@ use lexops::platform::config::Settings;
 use lexops::platform::time::Clock;
 use lexops::platform::users::{self, NewUser};
 use sqlx::Connection;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -97,80 +95,7 @@ impl Drop for PgDatabase {
     }
 }
 
-/// A loopback SMTP server that accepts every message and keeps it.
-#[derive(Clone)]
-pub struct SmtpSink {
-    pub port: u16,
-    pub messages: Arc<Mutex<Vec<String>>>,
-    /// When true, the sink answers every MAIL FROM with 451 (a server that is down).
-    pub refuse: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl SmtpSink {
-    pub async fn start() -> SmtpSink {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let sink = SmtpSink {
-            port,
-            messages: Arc::default(),
-            refuse: Arc::default(),
-        };
-        let s = sink.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let s = s.clone();
-                tokio::spawn(async move {
-                    let (r, mut w) = stream.into_split();
-                    let mut lines = BufReader::new(r).lines();
-                    let _ = w.write_all(b"220 sink.test ESMTP\r\n").await;
-                    let mut data: Option<String> = None;
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        if let Some(d) = data.as_mut() {
-                            if line == "." {
-                                s.messages.lock().unwrap().push(std::mem::take(d));
-                                data = None;
-                                let _ = w.write_all(b"250 queued\r\n").await;
-                            } else {
-                                d.push_str(line.strip_prefix('.').unwrap_or(&line));
-                                d.push('\n');
-                            }
-                            continue;
-                        }
-                        let cmd = line.to_ascii_uppercase();
-                        let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                            b"250-sink.test\r\n250 8BITMIME\r\n"
-                        } else if cmd.starts_with("MAIL") {
-                            if s.refuse.load(std::sync::atomic::Ordering::SeqCst) {
-                                b"451 try again later\r\n"
-                            } else {
-                                b"250 ok\r\n"
-                            }
-                        } else if cmd.starts_with("RCPT")
-                            || cmd.starts_with("RSET")
-                            || cmd.starts_with("NOOP")
-                        {
-                            b"250 ok\r\n"
-                        } else if cmd.starts_with("DATA") {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        } else if cmd.starts_with("QUIT") {
-                            let _ = w.write_all(b"221 bye\r\n").await;
-                            break;
-                        } else {
-                            b"502 not implemented\r\n"
-                        };
-                        let _ = w.write_all(reply).await;
-                    }
-                });
-            }
-        });
-        sink
-    }
-
-    pub fn received(&self) -> Vec<String> {
-        self.messages.lock().unwrap().clone()
-    }
-}
+pub use lexops::platform::mail::sink::SmtpSink;
 
 /// The application under test.
 pub struct TestApp {
