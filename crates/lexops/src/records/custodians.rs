@@ -227,26 +227,40 @@ pub async fn import_csv(
         merged,
         ..Default::default()
     };
+    // Everyone already in the directory, read once; new people inserted a thousand at a time;
+    // every change audited with one append (a 10,000-person directory is a few dozen
+    // statements, not 50,000 round trips).
+    type Existing = (i64, String, String, String, String, String);
+    let existing: std::collections::HashMap<String, (i64, Row)> = sqlx::query_as::<_, Existing>(
+        "SELECT id, email, name, department, manager_email, employee_status FROM custodians",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(
+        |(id, email, name, department, manager_email, employee_status)| {
+            (
+                email,
+                (
+                    id,
+                    Row {
+                        name,
+                        department,
+                        manager_email,
+                        employee_status,
+                    },
+                ),
+            )
+        },
+    )
+    .collect();
+    let after = |email: &str, row: &Row| json!({"email": email, "name": row.name, "department": row.department, "manager_email": row.manager_email, "employee_status": row.employee_status});
+    let mut changes = vec![];
+    let mut new_people = vec![];
     for (email, row) in &people {
-        let existing: Option<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, name, department, manager_email, employee_status FROM custodians WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let after = json!({"email": email, "name": row.name, "department": row.department, "manager_email": row.manager_email, "employee_status": row.employee_status});
-        match existing {
-            Some((id, name, department, manager_email, employee_status)) => {
-                let before = Row {
-                    name,
-                    department,
-                    manager_email,
-                    employee_status,
-                };
-                if &before == row {
-                    report.unchanged += 1;
-                    continue;
-                }
+        match existing.get(email) {
+            Some((_, before)) if before == row => report.unchanged += 1,
+            Some((id, before)) => {
                 sqlx::query(
                     "UPDATE custodians SET name = $1, department = $2, manager_email = $3, employee_status = $4, updated_at = $5 WHERE id = $6",
                 )
@@ -258,45 +272,56 @@ pub async fn import_csv(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                audit::record(&mut tx, &now, &user.actor(), Change {
+                changes.push(Change {
                     action: "custodian.update",
                     object_type: "custodian",
                     object_id: id.to_string(),
                     before: Some(json!({"name": before.name, "department": before.department, "manager_email": before.manager_email, "employee_status": before.employee_status})),
-                    after: Some(after),
-                })
-                .await?;
+                    after: Some(after(email, row)),
+                });
                 report.updated += 1;
             }
-            None => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO custodians (email, name, department, manager_email, employee_status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-                )
-                .bind(email)
+            None => new_people.push((email, row)),
+        }
+    }
+    let backend = crate::platform::db::backend_of(&tx);
+    for chunk in new_people.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO custodians (email, name, department, manager_email, employee_status, created_at, updated_at) VALUES {} RETURNING id, email",
+            crate::platform::db::values(backend, chunk.len(), 7)
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for (email, row) in chunk {
+            q = q
+                .bind(email.as_str())
                 .bind(&row.name)
                 .bind(&row.department)
                 .bind(&row.manager_email)
                 .bind(&row.employee_status)
                 .bind(&now)
-                .fetch_one(&mut *tx)
-                .await?;
-                audit::record(
-                    &mut tx,
-                    &now,
-                    &user.actor(),
-                    Change {
-                        action: "custodian.create",
-                        object_type: "custodian",
-                        object_id: id.to_string(),
-                        before: None,
-                        after: Some(after),
-                    },
-                )
-                .await?;
-                report.created += 1;
-            }
+                .bind(&now);
+        }
+        let ids: std::collections::HashMap<String, i64> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(id, e)| (e, id))
+            .collect();
+        for (email, row) in chunk {
+            changes.push(Change {
+                action: "custodian.create",
+                object_type: "custodian",
+                object_id: ids
+                    .get(email.as_str())
+                    .map(i64::to_string)
+                    .unwrap_or_default(),
+                before: None,
+                after: Some(after(email, row)),
+            });
+            report.created += 1;
         }
     }
+    audit::record_many(&mut tx, &now, &user.actor(), changes).await?;
     tx.commit().await?;
     Ok(Ok(report))
 }

@@ -589,6 +589,14 @@ pub async fn send(
                 .bind(&now_text);
         }
         q.execute(&mut **tx).await?;
+        if kind == Kind::Notice
+            && chunk
+                .iter()
+                .all(|(p, _)| p.last_notice_at.as_deref() == Some(now_text.as_str()))
+        {
+            // Added in this transaction with the notice's time already (add_custodians).
+            continue;
+        }
         let set = match kind {
             Kind::Notice => "notified_at = COALESCE(notified_at, $1), last_notice_at = $1",
             Kind::Reminder => "last_notice_at = $1, reminders = reminders + 1",
@@ -677,24 +685,24 @@ pub async fn add_custodians(
     let mut added = vec![];
     for chunk in ids.chunks(1000) {
         let sql = format!(
-            "INSERT INTO hold_custodians (hold_id, custodian_id, added_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-            values(backend, chunk.len(), 3)
+            "INSERT INTO hold_custodians (hold_id, custodian_id, added_at, notified_at, last_notice_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            values(backend, chunk.len(), 5)
         );
+        // Notified now: the notice is queued below, in this transaction.
         let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
-            q = q.bind(hold_id).bind(*id).bind(&now);
+            q = q.bind(hold_id).bind(*id).bind(&now).bind(&now).bind(&now);
         }
         added.extend(q.fetch_all(&mut **tx).await?);
-        let sql = format!(
-            "INSERT INTO hold_scope (hold_id, kind, value) VALUES {} ON CONFLICT DO NOTHING",
-            values(backend, chunk.len(), 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(hold_id).bind("custodian").bind(id.to_string());
-        }
-        q.execute(&mut **tx).await?;
     }
+    // Each custodian's records are preserved by the hold.
+    sqlx::query(
+        "INSERT INTO hold_scope (hold_id, kind, value) SELECT hold_id, 'custodian', CAST(custodian_id AS TEXT) \
+         FROM hold_custodians WHERE hold_id = $1 ON CONFLICT DO NOTHING",
+    )
+    .bind(hold_id)
+    .execute(&mut **tx)
+    .await?;
     if added.is_empty() {
         return Ok(0);
     }
