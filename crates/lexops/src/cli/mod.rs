@@ -142,9 +142,13 @@ pub enum HoldsCmd {
         #[arg(long)]
         json: bool,
     },
-    /// A hold's report as CSV (one row per custodian: notified, reminders, escalation,
-    /// acknowledgement, answers): the defensibility record.
-    Report { id: i64 },
+    /// A hold's report as CSV on standard output (one row per custodian: notified, reminders,
+    /// escalation, acknowledgement, answers), or as PDF into a file: the defensibility record.
+    Report {
+        id: i64,
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -493,7 +497,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         );
                     }
                 }
-                HoldsCmd::Report { id } => {
+                HoldsCmd::Report {
+                    id,
+                    pdf: Some(file),
+                } => {
+                    let bytes = crate::records::notices::report_pdf(&app, id)
+                        .await
+                        .map_err(show)?;
+                    std::fs::write(&file, bytes)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    println!("{}: hold {id}'s report", file.display());
+                }
+                HoldsCmd::Report { id, pdf: None } => {
                     let exists: Option<i64> =
                         sqlx::query_scalar("SELECT id FROM legal_holds WHERE id = $1")
                             .bind(id)

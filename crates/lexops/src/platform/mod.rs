@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod pages;
+pub mod pdf;
 pub mod routes;
 pub mod time;
 pub mod users;

@@ -126,6 +126,7 @@ fn build() -> Table {
         .page(Method::POST, "/holds/{id}/custodians", req(P::ManageHolds), records::pages::hold_add_custodians)
         .page(Method::POST, "/holds/{id}/remind", req(P::ManageHolds), records::pages::hold_remind)
         .page(Method::GET, "/holds/{id}/report.csv", req(P::ManageHolds), records::pages::hold_report)
+        .page(Method::GET, "/holds/{id}/report.pdf", req(P::ManageHolds), records::pages::hold_report_pdf)
         .page(Method::POST, "/holds/{id}/release", req(P::ManageHolds), records::pages::hold_release)
         // A custodian's hold notice: public, the signed expiring link is the credential.
         .page(Method::GET, "/hold-notice/{token}", PUBLIC, records::pages::notice_open)

@@ -427,6 +427,63 @@ pub async fn certificate(app: &App, id: i64) -> Result<Certificate, AppError> {
     })
 }
 
+/// A certificate of destruction as PDF: what was destroyed, under which category and rule,
+/// its dates, content hashes and the approver, with the certificate's own SHA-256.
+pub fn certificate_pdf(c: &Certificate) -> Vec<u8> {
+    use crate::platform::pdf::{Block, Report};
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let rows = c.body["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            vec![
+                format!(
+                    "#{} {}\n{} ({} bytes)",
+                    r["record_id"],
+                    s(&r["title"]),
+                    s(&r["filename"]),
+                    r["size"]
+                ),
+                format!(
+                    "{}\n{}{}",
+                    s(&r["category"]),
+                    s(&r["rule"]),
+                    if s(&r["citation"]).is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", s(&r["citation"]))
+                    }
+                ),
+                s(&r["created_on"]),
+                s(&r["due_on"]),
+                s(&r["content"]),
+                s(&r["sha256"]),
+            ]
+        })
+        .collect();
+    Report {
+        title: format!("Certificate of destruction {}", c.id),
+        subtitle: format!(
+            "Issued {} · approved by {} ({})",
+            crate::platform::time::human(&c.created_at),
+            s(&c.body["approved_by"]["name"]),
+            s(&c.body["approved_by"]["email"])
+        ),
+        footer: format!("Certificate SHA-256 {}", c.sha256),
+        blocks: vec![
+            Block::Paragraph("The records below were destroyed by crypto-shredding: their data keys were deleted and their bytes removed from the document store, unless another live item held the same content (column Content). None was under a legal hold when it was destroyed.".into()),
+            Block::Table {
+                headers: ["Record", "Category and rule", "Created", "Due", "Content", "SHA-256"].map(String::from).to_vec(),
+                widths: vec![2.4, 2.4, 1.1, 1.1, 1.6, 2.6],
+                rows,
+            },
+        ],
+    }
+    .render()
+}
+
 /// Every certificate, newest first: (id, created_at, records).
 pub async fn certificates(app: &App) -> Result<Vec<(i64, String, i64)>, AppError> {
     Ok(sqlx::query_as(

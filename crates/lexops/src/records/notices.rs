@@ -1021,3 +1021,166 @@ pub fn report_rows(places: &[OnHold]) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// A hold's report as PDF: the hold, its scope and sources, every custodian's standing and
+/// answers, and every message sent for it.
+pub async fn report_pdf(app: &App, hold_id: i64) -> Result<Vec<u8>, AppError> {
+    use crate::platform::pdf::{Block, Report};
+    let mut conn = app.db.pool().acquire().await?;
+    let h = hold_info(&mut conn, hold_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("legal hold".into()))?;
+    let srcs = sources(&mut conn, hold_id).await?;
+    drop(conn);
+    let scope = super::holds::scope_of(app, hold_id).await?;
+    let places = custodians_of(app, hold_id).await?;
+    let messages = log(app, hold_id).await?;
+    let human = crate::platform::time::human;
+    let count = |st: &str| places.iter().filter(|p| p.state() == st).count();
+    let mut fields = vec![
+        (
+            "Status".to_string(),
+            if h.status == "active" {
+                format!("active since {}", human(&h.issued_at))
+            } else {
+                format!("released {}", h.released_on())
+            },
+        ),
+        (
+            "Matter".to_string(),
+            h.matter
+                .clone()
+                .map(|m| format!("{m} {}", h.matter_name.clone().unwrap_or_default()))
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "Issuing attorney".to_string(),
+            format!(
+                "{} {}",
+                h.attorney_name.clone().unwrap_or_default(),
+                h.attorney_email.clone().unwrap_or_default()
+            ),
+        ),
+        (
+            "Period".to_string(),
+            format!(
+                "{} to {}",
+                h.date_from.clone().unwrap_or_else(|| "—".into()),
+                h.date_to.clone().unwrap_or_else(|| "date".into())
+            ),
+        ),
+        (
+            "Custodians".to_string(),
+            format!(
+                "{} — {} acknowledged, {} outstanding, {} re-affirmation due, {} released",
+                places.len(),
+                count("acknowledged"),
+                count("outstanding"),
+                count("reaffirm"),
+                count("released")
+            ),
+        ),
+        (
+            "Preserves".to_string(),
+            scope
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        (
+            "Data sources".to_string(),
+            if srcs.is_empty() {
+                "none named".into()
+            } else {
+                srcs.iter()
+                    .map(|s| format!("{} ({}, {})", s.name, s.kind, s.owner))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
+        (
+            "Schedule".to_string(),
+            format!(
+                "reminders every {} days; escalation after {} days; re-affirmation {}",
+                h.reminder_days,
+                h.escalate_days,
+                if h.reaffirm_days > 0 {
+                    format!("every {} days", h.reaffirm_days)
+                } else {
+                    "never".into()
+                }
+            ),
+        ),
+    ];
+    if !h.description.is_empty() {
+        fields.insert(0, ("Scope".to_string(), h.description.clone()));
+    }
+    let rows = places
+        .iter()
+        .map(|p| {
+            vec![
+                format!("{}\n{}", p.name, p.email),
+                p.state().to_string(),
+                p.when("notified"),
+                p.reminders.to_string(),
+                p.when("escalated"),
+                p.when("acknowledged"),
+                p.answers()
+                    .into_iter()
+                    .map(|(q, a)| format!("{q} {a}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ]
+        })
+        .collect();
+    let log_rows = messages
+        .iter()
+        .map(|n| {
+            vec![
+                n.when("created"),
+                n.kind.clone(),
+                n.to_addr.clone(),
+                if n.sent_at.is_some() {
+                    n.when("sent")
+                } else {
+                    format!("pending ({} attempts)", n.attempts)
+                },
+            ]
+        })
+        .collect();
+    Ok(Report {
+        title: format!("Legal hold report: {}", h.name),
+        subtitle: format!(
+            "Hold {} — the record of who was notified, reminded, escalated and who acknowledged.",
+            h.id
+        ),
+        footer: format!("Generated {} by lexops", human(&app.clock.now_text())),
+        blocks: vec![
+            Block::Fields(fields),
+            Block::Heading("Custodians".into()),
+            Block::Table {
+                headers: [
+                    "Custodian",
+                    "State",
+                    "Notified",
+                    "Reminders",
+                    "Escalated",
+                    "Acknowledged",
+                    "Answers",
+                ]
+                .map(String::from)
+                .to_vec(),
+                widths: vec![2.3, 1.1, 1.5, 1.2, 1.5, 1.5, 2.5],
+                rows,
+            },
+            Block::Heading("Messages".into()),
+            Block::Table {
+                headers: ["Queued", "Kind", "To", "Sent"].map(String::from).to_vec(),
+                widths: vec![1.5, 1.2, 2.5, 1.5],
+                rows: log_rows,
+            },
+        ],
+    }
+    .render())
+}

@@ -726,6 +726,12 @@ pub async fn certificate(
             .map_err(|e| AppError::Internal(e.into()))?);
     }
     let rows = c.body["records"].as_array().cloned().unwrap_or_default();
+    if q.format == "pdf" {
+        return Ok(pdf_response(
+            &format!("certificate-{id}.pdf"),
+            disposition::certificate_pdf(&c),
+        ));
+    }
     ctx.render(CertificatePage {
         layout: ctx.layout(&format!("Certificate of destruction {id}"), "disposition"),
         c,
@@ -910,6 +916,26 @@ pub async fn hold_report(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respon
         notices::REPORT_HEADERS,
         notices::report_rows(&places),
     ))
+}
+
+/// GET /holds/{id}/report.pdf
+pub async fn hold_report_pdf(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let pdf = notices::report_pdf(&ctx.app, id).await?;
+    Ok(pdf_response(&format!("hold-{id}-report.pdf"), pdf))
+}
+
+/// A PDF download.
+fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
+    Response::builder()
+        .header("content-type", "application/pdf")
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .body(axum::body::Body::from(bytes))
+        .unwrap_or_else(|_| {
+            axum::response::IntoResponse::into_response(StatusCode::INTERNAL_SERVER_ERROR)
+        })
 }
 
 /// POST /holds/{id}/release

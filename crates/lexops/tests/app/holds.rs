@@ -483,6 +483,23 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
     assert!(!row("bob@example.com")[col("escalated_at")].is_empty());
     assert!(row("carol@example.com")[col("escalated_at")].is_empty());
     assert_eq!(&row("bob@example.com")[col("state")], "released");
+    // The same record as PDF, for the file.
+    let r = ops.get(&format!("/holds/{hold}/report.pdf")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    // Kept next to the screenshots, to be looked at.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("hold-report-{:?}.pdf", t.backend)), &bytes).unwrap();
+    let pdf = String::from_utf8_lossy(&bytes).to_string();
+    assert!(pdf.starts_with("%PDF-") && pdf.contains("(Legal hold report: Acme v. Widget)"));
+    assert!(
+        pdf.contains("(bob@example.com)")
+            && pdf.contains("(escalation)")
+            && pdf.contains("(released)"),
+        "{pdf}"
+    );
     // Per custodian: every hold they are on.
     let alice_id = count(
         &t,

@@ -820,6 +820,22 @@ async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(json["records"].as_array().unwrap().len(), 2);
+    // And as PDF, for the file.
+    let r = ops
+        .get(&format!("/records/certificates/{cert}?format=pdf"))
+        .await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF-"));
+    assert!(
+        text.contains(&format!("(Certificate of destruction {cert})")),
+        "{text}"
+    );
+    assert!(
+        text.contains("old-memo.txt") && text.contains("(TMP-1 Working papers)"),
+        "{text}"
+    );
 
     // The held record stays off the list until its hold is released; a deferral brings it
     // back on its day.
