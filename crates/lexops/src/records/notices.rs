@@ -589,14 +589,6 @@ pub async fn send(
                 .bind(&now_text);
         }
         q.execute(&mut **tx).await?;
-        if kind == Kind::Notice
-            && chunk
-                .iter()
-                .all(|(p, _)| p.last_notice_at.as_deref() == Some(now_text.as_str()))
-        {
-            // Added in this transaction with the notice's time already (add_custodians).
-            continue;
-        }
         let set = match kind {
             Kind::Notice => "notified_at = COALESCE(notified_at, $1), last_notice_at = $1",
             Kind::Reminder => "last_notice_at = $1, reminders = reminders + 1",
