@@ -80,6 +80,11 @@ pub fn human(s: &str) -> String {
     }
 }
 
+/// [`human`] of an optional instant; empty when there is none.
+pub fn human_opt(s: Option<&str>) -> String {
+    s.map(human).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

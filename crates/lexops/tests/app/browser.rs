@@ -82,6 +82,28 @@ pub async fn screenshot(c: &fantoccini::Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Fills the sign-in form on the current page and submits it.
+async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
+    c.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_through_chromium_and_see_the_home_page() {
     let Some(driver) = chromedriver().await else {
@@ -97,24 +119,7 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
     c.goto(&t.url("/")).await.unwrap();
     assert!(c.current_url().await.unwrap().as_str().contains("/login"));
     screenshot(&c, "login").await;
-    c.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("lena@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill_sign_in(&c, "lena@example.com").await;
     let h1 = c
         .wait()
         .for_element(Locator::Css("h1.page-title"))
@@ -290,24 +295,7 @@ async fn upload_review_and_approve_in_chromium() {
         let url = t.url("/login");
         async move {
             c.goto(&url).await.unwrap();
-            c.find(Locator::Css("#email"))
-                .await
-                .unwrap()
-                .send_keys(email)
-                .await
-                .unwrap();
-            c.find(Locator::Css("#password"))
-                .await
-                .unwrap()
-                .send_keys(PASSWORD)
-                .await
-                .unwrap();
-            c.find(Locator::Css("button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            fill_sign_in(&c, email).await;
             c.wait()
                 .for_element(Locator::Css("h1.page-title"))
                 .await
@@ -500,24 +488,7 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
 
     // Legal ops sees it on the hold dashboard.
     c.goto(&t.url("/login")).await.unwrap();
-    c.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("jane@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill_sign_in(&c, "jane@example.com").await;
     c.wait()
         .for_element(Locator::Css("h1.page-title"))
         .await
