@@ -461,12 +461,7 @@ pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
         let page = ImportPage {
             layout: ctx.layout("Import matters", "matters"),
             report: None,
-            problems: vec![ImportProblem {
-                file: "-".into(),
-                line: 0,
-                column: "file".into(),
-                message: "Choose a CSV file to import.".into(),
-            }],
+            problems: vec![ImportProblem::no_file()],
             columns: store::CSV_COLUMNS.join(","),
         };
         let mut r = ctx.render(page)?;

@@ -496,6 +496,18 @@ pub struct ImportProblem {
     pub message: String,
 }
 
+impl ImportProblem {
+    /// The problem of an import form sent without a file.
+    pub fn no_file() -> ImportProblem {
+        ImportProblem {
+            file: "-".into(),
+            line: 0,
+            column: "file".into(),
+            message: "Choose a CSV file to import.".into(),
+        }
+    }
+}
+
 impl std::fmt::Display for ImportProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

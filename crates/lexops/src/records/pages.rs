@@ -95,13 +95,7 @@ pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
     let user = ctx.user()?.clone();
     let file = crate::platform::web::read_one_file(multipart, "file", "file-plan.csv").await?;
     let Some((name, bytes)) = file else {
-        let p = ImportProblem {
-            file: "-".into(),
-            line: 0,
-            column: "file".into(),
-            message: "Choose a CSV file to import.".into(),
-        };
-        return plan_page(&ctx, String::new(), None, vec![p]).await;
+        return plan_page(&ctx, String::new(), None, vec![ImportProblem::no_file()]).await;
     };
     match plan::import_csv(&ctx.app, &user, &name, &bytes).await? {
         Ok(report) => plan_page(&ctx, String::new(), Some(report), vec![]).await,
@@ -1216,13 +1210,7 @@ pub async fn custodians_import(ctx: PageCtx, multipart: Multipart) -> PageResult
     let user = ctx.user()?.clone();
     let file = crate::platform::web::read_one_file(multipart, "file", "directory.csv").await?;
     let Some((name, bytes)) = file else {
-        let p = ImportProblem {
-            file: "-".into(),
-            line: 0,
-            column: "file".into(),
-            message: "Choose a CSV file to import.".into(),
-        };
-        return custodians_page(&ctx, String::new(), None, vec![p]).await;
+        return custodians_page(&ctx, String::new(), None, vec![ImportProblem::no_file()]).await;
     };
     match custodians::import_csv(&ctx.app, &user, &name, &bytes).await? {
         Ok(r) => custodians_page(&ctx, String::new(), Some(r), vec![]).await,

@@ -82,6 +82,16 @@ pub async fn screenshot(c: &fantoccini::Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// The text of the first element matching `css`.
+async fn text_of(c: &fantoccini::Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Fills the sign-in form on the current page and submits it.
 async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
     c.find(Locator::Css("#email"))
@@ -420,21 +430,9 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
     // The custodian opens the link: no password, the notice, the questionnaire.
     let c = browser(&driver).await;
     c.goto(&t.url(&link)).await.unwrap();
-    let title = c
-        .find(Locator::Css("h1.auth-title"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let title = text_of(&c, "h1.auth-title").await;
     assert_eq!(title, "Legal hold notice");
-    let notice = c
-        .find(Locator::Css("pre.notice-text"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let notice = text_of(&c, "pre.notice-text").await;
     assert!(notice.contains("Dear Leo Martin"), "{notice}");
     screenshot(&c, "hold-notice").await;
     c.find(Locator::Css("#q0"))
@@ -476,13 +474,7 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
     let last = bad.pop().unwrap();
     bad.push(if last == 'a' { 'b' } else { 'a' });
     c.goto(&t.url(&bad)).await.unwrap();
-    let title = c
-        .find(Locator::Css("h1.auth-title"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let title = text_of(&c, "h1.auth-title").await;
     assert_eq!(title, "This link is not valid");
     screenshot(&c, "hold-notice-invalid").await;
 
@@ -494,13 +486,7 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
         .await
         .unwrap();
     c.goto(&t.url("/holds")).await.unwrap();
-    let row = c
-        .find(Locator::Css("table.table tbody tr"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let row = text_of(&c, "table.table tbody tr").await;
     assert!(row.contains("Acme v. Widget"), "{row}");
     screenshot(&c, "holds").await;
     c.find(Locator::Css("table.table tbody tr a"))
