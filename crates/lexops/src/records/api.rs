@@ -513,3 +513,35 @@ pub async fn hold_notices_run(
 ) -> ApiResult<Json<ScheduleOutcome>> {
     Ok(Json(notices::run_schedule(&app).await?))
 }
+
+#[utoipa::path(post, path = "/api/v1/records/{id}/versions", tag = "records", operation_id = "add_record_version",
+    params(("id" = i64, Path, description = "Record id"), ("X-Filename" = String, Header, description = "The new version's file name"),
+        ("X-Note" = Option<String>, Header, description = "Why it replaces the current version")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The new version's bytes"),
+    responses((status = 201, body = RecordRow), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Replaces a record's document with a new version; the current one is kept in its history.
+pub async fn record_add_version(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<RecordRow>)> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(2000)
+            .collect::<String>()
+    };
+    let filename = header("x-filename");
+    if filename.trim().is_empty() {
+        return Err(
+            AppError::field("X-Filename", "Name the file in the X-Filename header.").into(),
+        );
+    }
+    records::add_version(&app, &u, id, &filename, body.to_vec(), &header("x-note")).await?;
+    Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
+}

@@ -302,27 +302,57 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        // The bytes go unless something live still holds the same content.
-        let others: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM records WHERE sha256 = $1 AND status = 'active') \
-             + (SELECT COUNT(*) FROM invoices WHERE source_sha256 = $1) + (SELECT COUNT(*) FROM ap_exports WHERE file_sha256 = $1)",
+        // The bytes of every version go unless something live still holds the same content.
+        let earlier: Vec<String> = sqlx::query_scalar(
+            "SELECT sha256 FROM record_versions WHERE record_id = $1 ORDER BY version",
         )
-        .bind(&sha)
-        .fetch_one(&mut *tx)
+        .bind(record_id)
+        .fetch_all(&mut *tx)
         .await?;
+        let mut kept_elsewhere = 0i64;
+        let mut shas = vec![sha.clone()];
+        for v in &earlier {
+            if !shas.contains(v) {
+                shas.push(v.clone());
+            }
+        }
+        for s in &shas {
+            let others: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM records WHERE sha256 = $1 AND status = 'active') \
+                 + (SELECT COUNT(*) FROM record_versions v JOIN records r2 ON r2.id = v.record_id WHERE v.sha256 = $1 AND r2.status = 'active') \
+                 + (SELECT COUNT(*) FROM invoices WHERE source_sha256 = $1) + (SELECT COUNT(*) FROM ap_exports WHERE file_sha256 = $1)",
+            )
+            .bind(s)
+            .fetch_one(&mut *tx)
+            .await?;
+            if new_status == "transferred" {
+                continue;
+            }
+            if others == 0 {
+                if !shred.contains(s) {
+                    sqlx::query("DELETE FROM blobs WHERE sha256 = $1")
+                        .bind(s)
+                        .execute(&mut *tx)
+                        .await?;
+                    shred.push(s.clone());
+                }
+            } else if *s == sha {
+                kept_elsewhere = others;
+            }
+        }
+        let versions_note = if earlier.is_empty() {
+            String::new()
+        } else {
+            format!(", with its {} earlier version(s)", earlier.len())
+        };
         let content = if new_status == "transferred" {
             "transferred to the archive".to_string()
-        } else if others == 0 {
-            if !shred.contains(&sha) {
-                sqlx::query("DELETE FROM blobs WHERE sha256 = $1")
-                    .bind(&sha)
-                    .execute(&mut *tx)
-                    .await?;
-                shred.push(sha.clone());
-            }
-            "destroyed (data key deleted, bytes removed)".to_string()
+        } else if kept_elsewhere == 0 {
+            format!("destroyed (data key deleted, bytes removed){versions_note}")
         } else {
-            format!("record destroyed; the same bytes are still held by {others} live document(s)")
+            format!(
+                "record destroyed{versions_note}; the same bytes are still held by {kept_elsewhere} live document(s)"
+            )
         };
         let rule = retention::RetentionRule {
             trigger: retention::Trigger::parse(&trigger)
@@ -338,6 +368,7 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
             "record_id": record_id, "title": title, "filename": filename, "size": size, "sha256": sha,
             "category": format!("{code} {ctitle}"), "rule": rule.describe(), "citation": citation,
             "created_on": created_on, "due_on": due_on, "action": action, "content": content,
+            "earlier_versions_sha256": earlier,
         }));
         audit::record(
             &mut tx,

@@ -465,6 +465,7 @@ struct DetailPage {
     holds: Vec<(i64, String)>,
     events: Vec<(String, String)>,
     categories: Vec<CategoryRow>,
+    versions: Vec<records::VersionRow>,
     can_manage: bool,
     errors: HashMap<String, String>,
 }
@@ -492,6 +493,7 @@ async fn detail_page(
         holds,
         events: records::events(&ctx.app, id).await?,
         categories: plan::list(&ctx.app, "").await?,
+        versions: records::versions(&ctx.app, id).await?,
         can_manage: user.can(Permission::ManageRecords),
         errors,
         r,
@@ -509,6 +511,63 @@ pub async fn record_detail(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Resp
 pub async fn record_content(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
     let user = ctx.user()?.clone();
     let (r, bytes) = records::content(&ctx.app, &user, id).await?;
+    download(r, bytes)
+}
+
+/// GET /records/{id}/versions/{version}/content — an earlier version (audited).
+pub async fn record_version_content(
+    ctx: PageCtx,
+    Path((id, version)): Path<(i64, i64)>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let (r, bytes) = records::content_of_version(&ctx.app, &user, id, Some(version)).await?;
+    download(r, bytes)
+}
+
+/// POST /records/{id}/versions (multipart: `file`, `note`; CSRF token in the `_csrf` query)
+pub async fn record_new_version(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let (mut file, mut note) = (None, String::new());
+    for part in crate::platform::web::read_upload(multipart).await? {
+        match part.field.as_str() {
+            "file"
+                if !part.bytes.is_empty()
+                    || part.file_name.as_deref().is_some_and(|n| !n.is_empty()) =>
+            {
+                file = Some((
+                    part.file_name.clone().unwrap_or_else(|| "document".into()),
+                    part.bytes,
+                ))
+            }
+            "note" => note = part.text(),
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file else {
+        let mut errors = HashMap::new();
+        errors.insert(
+            "file".to_string(),
+            "Choose the new version's file.".to_string(),
+        );
+        return detail_page(&ctx, id, errors).await;
+    };
+    match records::add_version(&ctx.app, &user, id, &name, bytes, &note).await {
+        Ok(v) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/records/{id}"),
+            FlashKind::Success,
+            &format!("Version {v} kept; the earlier one stays in the history."),
+        )),
+        Err(e @ AppError::Validation(_)) => detail_page(&ctx, id, e.into_field_map()?).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn download(r: RecordRow, bytes: Vec<u8>) -> PageResult<Response> {
     let safe_name: String = r
         .filename
         .chars()

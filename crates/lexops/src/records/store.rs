@@ -37,6 +37,8 @@ pub struct RecordRow {
     pub awaiting_event: String,
     /// active or destroyed.
     pub status: String,
+    /// The current version (1 for a record never replaced).
+    pub version: i64,
 }
 
 impl RecordRow {
@@ -52,7 +54,7 @@ impl RecordRow {
 }
 
 const SELECT: &str = "SELECT r.id, r.title, r.filename, r.content_type, r.size, r.sha256, r.folder, r.category_id, c.code AS category_code, \
-     c.title AS category_title, r.created_on, r.uploaded_at, r.due_state, r.due_on, r.awaiting_event, r.status \
+     c.title AS category_title, r.created_on, r.uploaded_at, r.due_state, r.due_on, r.awaiting_event, r.status, r.version \
      FROM records r LEFT JOIN record_categories c ON c.id = r.category_id";
 
 /// The first month of the department's fiscal year (setting `fiscal_year_start_month`, 1–12;
@@ -563,15 +565,141 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// A superseded version of a record's document.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct VersionRow {
+    pub version: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub added_at: String,
+    /// Why the next version replaced it.
+    pub note: String,
+}
+
+/// The versions a record's current document superseded, newest first.
+pub async fn versions(app: &App, id: i64) -> Result<Vec<VersionRow>, AppError> {
+    Ok(sqlx::query_as::<_, VersionRow>(
+        "SELECT version, filename, content_type, size, sha256, added_at, note FROM record_versions WHERE record_id = $1 ORDER BY version DESC",
+    )
+    .bind(id)
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
+/// Replaces a record's document with a new version: the current one is kept as a superseded
+/// version (its bytes stay until the record is destroyed); category, events and retention are
+/// the record's and do not change. Returns the new version number.
+pub async fn add_version(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+    filename: &str,
+    bytes: Vec<u8>,
+    note: &str,
+) -> Result<i64, AppError> {
+    let r = get(app, id).await?;
+    if r.status != "active" {
+        return Err(AppError::Conflict(format!(
+            "record {id} is {}: it takes no new version",
+            r.status
+        )));
+    }
+    let filename = filename.trim();
+    if filename.is_empty() {
+        return Err(AppError::field("file", "Name the file."));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::field("file", format!("{filename} is empty.")));
+    }
+    if note.chars().count() > 2000 {
+        return Err(AppError::field(
+            "note",
+            "Keep the note under 2,000 characters.",
+        ));
+    }
+    let sha = crate::platform::blobs::put(app, &bytes).await?;
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    // The current version moves to the history, unless a concurrent change got there first.
+    let moved = sqlx::query(
+        "INSERT INTO record_versions (record_id, version, filename, content_type, size, sha256, added_at, added_by, note) \
+         SELECT id, version, filename, content_type, size, sha256, uploaded_at, uploaded_by, $1 FROM records WHERE id = $2 AND version = $3 AND status = 'active'",
+    )
+    .bind(note.trim())
+    .bind(id)
+    .bind(r.version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Err(AppError::Conflict(format!(
+            "record {id} changed meanwhile: reload it and try again"
+        )));
+    }
+    let version = r.version + 1;
+    sqlx::query(
+        "UPDATE records SET filename = $1, content_type = $2, size = $3, sha256 = $4, uploaded_at = $5, uploaded_by = $6, version = $7 WHERE id = $8",
+    )
+    .bind(filename)
+    .bind(content_type(filename))
+    .bind(bytes.len() as i64)
+    .bind(&sha)
+    .bind(&now)
+    .bind(user.id)
+    .bind(version)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "record.version",
+            object_type: "record",
+            object_id: id.to_string(),
+            before: Some(json!({"version": r.version, "filename": r.filename, "sha256": r.sha256})),
+            after: Some(json!({"version": version, "filename": filename, "sha256": sha, "size": bytes.len(), "note": note.trim()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
 /// A record's bytes for download, with an audit event (who read what, when).
 pub async fn content(
     app: &App,
     user: &CurrentUser,
     id: i64,
 ) -> Result<(RecordRow, Vec<u8>), AppError> {
-    let r = get(app, id).await?;
+    content_of_version(app, user, id, None).await
+}
+
+/// The bytes of one version of a record (`None`: the current one), audited.
+pub async fn content_of_version(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+    version: Option<i64>,
+) -> Result<(RecordRow, Vec<u8>), AppError> {
+    let mut r = get(app, id).await?;
     if r.status != "active" {
         return Err(AppError::NotFound("record".into()));
+    }
+    if let Some(v) = version.filter(|v| *v != r.version) {
+        let old = versions(app, id)
+            .await?
+            .into_iter()
+            .find(|x| x.version == v)
+            .ok_or_else(|| AppError::NotFound("record version".into()))?;
+        r.filename = old.filename;
+        r.content_type = old.content_type;
+        r.size = old.size;
+        r.sha256 = old.sha256;
+        r.version = old.version;
     }
     let bytes = crate::platform::blobs::get(app, &r.sha256).await?;
     let now = app.clock.now_text();
@@ -585,7 +713,7 @@ pub async fn content(
             object_type: "record",
             object_id: id.to_string(),
             before: None,
-            after: Some(json!({"sha256": r.sha256})),
+            after: Some(json!({"sha256": r.sha256, "version": r.version})),
         },
     )
     .await?;

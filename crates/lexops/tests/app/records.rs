@@ -1193,3 +1193,193 @@ async fn custodians_come_from_the_directory(t: TestApp) {
     let paralegal = t.signed_in(Role::Paralegal).await;
     assert_eq!(paralegal.get("/holds/custodians").await.status(), 403);
 }
+
+both!(a_record_keeps_its_versions_until_it_is_destroyed_with_them);
+async fn a_record_keeps_its_versions_until_it_is_destroyed_with_them(t: TestApp) {
+    let mut ops = t.signed_in(Role::LegalOps).await;
+    ops.page("/records").await;
+    let plan = format!("{PLAN}TMP-1,Working papers,,Legal,created,1y,none,destroy,\n");
+    import(&ops, "schedule.csv", &plan).await;
+    ops.page("/records/upload").await;
+    assert_eq!(
+        upload(
+            &ops,
+            &[("memo.txt", b"memo, first draft")],
+            "TMP-1",
+            "2020-01-01"
+        )
+        .await
+        .status(),
+        303
+    );
+    let id = record_id(&t, "memo.txt").await;
+    let due_before: String = sqlx::query_scalar("SELECT due_on FROM records WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+
+    // A new version through the page: the first stays in the history.
+    ops.page(&format!("/records/{id}")).await;
+    let version = |name: &str, bytes: &[u8], note: &str| {
+        reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+            )
+            .text("note", note.to_string())
+    };
+    let r = ops
+        .post_multipart(
+            &format!("/records/{id}/versions"),
+            version("memo-v2.txt", b"memo, corrected", "typo in the amount"),
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = ops
+        .post_multipart(
+            &format!("/records/{id}/versions"),
+            version("empty.txt", b"", ""),
+        )
+        .await;
+    assert_eq!(r.status(), 422, "an empty file is refused");
+    let page = ops.page(&format!("/records/{id}")).await;
+    assert!(
+        page.contains("memo-v2.txt")
+            && page.contains("typo in the amount")
+            && page.contains(&format!("/records/{id}/versions/1/content")),
+        "{page}"
+    );
+    assert_eq!(
+        ops.get(&format!("/records/{id}/content"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "memo, corrected"
+    );
+    assert_eq!(
+        ops.get(&format!("/records/{id}/versions/1/content"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "memo, first draft"
+    );
+    assert_eq!(
+        ops.get(&format!("/records/{id}/versions/7/content"))
+            .await
+            .status(),
+        404
+    );
+    // Retention belongs to the record, not to a version.
+    let due_after: String = sqlx::query_scalar("SELECT due_on FROM records WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(due_before, due_after);
+
+    // A third through the API; a reader cannot add one.
+    let token = t.token(Role::LegalOps).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(t.url(&format!("/api/v1/records/{id}/versions")))
+        .bearer_auth(&token)
+        .header("x-filename", "memo-v3.txt")
+        .header("x-note", "signed copy")
+        .body("memo, signed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["version"].as_i64(), v["filename"].as_str()),
+        (Some(3), Some("memo-v3.txt"))
+    );
+    let r = http
+        .post(t.url(&format!("/api/v1/records/{id}/versions")))
+        .bearer_auth(t.token(Role::Requester).await)
+        .header("x-filename", "x.txt")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let shas: Vec<String> = sqlx::query_scalar(
+        "SELECT sha256 FROM record_versions WHERE record_id = $1 ORDER BY version",
+    )
+    .bind(id)
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(shas.len(), 2);
+    assert!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'record.version'"
+        )
+        .await
+            == 2
+    );
+
+    // Destroyed: every version's bytes go, and the certificate says so.
+    let swept: Value = http
+        .post(t.url("/api/v1/disposition/sweep"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(swept["listed_count"], 1, "{swept}");
+    let r = http
+        .post(t.url("/api/v1/disposition/decisions"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"items": [item_id(&t, id).await], "decision": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let current: String = sqlx::query_scalar("SELECT sha256 FROM records WHERE id = $1")
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    for sha in shas.iter().chain([&current]) {
+        assert_eq!(
+            count(
+                &t,
+                &format!("SELECT COUNT(*) FROM blobs WHERE sha256 = '{sha}'")
+            )
+            .await,
+            0,
+            "{sha} shredded"
+        );
+    }
+    let cert: i64 = count(&t, "SELECT id FROM disposition_certificates").await;
+    let json: Value = ops
+        .get(&format!("/records/certificates/{cert}?format=json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let line = &json["records"][0];
+    assert!(
+        line["content"]
+            .as_str()
+            .unwrap()
+            .contains("with its 2 earlier version(s)"),
+        "{line}"
+    );
+    assert_eq!(line["earlier_versions_sha256"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        ops.get(&format!("/records/{id}/versions/1/content"))
+            .await
+            .status(),
+        404
+    );
+}
