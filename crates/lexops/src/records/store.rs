@@ -42,6 +42,10 @@ pub struct RecordRow {
 }
 
 impl RecordRow {
+    /// When its current version was added, short for pages.
+    pub fn uploaded_on(&self) -> String {
+        crate::platform::time::human(&self.uploaded_at)
+    }
     /// Where its retention stands, in words.
     pub fn due_text(&self) -> String {
         match self.due_state.as_str() {
@@ -576,6 +580,12 @@ pub struct VersionRow {
     pub added_at: String,
     /// Why the next version replaced it.
     pub note: String,
+}
+
+impl VersionRow {
+    pub fn added_on(&self) -> String {
+        crate::platform::time::human(&self.added_at)
+    }
 }
 
 /// The versions a record's current document superseded, newest first.
