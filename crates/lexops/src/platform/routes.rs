@@ -133,6 +133,8 @@ fn build() -> Table {
         .page(Method::POST, "/hold-notice/{token}", PUBLIC, records::pages::notice_acknowledge)
         .page(Method::GET, "/records/{id}", req(P::ViewRecords), records::pages::record_detail)
         .page(Method::GET, "/records/{id}/content", req(P::ViewRecords), records::pages::record_content)
+        .page(Method::GET, "/records/{id}/preview", req(P::ViewRecords), records::pages::record_preview)
+        .page(Method::GET, "/records/{id}/inline", req(P::ViewRecords), records::pages::record_inline)
         .page(Method::POST, "/records/{id}/versions", req(P::ManageRecords), records::pages::record_new_version)
         .page(Method::GET, "/records/{id}/versions/{version}/content", req(P::ViewRecords), records::pages::record_version_content)
         .page(Method::POST, "/records/{id}/classify", req(P::ManageRecords), records::pages::record_classify)

@@ -567,6 +567,75 @@ pub async fn record_new_version(
     }
 }
 
+#[derive(Template)]
+#[template(path = "records/preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    r: RecordRow,
+    /// The text (first 256 KB) of a text record.
+    text: Option<String>,
+    truncated: bool,
+    image: bool,
+}
+
+/// What can be shown inside the page: text (escaped) and images (served apart, sandboxed).
+/// The type is the one the file came with, or its extension's when it came as bytes.
+fn previewable(r: &RecordRow) -> (bool, bool) {
+    let content_type = effective_type(r);
+    let text = content_type.starts_with("text/plain") || content_type.starts_with("text/csv");
+    let image = matches!(content_type, "image/png" | "image/jpeg");
+    (text, image)
+}
+
+fn effective_type(r: &RecordRow) -> &str {
+    if r.content_type.is_empty() || r.content_type == "application/octet-stream" {
+        records::content_type(&r.filename)
+    } else {
+        &r.content_type
+    }
+}
+
+/// GET /records/{id}/preview — the document shown in lexops (audited as a read).
+pub async fn record_preview(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let r = records::get(&ctx.app, id).await?;
+    let (is_text, image) = previewable(&r);
+    let (mut text, mut truncated) = (None, false);
+    if is_text && r.status == "active" {
+        let (_, bytes) = records::content(&ctx.app, &user, id).await?;
+        const LIMIT: usize = 256 * 1024;
+        truncated = bytes.len() > LIMIT;
+        text = Some(String::from_utf8_lossy(&bytes[..bytes.len().min(LIMIT)]).into_owned());
+    }
+    ctx.render(PreviewPage {
+        layout: ctx.layout(&r.title, "records"),
+        r,
+        text,
+        truncated,
+        image,
+    })
+}
+
+/// GET /records/{id}/inline — an image record for the preview page: served inline only for
+/// PNG and JPEG, in a sandbox (no scripts, nothing else loaded), audited.
+pub async fn record_inline(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let (r, bytes) = records::content(&ctx.app, &user, id).await?;
+    if !previewable(&r).1 {
+        return Err(
+            AppError::BadRequest("this record has no inline preview: download it".into()).into(),
+        );
+    }
+    Ok(Response::builder()
+        .header("content-type", effective_type(&r))
+        .header("content-disposition", "inline")
+        .header("content-security-policy", "sandbox; default-src 'none'")
+        .header("x-content-type-options", "nosniff")
+        .header("cache-control", "no-store")
+        .body(axum::body::Body::from(bytes))
+        .map_err(|e| AppError::Internal(e.into()))?)
+}
+
 fn download(r: RecordRow, bytes: Vec<u8>) -> PageResult<Response> {
     let safe_name: String = r
         .filename

@@ -1324,6 +1324,61 @@ async fn a_record_keeps_its_versions_until_it_is_destroyed_with_them(t: TestApp)
             == 2
     );
 
+    // Previewed in lexops: text escaped in the page, images inline in a sandbox, others not.
+    let page = ops.page(&format!("/records/{id}/preview")).await;
+    assert!(
+        page.contains("memo, signed") && page.contains("version 3"),
+        "{page}"
+    );
+    ops.page("/records/upload").await;
+    upload(
+        &ops,
+        &[
+            ("note.txt", b"<script>alert(1)</script>"),
+            ("scan.png", b"\x89PNG\r\n\x1a\n fake"),
+            ("deed.pdf", b"%PDF-1.4"),
+        ],
+        "",
+        "",
+    )
+    .await;
+    let page = ops
+        .page(&format!(
+            "/records/{}/preview",
+            record_id(&t, "note.txt").await
+        ))
+        .await;
+    assert!(
+        (page.contains("&#60;script&#62;alert(1)") || page.contains("&lt;script&gt;alert(1)"))
+            && !page.contains("<script>alert"),
+        "escaped: {}",
+        &page[page.find("notice-text").unwrap_or(0)..][..120]
+    );
+    let png = record_id(&t, "scan.png").await;
+    assert!(
+        ops.page(&format!("/records/{png}/preview"))
+            .await
+            .contains(&format!("/records/{png}/inline"))
+    );
+    let r = ops.get(&format!("/records/{png}/inline")).await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    let pdf = record_id(&t, "deed.pdf").await;
+    assert!(
+        ops.page(&format!("/records/{pdf}/preview"))
+            .await
+            .contains("No preview for this kind of file")
+    );
+    assert_eq!(
+        ops.get(&format!("/records/{pdf}/inline")).await.status(),
+        400
+    );
+
     // Destroyed: every version's bytes go, and the certificate says so.
     let swept: Value = http
         .post(t.url("/api/v1/disposition/sweep"))
