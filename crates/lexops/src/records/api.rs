@@ -134,21 +134,8 @@ pub async fn record_add(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<RecordRow>)> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(500)
-            .collect::<String>()
-    };
-    let filename = header("x-filename");
-    if filename.trim().is_empty() {
-        return Err(
-            AppError::field("X-Filename", "Name the file in the X-Filename header.").into(),
-        );
-    }
+    let header = |name: &str| header_text(&headers, name, 500);
+    let filename = required_filename(&headers)?;
     let id = records::add(
         &app,
         &u,
@@ -527,21 +514,38 @@ pub async fn record_add_version(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<RecordRow>)> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(2000)
-            .collect::<String>()
-    };
-    let filename = header("x-filename");
-    if filename.trim().is_empty() {
-        return Err(
-            AppError::field("X-Filename", "Name the file in the X-Filename header.").into(),
-        );
-    }
-    records::add_version(&app, &u, id, &filename, body.to_vec(), &header("x-note")).await?;
+    let filename = required_filename(&headers)?;
+    records::add_version(
+        &app,
+        &u,
+        id,
+        &filename,
+        body.to_vec(),
+        &header_text(&headers, "x-note", 2000),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
+}
+
+/// A request header as text, cut to `max` characters (empty when absent or not text).
+fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(max)
+        .collect()
+}
+
+/// The `X-Filename` of an upload, required.
+fn required_filename(headers: &axum::http::HeaderMap) -> Result<String, AppError> {
+    let f = header_text(headers, "x-filename", 500);
+    if f.trim().is_empty() {
+        return Err(AppError::field(
+            "X-Filename",
+            "Name the file in the X-Filename header.",
+        ));
+    }
+    Ok(f)
 }
