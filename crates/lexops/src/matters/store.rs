@@ -496,6 +496,18 @@ pub struct ImportProblem {
     pub message: String,
 }
 
+/// The header line of a CSV import, lower-cased and without a byte-order mark; the error is
+/// the message for line 1.
+pub fn csv_headers<R: std::io::Read>(rdr: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
+    rdr.headers()
+        .map(|h| {
+            h.iter()
+                .map(|s| s.trim_start_matches('\u{feff}').to_ascii_lowercase())
+                .collect()
+        })
+        .map_err(|e| format!("cannot read the header line: {e}"))
+}
+
 impl ImportProblem {
     /// The problem of an import form sent without a file.
     pub fn no_file() -> ImportProblem {
@@ -545,18 +557,9 @@ pub async fn import_csv(
         .flexible(false)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|s| s.trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect(),
-        Err(e) => {
-            return Ok(Err(vec![problem(
-                1,
-                "-",
-                format!("cannot read the header line: {e}"),
-            )]));
-        }
+    let headers = match csv_headers(&mut rdr) {
+        Ok(h) => h,
+        Err(message) => return Ok(Err(vec![problem(1, "-", message)])),
     };
     for required in ["number", "name", "type"] {
         if !headers.iter().any(|h| h == required) {

@@ -100,18 +100,9 @@ pub async fn import_csv(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|c| c.trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect(),
-        Err(e) => {
-            return Ok(Err(vec![problem(
-                1,
-                "-",
-                format!("cannot read the header line: {e}"),
-            )]));
-        }
+    let headers = match crate::matters::store::csv_headers(&mut rdr) {
+        Ok(h) => h,
+        Err(message) => return Ok(Err(vec![problem(1, "-", message)])),
     };
     let mut problems = vec![];
     for h in &headers {

@@ -92,6 +92,16 @@ async fn text_of(c: &fantoccini::Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Clicks the first element matching `css`.
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Fills the sign-in form on the current page and submits it.
 async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
     c.find(Locator::Css("#email"))
@@ -106,12 +116,7 @@ async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[type=submit]").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,12 +200,7 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
     c.goto(&t.url("/records/1")).await.unwrap();
     screenshot(&c, "record").await;
     // Sign out through the button.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/logout'] button").await;
     c.wait().for_element(Locator::Css("#email")).await.unwrap();
     c.close().await.unwrap();
 }
@@ -340,12 +340,7 @@ async fn upload_review_and_approve_in_chromium() {
         .unwrap();
     assert!(callout.contains("INV-7.txt accepted"), "{callout}");
     screenshot(&c, "spend-2-accepted").await;
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/logout'] button").await;
     c.wait().for_element(Locator::Css("#email")).await.unwrap();
     // Legal ops reviews from the queue and approves.
     sign_in("ops@example.com").await;
@@ -369,12 +364,7 @@ async fn upload_review_and_approve_in_chromium() {
     let flags = c.find_all(Locator::Css(".flag")).await.unwrap();
     assert!(flags.len() >= 2, "rate and narrative flags shown");
     screenshot(&c, "spend-4-review").await;
-    c.find(Locator::Css("button[name=decision][value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[name=decision][value=approve]").await;
     c.wait().for_element(Locator::Css(".flash")).await.unwrap();
     screenshot(&c, "spend-5-approved").await;
     let status: String =
@@ -447,18 +437,8 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
         .send_keys("No")
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=confirm]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "input[name=confirm]").await;
+    click(&c, "button[type=submit]").await;
     let done = c
         .wait()
         .for_element(Locator::Css(".callout-success"))
@@ -489,12 +469,7 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
     let row = text_of(&c, "table.table tbody tr").await;
     assert!(row.contains("Acme v. Widget"), "{row}");
     screenshot(&c, "holds").await;
-    c.find(Locator::Css("table.table tbody tr a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "table.table tbody tr a").await;
     let stats = c
         .wait()
         .for_element(Locator::Css(".stat-grid"))
