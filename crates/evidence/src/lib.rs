@@ -225,7 +225,10 @@ fn read_part(
 fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ExtractError::Docx(e.to_string()))?;
-    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
     if !names.iter().any(|n| n == "word/document.xml") {
         return Err(ExtractError::Docx("it has no word/document.xml".into()));
     }
@@ -235,7 +238,8 @@ fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
             if !text.is_empty() && !text.ends_with("\n\n") {
                 text.push('\n');
             }
-            word_xml_text(&xml, &mut text).map_err(|e| ExtractError::Docx(format!("{part}: {e}")))?;
+            word_xml_text(&xml, &mut text)
+                .map_err(|e| ExtractError::Docx(format!("{part}: {e}")))?;
             if text.len() > limits.max_chars.saturating_mul(4) {
                 break;
             }
@@ -395,7 +399,8 @@ fn email(bytes: &[u8]) -> Result<Extracted, ExtractError> {
 /// The text of a PDF. **May panic or run long on malformed files** (pdf-extract's choice):
 /// call it only where a panic or a runaway is contained (a child process with limits).
 pub fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
-    let text = pdf_extract::extract_text_from_mem(bytes).map_err(|e| ExtractError::Pdf(e.to_string()))?;
+    let text =
+        pdf_extract::extract_text_from_mem(bytes).map_err(|e| ExtractError::Pdf(e.to_string()))?;
     // pdf-extract separates pages with form feeds and pads with blank lines.
     let mut out = String::with_capacity(text.len());
     let mut blank = 0;
@@ -412,6 +417,45 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
         out.push('\n');
     }
     Ok(out.trim().to_string())
+}
+
+/// A minimal Word file: the paragraphs as the body, `header` in the page header, `title` and
+/// `author` as its properties. For fixtures and demo data (contract drafting uses a full
+/// writer); it is read back by [`extract`] like any Word file.
+pub fn simple_docx(title: &str, author: &str, header: &str, paragraphs: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    let body: String = paragraphs
+        .iter()
+        .map(|p| {
+            format!(
+                "<w:p><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
+                esc(p)
+            )
+        })
+        .collect();
+    let files = [
+        ("[Content_Types].xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/><Override PartName=\"/word/header1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml\"/><Override PartName=\"/docProps/core.xml\" ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/></Types>")),
+        ("_rels/.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties\" Target=\"docProps/core.xml\"/></Relationships>".to_string()),
+        ("word/_rels/document.xml.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/header\" Target=\"header1.xml\"/></Relationships>".to_string()),
+        ("word/document.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><w:document xmlns:w=\"{W}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><w:body>{body}<w:sectPr><w:headerReference w:type=\"default\" r:id=\"rId1\"/></w:sectPr></w:body></w:document>")),
+        ("word/header1.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><w:hdr xmlns:w=\"{W}\"><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:hdr>", esc(header))),
+        ("docProps/core.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{}</dc:title><dc:creator>{}</dc:creator></cp:coreProperties>", esc(title), esc(author))),
+    ];
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in files {
+        // Writing to memory cannot fail.
+        let _ = w.start_file(name, opts);
+        let _ = w.write_all(text.as_bytes());
+    }
+    w.finish().map(|c| c.into_inner()).unwrap_or_default()
 }
 
 #[cfg(test)]

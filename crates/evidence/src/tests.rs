@@ -33,7 +33,10 @@ pub(crate) fn docx_bytes(paragraphs: &[&str], header: &str) -> Vec<u8> {
 pub(crate) fn pdf_bytes(lines: &[&str]) -> Vec<u8> {
     let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
     for l in lines {
-        content.push_str(&format!("({}) Tj T*\n", l.replace('(', "\\(").replace(')', "\\)")));
+        content.push_str(&format!(
+            "({}) Tj T*\n",
+            l.replace('(', "\\(").replace(')', "\\)")
+        ));
     }
     content.push_str("ET");
     let objects = [
@@ -50,7 +53,9 @@ pub(crate) fn pdf_bytes(lines: &[&str]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -89,10 +94,22 @@ fn plain_text_in_its_encodings() {
 
 #[test]
 fn a_word_file_gives_its_paragraphs_tables_headers_and_properties() {
-    let bytes = docx_bytes(&["Section 1. Term & Termination", "The term is <five> years."], "CONFIDENTIAL");
+    let bytes = docx_bytes(
+        &["Section 1. Term & Termination", "The term is <five> years."],
+        "CONFIDENTIAL",
+    );
     let x = extract(Kind::Docx, &bytes, &Limits::default()).unwrap();
-    assert!(x.text.contains("Section 1. Term & Termination\nThe term is <five> years.\n"), "{:?}", x.text);
-    assert!(x.text.contains("Cell A\n\tCell B\tafter tab"), "{:?}", x.text);
+    assert!(
+        x.text
+            .contains("Section 1. Term & Termination\nThe term is <five> years.\n"),
+        "{:?}",
+        x.text
+    );
+    assert!(
+        x.text.contains("Cell A\n\tCell B\tafter tab"),
+        "{:?}",
+        x.text
+    );
     assert!(x.text.contains("CONFIDENTIAL"));
     assert_eq!(
         x.fields,
@@ -120,11 +137,19 @@ fn an_email_gives_its_headers_body_and_attachment_names() {
     let x = extract(Kind::Email, EML.as_bytes(), &Limits::default()).unwrap();
     let f: std::collections::HashMap<_, _> = x.fields.iter().cloned().collect();
     assert_eq!(f["From"], "Dana Whitfield <dana@acme.example>");
-    assert_eq!(f["To"], "Legal Ops <legalops@acme.example>, Sam <sam@acme.example>");
+    assert_eq!(
+        f["To"],
+        "Legal Ops <legalops@acme.example>, Sam <sam@acme.example>"
+    );
     assert_eq!(f["Subject"], "Preservation of the Hendricks files");
     assert_eq!(f["Date"], "2026-11-03T09:15:00-05:00");
     assert_eq!(f["Attachments"], "invoices.pdf");
-    assert!(x.text.contains("Please keep the Hendricks warehouse invoices."), "{:?}", x.text);
+    assert!(
+        x.text
+            .contains("Please keep the Hendricks warehouse invoices."),
+        "{:?}",
+        x.text
+    );
     assert!(x.searchable().starts_with("From: Dana Whitfield"));
     assert!(extract(Kind::Email, b"", &Limits::default()).is_err());
 }
@@ -149,5 +174,22 @@ fn text_is_cut_at_the_limit_on_a_character_boundary() {
     let x = extract(Kind::Text, "éééé".as_bytes(), &limits).unwrap();
     assert_eq!(x.text, "ééé");
     assert!(x.truncated);
-    assert!(matches!(extract(Kind::Other, b"x", &limits), Err(ExtractError::NoText(_))));
+    assert!(matches!(
+        extract(Kind::Other, b"x", &limits),
+        Err(ExtractError::NoText(_))
+    ));
+}
+
+#[test]
+fn the_simple_word_writer_is_read_back() {
+    let bytes = simple_docx(
+        "Lease",
+        "Legal <Ops>",
+        "DRAFT",
+        &["Rent is due & payable monthly."],
+    );
+    assert_eq!(kind_of("lease.docx", &bytes), Kind::Docx);
+    let x = extract(Kind::Docx, &bytes, &Limits::default()).unwrap();
+    assert_eq!(x.text, "Rent is due & payable monthly.\n\nDRAFT");
+    assert_eq!(x.fields[1].1, "Legal <Ops>");
 }

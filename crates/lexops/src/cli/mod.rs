@@ -68,9 +68,18 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory.
     Restore { file: PathBuf },
-    /// Records: the disposition sweep (what is past its retention date goes to the review list).
+    /// Records: the disposition sweep (what is past its retention date goes to the review list),
+    /// full-text search, reading pending documents' text.
     #[command(subcommand)]
     Records(RecordsCmd),
+    /// Read one document's text from standard input and write it to standard output (the
+    /// isolated reader lexops runs for PDF files).
+    #[command(hide = true)]
+    ExtractText {
+        /// pdf, docx, email or text.
+        #[arg(long)]
+        kind: String,
+    },
     /// Legal holds: list them, send the notices that are due, print a hold's report.
     #[command(subcommand)]
     Holds(HoldsCmd),
@@ -124,6 +133,22 @@ pub enum RecordsCmd {
         #[arg(long)]
         dry_run: bool,
         /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the records' titles, file names, folders and text: words and "quoted phrases" must
+    /// all be there, -word must not, OR between two terms accepts either.
+    Search {
+        query: String,
+        /// How many records to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the text of the documents still waiting for it now (the workers do this in the
+    /// background after every upload).
+    Index {
         #[arg(long)]
         json: bool,
     },
@@ -292,6 +317,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(0);
             }
             crate::records::disposition::schedule_next(&app, 0).await?;
+            crate::records::text::queue_now(&app).await?;
             jobs::schedule_daily(&app, "holds.notices", 0).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
             let handles = jobs::spawn_workers(&app, workers, rx);
@@ -439,6 +465,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(if r.problems.is_empty() { 0 } else { 1 })
         }
         Command::Ledes(cmd) => ledes::run(cmd),
+        Command::ExtractText { kind } => Ok(crate::records::text::extract_main(&kind)),
+        Command::Records(RecordsCmd::Index { json }) => {
+            let app = App::open(settings).await?;
+            let r = crate::records::text::index_pending(&app, None)
+                .await
+                .map_err(show)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} document(s) indexed, {} without text, {} could not be read",
+                    r.indexed, r.without_text, r.failed
+                );
+            }
+            Ok(if r.failed > 0 { 1 } else { 0 })
+        }
+        Command::Records(RecordsCmd::Search { query, limit, json }) => {
+            let app = App::open(settings).await?;
+            let today = app.clock.today();
+            let f = crate::records::store::RecordFilter {
+                q: query.clone(),
+                ..Default::default()
+            };
+            let (rows, total) = crate::records::store::list(
+                &app,
+                None,
+                &f,
+                &today,
+                "r.title ASC",
+                limit.clamp(1, 10_000),
+                0,
+            )
+            .await
+            .map_err(show)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let snips = crate::records::text::snippets(&app, &query, &ids)
+                .await
+                .map_err(show)?;
+            if json {
+                let items: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| serde_json::json!({"record": r, "snippet": snips.get(&r.id).map(|s| crate::records::text::snippet_text(s))}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"total": total, "items": items})
+                    )?
+                );
+            } else {
+                println!("{total} record(s) match");
+                for r in &rows {
+                    println!("{:>7}  {}  ({})", r.id, r.title, r.filename);
+                    if let Some(s) = snips.get(&r.id) {
+                        println!("         {}", crate::records::text::snippet_text(s));
+                    }
+                }
+            }
+            Ok(0)
+        }
         Command::Records(RecordsCmd::Sweep { dry_run, json }) => {
             let app = App::open(settings).await?;
             let r = crate::records::disposition::sweep(&app, dry_run)
@@ -828,6 +914,7 @@ pub async fn serve(
     if workers > 0 {
         // The daily disposition sweep (once a day whatever the restarts).
         crate::records::disposition::schedule_next(&app, 0).await?;
+        crate::records::text::queue_now(&app).await?;
         // The daily hold notices: reminders, escalations, re-affirmations.
         jobs::schedule_daily(&app, "holds.notices", 0).await?;
     }

@@ -61,6 +61,18 @@ pub struct Settings {
     /// Log format: `text` or `json`.
     #[arg(long, env = "LEXOPS_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+    /// The program that reads PDF text in a child process (`PROGRAM extract-text --kind pdf`).
+    /// Default: this lexops binary.
+    #[arg(long, env = "LEXOPS_EXTRACT_EXE", global = true)]
+    pub extract_exe: Option<PathBuf>,
+    /// Seconds a document's text may take to read before the reader is stopped.
+    #[arg(
+        long,
+        env = "LEXOPS_EXTRACT_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub extract_timeout_secs: u64,
 }
 
 impl Settings {
@@ -77,6 +89,8 @@ impl Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             log_format: "text".into(),
+            extract_exe: None,
+            extract_timeout_secs: 60,
         }
     }
 

@@ -217,6 +217,7 @@ fn build() -> Table {
         .api(Method::GET, "/api/v1/records", req(P::ViewRecords), records::api::records_list)
         .api(Method::POST, "/api/v1/records", req(P::ManageRecords), records::api::record_add)
         .api(Method::GET, "/api/v1/records/{id}", req(P::ViewRecords), records::api::record_get)
+        .api(Method::GET, "/api/v1/records/{id}/text", req(P::ViewRecords), records::api::record_text)
         .api(Method::POST, "/api/v1/records/{id}/versions", req(P::ManageRecords), records::api::record_add_version)
         .api(Method::POST, "/api/v1/disposition/sweep", req(P::ManageRecords), records::api::disposition_sweep)
         .api(Method::POST, "/api/v1/disposition/decisions", req(P::ManageRecords), records::api::disposition_decide)

@@ -25,6 +25,14 @@ impl Clock {
         fmt_ts(self.now())
     }
 
+    /// Today's date in UTC, `YYYY-MM-DD`.
+    pub fn today(&self) -> String {
+        self.now()
+            .to_zoned_datetime(TimeZone::UTC)
+            .date()
+            .to_string()
+    }
+
     /// Sets this clock to read `at` now (the demo back-dates its history with it), or back to
     /// the system time with `None`.
     pub fn set_to(&self, at: Option<Timestamp>) {

@@ -64,7 +64,9 @@ pub async fn import(
 /// Filters of `GET /api/v1/records`.
 #[derive(serde::Deserialize, utoipa::IntoParams, Default)]
 pub struct RecordQuery {
-    /// Text in title, file name or folder.
+    /// Words in the title, file name, folder or the document's text: all must be there;
+    /// "quoted phrases", -word to exclude, OR between two terms. Matches on the text come with a
+    /// `snippet`.
     #[serde(default)]
     pub q: String,
     /// A category code.
@@ -82,25 +84,24 @@ pub struct RecordQuery {
 /// Active records, by title.
 pub async fn records_list(
     State(app): State<App>,
-    ApiUser(_user): ApiUser,
+    ApiUser(user): ApiUser,
     axum::extract::Query(q): axum::extract::Query<RecordQuery>,
 ) -> ApiResult<Json<Page<RecordRow>>> {
     let (limit, offset) = (
         q.limit.unwrap_or(50).clamp(1, 500),
         q.offset.unwrap_or(0).max(0),
     );
-    let today = app
-        .clock
-        .now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
+    let today = app.clock.today();
     let f = RecordFilter {
         q: q.q,
         category: q.category,
         state: q.state,
     };
-    let (items, total) = records::list(&app, &f, &today, "r.title ASC", limit, offset).await?;
+    let (mut items, total) =
+        records::list(&app, Some(&user), &f, &today, "r.title ASC", limit, offset).await?;
+    for r in &mut items {
+        r.snippet = r.snippet.take().map(|s| super::text::snippet_text(&s));
+    }
     Ok(Json(Page {
         items,
         total,
@@ -114,10 +115,40 @@ pub async fn records_list(
 /// One record.
 pub async fn record_get(
     State(app): State<App>,
-    ApiUser(_user): ApiUser,
+    ApiUser(user): ApiUser,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> ApiResult<Json<RecordRow>> {
-    Ok(Json(records::get(&app, id).await?))
+    Ok(Json(records::get(&app, &user, id).await?))
+}
+
+/// The text read out of a record's document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordText {
+    pub record_id: i64,
+    /// pending (being read), indexed, none (a kind with no text) or failed.
+    pub state: String,
+    /// Why it could not be read, or that only part of it is searchable.
+    pub note: String,
+    /// The text (with an email's sender, recipients, date and subject, or a Word file's title
+    /// and author, as `Name: value` lines first), when read.
+    pub text: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/records/{id}/text", tag = "records", operation_id = "get_record_text", params(("id" = i64, Path, description = "Record id")),
+    responses((status = 200, body = RecordText), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The text of a record's current document, as searched and previewed (audited as a read).
+pub async fn record_text(
+    State(app): State<App>,
+    ApiUser(user): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Json<RecordText>> {
+    let (r, text) = records::extracted_text(&app, &user, id).await?;
+    Ok(Json(RecordText {
+        record_id: r.id,
+        state: r.text_state,
+        note: r.text_note,
+        text,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/records", tag = "records", operation_id = "add_record",
@@ -154,7 +185,7 @@ pub async fn record_add(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
+    Ok((StatusCode::CREATED, Json(records::get(&app, &u, id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/custodians", tag = "records", operation_id = "list_custodians",
@@ -524,7 +555,7 @@ pub async fn record_add_version(
         &header_text(&headers, "x-note", 2000),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(records::get(&app, id).await?)))
+    Ok((StatusCode::CREATED, Json(records::get(&app, &u, id).await?)))
 }
 
 /// A request header as text, cut to `max` characters (empty when absent or not text).

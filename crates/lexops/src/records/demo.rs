@@ -196,6 +196,60 @@ const DOCS: &[(&str, &str, &str, &str, Option<(&str, &str)>)] = &[
     ("inbox", "unsorted-scan-0042.pdf", "", "2024-05-05", None),
 ];
 
+/// A demo document of the kind its name says (a real PDF, Word file or email, whose text
+/// search finds), about what its folder holds.
+fn demo_document(folder: &str, file: &str, created: &str) -> Vec<u8> {
+    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
+    let title: String = stem
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let topic = match folder.split('/').next().unwrap_or("") {
+        "contracts" => {
+            "This agreement sets out the term, renewal and termination of the relationship, the fees and payment terms, confidentiality, data protection, limitation of liability and the indemnification obligations of the parties. Either party may terminate for material breach on thirty days written notice."
+        }
+        "litigation" => {
+            "Acme Corp v. Widget Industries: the claim concerns the late delivery of the Widget supply contract components, liquidated damages, and the disclosure of the procurement correspondence. Privileged and confidential: prepared at the request of counsel."
+        }
+        "personnel" | "hr" => {
+            "Contract of employment, annual performance reviews, salary changes and leave records. Personal data: keep confidential and dispose of six years after the employment ends."
+        }
+        "board" => {
+            "Minutes of the meeting of the board of directors: quorum present, the accounts approved, the auditors reappointed and the dividend declared. Signed by the chair."
+        }
+        "privacy" => {
+            "Data subject access request received by email: the requester asks for a copy of all personal data held about them. Identity verified; response due within one month."
+        }
+        "finance" | "payroll" => {
+            "Payroll summary by cost centre with gross pay, tax and pension contributions for the fiscal year."
+        }
+        _ => "Scanned correspondence received by the legal department, not yet classified.",
+    };
+    let date = created.parse::<jiff::civil::Date>().unwrap_or_default();
+    match ext {
+        "pdf" => crate::platform::pdf::Report {
+            title: title.clone(),
+            subtitle: format!("{folder} · {created}"),
+            footer: "lexops demo document".into(),
+            blocks: vec![crate::platform::pdf::Block::Paragraph(topic.into())],
+        }
+        .render(),
+        "docx" => evidence::simple_docx(&title, "Demo legal department", "CONFIDENTIAL", &[&title, topic]),
+        "eml" => format!(
+            "From: Privacy Team <privacy@demo.lexops.test>\r\nTo: Legal Operations <legalops@demo.lexops.test>\r\nSubject: {title}\r\nDate: {} 09:00:00 +0000\r\nMessage-ID: <{stem}@demo.lexops.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{topic}\r\n",
+            date.strftime("%a, %d %b %Y")
+        )
+        .into_bytes(),
+        _ => format!("{title}\n{folder}, {created}\n\n{topic}\n").into_bytes(),
+    }
+}
+
 /// The demo's records, a litigation hold, and tonight's sweep run once.
 async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
     for (folder, file, code, created, event) in DOCS {
@@ -206,7 +260,7 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
                 title: String::new(),
                 filename: file.to_string(),
                 content_type: super::store::content_type(file).to_string(),
-                bytes: format!("lexops demo document {folder}/{file}\n").into_bytes(),
+                bytes: demo_document(folder, file, created),
                 folder: folder.to_string(),
                 category_code: code.to_string(),
                 created_on: created.to_string(),
@@ -279,5 +333,7 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
         .await?;
     }
     super::disposition::sweep(app, false).await?;
+    // Their text at once, so that search works from the first page view.
+    super::text::index_pending(app, None).await?;
     Ok(())
 }

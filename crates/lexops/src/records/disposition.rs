@@ -293,6 +293,8 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
             .bind(record_id)
             .execute(&mut *tx)
             .await?;
+        // Its words leave the search index with it.
+        super::text::forget(&mut tx, record_id).await?;
         sqlx::query(
             "UPDATE disposition_items SET state = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
         )

@@ -12,3 +12,4 @@ pub mod notices;
 pub mod pages;
 pub mod plan;
 pub mod store;
+pub mod text;

@@ -291,7 +291,8 @@ pub async fn records_list(ctx: PageCtx, Query(f): Query<RecordQuery>) -> PageRes
     let order = f.list.order_by(records::SORTS);
     let today = today(&ctx);
     if f.list.is_csv() {
-        let (rows, _) = records::list(&ctx.app, &filter, &today, &order, 1_000_000, 0).await?;
+        let (rows, _) =
+            records::list(&ctx.app, Some(&user), &filter, &today, &order, 1_000_000, 0).await?;
         return Ok(csv_response(
             "records.csv",
             &[
@@ -324,6 +325,7 @@ pub async fn records_list(ctx: PageCtx, Query(f): Query<RecordQuery>) -> PageRes
     }
     let (rows, total) = records::list(
         &ctx.app,
+        Some(&user),
         &filter,
         &today,
         &order,
@@ -476,7 +478,7 @@ async fn detail_page(
     errors: HashMap<String, String>,
 ) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let r = records::get(&ctx.app, id).await?;
+    let r = records::get(&ctx.app, &user, id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -576,6 +578,8 @@ struct PreviewPage {
     text: Option<String>,
     truncated: bool,
     image: bool,
+    /// Otherwise, the text read out of the document (PDF, DOCX, email).
+    extracted: Option<String>,
 }
 
 /// What can be shown inside the page: text (escaped) and images (served apart, sandboxed).
@@ -598,7 +602,7 @@ fn effective_type(r: &RecordRow) -> &str {
 /// GET /records/{id}/preview — the document shown in lexops (audited as a read).
 pub async fn record_preview(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let r = records::get(&ctx.app, id).await?;
+    let r = records::get(&ctx.app, &user, id).await?;
     let (is_text, image) = previewable(&r);
     let (mut text, mut truncated) = (None, false);
     if is_text && r.status == "active" {
@@ -607,12 +611,17 @@ pub async fn record_preview(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Res
         truncated = bytes.len() > LIMIT;
         text = Some(String::from_utf8_lossy(&bytes[..bytes.len().min(LIMIT)]).into_owned());
     }
+    let mut extracted = None;
+    if !is_text && !image && r.status == "active" && r.text_state == "indexed" {
+        extracted = records::extracted_text(&ctx.app, &user, id).await?.1;
+    }
     ctx.render(PreviewPage {
         layout: ctx.layout(&r.title, "records"),
         r,
         text,
         truncated,
         image,
+        extracted,
     })
 }
 

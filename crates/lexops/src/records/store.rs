@@ -39,12 +39,38 @@ pub struct RecordRow {
     pub status: String,
     /// The current version (1 for a record never replaced).
     pub version: i64,
+    /// The matter it belongs to, if any (a hold on the matter preserves it; the matter's
+    /// ethical wall hides it).
+    pub matter_id: Option<i64>,
+    /// Its text for search: pending, indexed, none (a kind with no text) or failed.
+    pub text_state: String,
+    /// Why its text could not be read, or that only part of it is searchable.
+    pub text_note: String,
+    /// Search results only: the words around the matches in its text (the page marks them; the
+    /// API puts them between `[` and `]`).
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
 }
 
 impl RecordRow {
     /// When its current version was added, short for pages.
     pub fn uploaded_on(&self) -> String {
         crate::platform::time::human(&self.uploaded_at)
+    }
+    /// The search snippet as HTML (text escaped, matches in `<mark>`).
+    pub fn snippet_html(&self) -> Option<String> {
+        self.snippet.as_deref().map(super::text::snippet_html)
+    }
+    /// Its text for search, in words.
+    pub fn text_text(&self) -> String {
+        match self.text_state.as_str() {
+            "indexed" if self.text_note.is_empty() => "searchable".into(),
+            "indexed" => format!("searchable ({})", self.text_note),
+            "pending" => "being read".into(),
+            "failed" => format!("could not be read: {}", self.text_note),
+            _ => "no text in this kind of file".into(),
+        }
     }
     /// Where its retention stands, in words.
     pub fn due_text(&self) -> String {
@@ -58,7 +84,8 @@ impl RecordRow {
 }
 
 const SELECT: &str = "SELECT r.id, r.title, r.filename, r.content_type, r.size, r.sha256, r.folder, r.category_id, c.code AS category_code, \
-     c.title AS category_title, r.created_on, r.uploaded_at, r.due_state, r.due_on, r.awaiting_event, r.status, r.version \
+     c.title AS category_title, r.created_on, r.uploaded_at, r.due_state, r.due_on, r.awaiting_event, r.status, r.version, \
+     r.matter_id, r.text_state, r.text_note \
      FROM records r LEFT JOIN record_categories c ON c.id = r.category_id";
 
 /// The first month of the department's fiscal year (setting `fiscal_year_start_month`, 1–12;
@@ -373,6 +400,7 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
     .fetch_one(&mut *tx)
     .await?;
     recompute(&mut tx, Some(&[id]), None).await?;
+    super::text::queue(&mut tx, &now).await?;
     audit::record(
         &mut tx,
         &now,
@@ -393,12 +421,18 @@ pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, A
 }
 
 /// One record.
-pub async fn get(app: &App, id: i64) -> Result<RecordRow, AppError> {
-    sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
-        .bind(id)
-        .fetch_optional(app.db.pool())
-        .await?
-        .ok_or_else(|| AppError::NotFound("record".into()))
+/// One record, as `viewer` may see it: a record of a walled matter is absent to those not on
+/// the wall.
+pub async fn get(app: &App, viewer: &CurrentUser, id: i64) -> Result<RecordRow, AppError> {
+    sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE r.id = $1 AND {}",
+        crate::platform::access::visible_sql("matter", "r.matter_id", 2)
+    )))
+    .bind(id)
+    .bind(viewer.id)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound("record".into()))
 }
 
 /// A record's trigger events, by date.
@@ -418,7 +452,7 @@ pub async fn classify(
     id: i64,
     category_code: &str,
 ) -> Result<(), AppError> {
-    let before = get(app, id).await?;
+    let before = get(app, user, id).await?;
     let category_id = category_by_code(app, category_code).await?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
@@ -453,7 +487,7 @@ pub async fn record_event(
     event: &str,
     occurred_on: &str,
 ) -> Result<(), AppError> {
-    get(app, id).await?;
+    get(app, user, id).await?;
     let name = match retention::Trigger::parse(event) {
         Ok(retention::Trigger::Event(e)) => e,
         Ok(retention::Trigger::Created) => {
@@ -531,41 +565,84 @@ pub const SORTS: &[(&str, &str)] = &[
     ("uploaded", "r.uploaded_at"),
 ];
 
-/// A page of the active records matching `f`, with the total.
+/// A page of the active records matching `f`, with the total, as `viewer` may see them (records
+/// of a walled matter only for those on its wall; `None`: the operator at the command line). A
+/// search (`f.q`) looks in titles, file names, folders and the documents' text, and each row of
+/// the page that matched on its text gets its [`RecordRow::snippet`].
 pub async fn list(
     app: &App,
+    viewer: Option<&CurrentUser>,
     f: &RecordFilter,
     today: &str,
     order: &str,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<RecordRow>, i64), AppError> {
-    let w = "r.status = 'active' AND ($1 = '' OR LOWER(r.title) LIKE $2 OR LOWER(r.filename) LIKE $2 OR LOWER(r.folder) LIKE $2) \
-         AND ($3 = '' OR LOWER(c.code) = LOWER($3)) \
-         AND ($4 = '' OR ($4 = 'past_due' AND r.due_state = 'scheduled' AND r.due_on <= $5) OR r.due_state = $4)";
-    let like = format!("%{}%", f.q.trim().to_lowercase());
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let q = f.q.trim();
+    let mut next = 6;
+    let text = super::text::matches(app.db.backend(), q, next);
+    let mut w = String::from(
+        "r.status = 'active' AND ($1 = '' OR LOWER(r.title) LIKE $2 OR LOWER(r.filename) LIKE $2 OR LOWER(r.folder) LIKE $2",
+    );
+    if let Some((cond, _)) = &text {
+        w.push_str(" OR ");
+        w.push_str(cond);
+        next += 1;
+    }
+    w.push_str(
+        ") AND ($3 = '' OR LOWER(c.code) = LOWER($3)) \
+         AND ($4 = '' OR ($4 = 'past_due' AND r.due_state = 'scheduled' AND r.due_on <= $5) OR r.due_state = $4)",
+    );
+    if viewer.is_some() {
+        w.push_str(" AND ");
+        w.push_str(&crate::platform::access::visible_sql(
+            "matter",
+            "r.matter_id",
+            next,
+        ));
+        next += 1;
+    }
+    let like = format!("%{}%", q.to_lowercase());
+    let count_sql = format!(
         "SELECT COUNT(*) FROM records r LEFT JOIN record_categories c ON c.id = r.category_id WHERE {w}"
-    )))
-    .bind(f.q.trim())
-    .bind(&like)
-    .bind(f.category.trim())
-    .bind(f.state.trim())
-    .bind(today)
-    .fetch_one(app.db.pool())
-    .await?;
-    let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {w} ORDER BY {order}, r.id LIMIT $6 OFFSET $7"
-    )))
-    .bind(f.q.trim())
-    .bind(&like)
-    .bind(f.category.trim())
-    .bind(f.state.trim())
-    .bind(today)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(app.db.pool())
-    .await?;
+    );
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql))
+        .bind(q)
+        .bind(&like)
+        .bind(f.category.trim())
+        .bind(f.state.trim())
+        .bind(today);
+    let rows_sql = format!(
+        "{SELECT} WHERE {w} ORDER BY {order}, r.id LIMIT ${next} OFFSET ${}",
+        next + 1
+    );
+    let mut page = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(rows_sql))
+        .bind(q)
+        .bind(&like)
+        .bind(f.category.trim())
+        .bind(f.state.trim())
+        .bind(today);
+    if let Some((_, value)) = &text {
+        count = count.bind(value.clone());
+        page = page.bind(value.clone());
+    }
+    if let Some(u) = viewer {
+        count = count.bind(u.id);
+        page = page.bind(u.id);
+    }
+    let total = count.fetch_one(app.db.pool()).await?;
+    let mut rows = page
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(app.db.pool())
+        .await?;
+    if text.is_some() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut snips = super::text::snippets(app, q, &ids).await?;
+        for r in &mut rows {
+            r.snippet = snips.remove(&r.id);
+        }
+    }
     Ok((rows, total))
 }
 
@@ -609,7 +686,7 @@ pub async fn add_version(
     bytes: Vec<u8>,
     note: &str,
 ) -> Result<i64, AppError> {
-    let r = get(app, id).await?;
+    let r = get(app, user, id).await?;
     if r.status != "active" {
         return Err(AppError::Conflict(format!(
             "record {id} is {}: it takes no new version",
@@ -662,6 +739,7 @@ pub async fn add_version(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    super::text::reread(&mut tx, &now, id).await?;
     audit::record(
         &mut tx,
         &now,
@@ -695,7 +773,7 @@ pub async fn content_of_version(
     id: i64,
     version: Option<i64>,
 ) -> Result<(RecordRow, Vec<u8>), AppError> {
-    let mut r = get(app, id).await?;
+    let mut r = get(app, user, id).await?;
     if r.status != "active" {
         return Err(AppError::NotFound("record".into()));
     }
@@ -729,6 +807,39 @@ pub async fn content_of_version(
     .await?;
     tx.commit().await?;
     Ok((r, bytes))
+}
+
+/// The text read out of a record's current document (`None` until it is read, or when it has
+/// none), audited as a read of its content.
+pub async fn extracted_text(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(RecordRow, Option<String>), AppError> {
+    let r = get(app, user, id).await?;
+    if r.status != "active" {
+        return Err(AppError::NotFound("record".into()));
+    }
+    let text = super::text::text_of(app, id).await?;
+    if text.is_some() {
+        let now = app.clock.now_text();
+        let mut tx = app.db.begin().await?;
+        audit::record(
+            &mut tx,
+            &now,
+            &user.actor(),
+            Change {
+                action: "record.read_text",
+                object_type: "record",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(json!({"sha256": r.sha256, "version": r.version})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok((r, text))
 }
 
 /// What a folder import did.

@@ -193,6 +193,44 @@ async fn sign_in_through_chromium_and_see_the_home_page() {
         .unwrap();
     assert_eq!(rows.len(), 20);
     screenshot(&c, "records").await;
+    // Full-text search through the search box: the demo's Word and PDF contracts by a word of
+    // their text, the match marked.
+    c.find(Locator::Css("#f-q"))
+        .await
+        .unwrap()
+        .send_keys("indemnification")
+        .await
+        .unwrap();
+    click(&c, "form.filter-bar button[type='submit']").await;
+    c.wait()
+        .for_element(Locator::Css(".snippet mark"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&c, ".snippet mark").await.to_lowercase(),
+        "indemnification"
+    );
+    let rows = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 5);
+    screenshot(&c, "records-search").await;
+    let docx: i64 = sqlx::query_scalar(
+        "SELECT id FROM records WHERE filename LIKE '%.docx' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    c.goto(&t.url(&format!("/records/{docx}/preview")))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&c, "pre.notice-text")
+            .await
+            .contains("CONFIDENTIAL")
+    );
+    screenshot(&c, "record-preview-docx").await;
     c.goto(&t.url("/records/disposition")).await.unwrap();
     screenshot(&c, "disposition").await;
     c.goto(&t.url("/holds")).await.unwrap();

@@ -110,11 +110,19 @@ pub struct TestApp {
 impl TestApp {
     /// Starts lexops on `backend`; `None` when PostgreSQL is not configured (test skipped).
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with settings of the test's own.
+    pub async fn spawn_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_data_dir(dir.path());
         let smtp = SmtpSink::start().await;
         settings.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port));
         settings.mail_from = "lexops <lexops@example.com>".into();
+        // The test binary is not lexops: PDF text is read by the real one.
+        settings.extract_exe = Some(env!("CARGO_BIN_EXE_lexops").into());
+        tune(&mut settings);
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

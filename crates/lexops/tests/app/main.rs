@@ -16,5 +16,6 @@ mod matters;
 mod records;
 mod routes;
 mod schema;
+mod search;
 mod spend;
 mod tidy;

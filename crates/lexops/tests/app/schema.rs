@@ -37,7 +37,12 @@ async fn columns(t: &TestApp) -> BTreeSet<String> {
         .await
         .unwrap(),
     };
-    rows.into_iter().map(|(t, c)| format!("{t}.{c}")).collect()
+    // The full-text index is each engine's own (an FTS5 table and its shadow tables on SQLite,
+    // a tsvector column on PostgreSQL): `record_text` is compared apart.
+    rows.into_iter()
+        .filter(|(t, _)| !t.starts_with("record_text"))
+        .map(|(t, c)| format!("{t}.{c}"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,6 +55,14 @@ async fn both_backends_have_the_same_tables_and_columns() {
     let a = columns(&lite).await;
     let b = columns(&pg).await;
     assert!(a.len() > 50);
+    for t in [&lite, &pg] {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM record_text WHERE rowid = 0 AND body = ''")
+                .fetch_one(t.app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(n, 0);
+    }
     assert_eq!(
         a.difference(&b).collect::<Vec<_>>(),
         Vec::<&String>::new(),
