@@ -551,7 +551,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let app = App::open(settings).await?;
             match cmd {
                 HoldsCmd::List { json } => {
-                    let holds = crate::records::holds::list(&app).await.map_err(show)?;
+                    let holds = crate::records::holds::list(&app, None)
+                        .await
+                        .map_err(show)?;
                     if json {
                         println!("{}", serde_json::to_string_pretty(&holds)?);
                     } else if holds.is_empty() {

@@ -241,6 +241,21 @@ pub async fn can_see(db: &Db, user: &CurrentUser, ty: &str, id: i64) -> Result<b
     })
 }
 
+/// [`visible_sql`] for an optional viewer: the condition (with a leading ` AND `) and whether to
+/// bind the viewer's id as `$N`; nothing for `None` (the operator at the command line, who
+/// sees everything).
+pub fn visible_sql_for(
+    viewer: Option<&CurrentUser>,
+    object_type: &'static str,
+    id_column: &str,
+    user_param: usize,
+) -> String {
+    match viewer {
+        Some(_) => format!(" AND {}", visible_sql(object_type, id_column, user_param)),
+        None => String::new(),
+    }
+}
+
 /// SQL condition that keeps only rows whose `{id_column}` object is visible to user `$N`.
 /// Modules put it into every list, search and export query, so that a walled object
 /// never appears anywhere.

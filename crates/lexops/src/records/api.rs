@@ -310,9 +310,9 @@ use super::notices::{self, HoldNoticeInfo, NoticeRow, OnHold, ScheduleOutcome, S
 /// Every legal hold, active first, with what it preserves and its custodians' standing.
 pub async fn holds_list(
     State(app): State<App>,
-    ApiUser(_u): ApiUser,
+    ApiUser(u): ApiUser,
 ) -> ApiResult<Json<Vec<HoldView>>> {
-    Ok(Json(holds::list(&app).await?))
+    Ok(Json(holds::list(&app, Some(&u)).await?))
 }
 
 /// A new legal hold. Everything but `name` is optional; at least one of `custodians`,
@@ -461,9 +461,10 @@ pub async fn hold_create(
 /// A hold: scope, sources, each custodian's notices, acknowledgement and answers, every message.
 pub async fn hold_get(
     State(app): State<App>,
-    ApiUser(_u): ApiUser,
+    ApiUser(u): ApiUser,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> ApiResult<Json<HoldDetail>> {
+    holds::check_visible(&app, &u, id).await?;
     Ok(Json(hold_detail(&app, id).await?))
 }
 

@@ -176,13 +176,20 @@ pub struct Item {
     pub note: String,
 }
 
-/// The review list (pending first, then deferred).
-pub async fn items(app: &App) -> Result<Vec<Item>, AppError> {
-    Ok(sqlx::query_as::<_, Item>(
+/// The review list (pending first, then deferred), as `viewer` may see it (records of a walled
+/// matter only for those on its wall; `None`: the operator).
+pub async fn items(app: &App, viewer: Option<&CurrentUser>) -> Result<Vec<Item>, AppError> {
+    let sql = format!(
         "SELECT d.id, d.record_id, r.title, c.code AS category_code, c.title AS category_title, d.due_on, d.action, d.state, d.deferred_until, d.note \
          FROM disposition_items d JOIN records r ON r.id = d.record_id JOIN record_categories c ON c.id = r.category_id \
-         WHERE d.state IN ('pending','deferred') ORDER BY d.state DESC, d.due_on, d.id",
-    )
+         WHERE d.state IN ('pending','deferred'){} ORDER BY d.state DESC, d.due_on, d.id",
+        crate::platform::access::visible_sql_for(viewer, "matter", "r.matter_id", 1)
+    );
+    let q = sqlx::query_as::<_, Item>(sqlx::AssertSqlSafe(sql));
+    Ok(match viewer {
+        Some(u) => q.bind(u.id),
+        None => q,
+    }
     .fetch_all(app.db.pool())
     .await?)
 }

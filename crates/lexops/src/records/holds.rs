@@ -74,8 +74,25 @@ impl HoldView {
     }
 }
 
-/// Every hold, active first.
-pub async fn list(app: &App) -> Result<Vec<HoldView>, AppError> {
+/// Whether `user` may see hold `id`: a hold of a walled matter is absent (404) to those off the
+/// matter's wall, like the matter itself. Every read and change of one hold goes through it.
+pub async fn check_visible(app: &App, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let matter: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT matter_id FROM legal_holds WHERE id = $1")
+            .bind(id)
+            .fetch_optional(app.db.pool())
+            .await?;
+    match matter {
+        None => Err(AppError::NotFound("legal hold".into())),
+        Some(Some(m)) if !crate::platform::access::can_see(&app.db, user, "matter", m).await? => {
+            Err(AppError::NotFound("legal hold".into()))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Every hold `viewer` may see (`None`: the operator at the command line), active first.
+pub async fn list(app: &App, viewer: Option<&CurrentUser>) -> Result<Vec<HoldView>, AppError> {
     type Row = (
         i64,
         String,
@@ -88,13 +105,18 @@ pub async fn list(app: &App) -> Result<Vec<HoldView>, AppError> {
         i64,
         i64,
     );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "SELECT h.id, h.name, h.description, h.status, h.issued_at, h.released_at, m.number, \
          (SELECT COUNT(*) FROM hold_custodians hc WHERE hc.hold_id = h.id), \
          (SELECT COUNT(*) FROM hold_custodians hc WHERE hc.hold_id = h.id AND hc.acknowledged_at IS NOT NULL), \
          (SELECT COUNT(*) FROM hold_custodians hc WHERE hc.hold_id = h.id AND hc.acknowledged_at IS NULL AND hc.released_at IS NULL) \
-         FROM legal_holds h LEFT JOIN matters m ON m.id = h.matter_id ORDER BY h.status, h.id DESC",
-    )
+         FROM legal_holds h LEFT JOIN matters m ON m.id = h.matter_id WHERE 1 = 1{} ORDER BY h.status, h.id DESC",
+        crate::platform::access::visible_sql_for(viewer, "matter", "h.matter_id", 1)
+    )));
+    let rows: Vec<Row> = match viewer {
+        Some(u) => rows.bind(u.id),
+        None => rows,
+    }
     .fetch_all(app.db.pool())
     .await?;
     let mut out = vec![];
@@ -475,6 +497,7 @@ pub async fn add_custodians(
     id: i64,
     emails: &str,
 ) -> Result<usize, AppError> {
+    check_visible(app, user, id).await?;
     let list = items(emails);
     if list.is_empty() {
         return Err(AppError::field(
@@ -492,6 +515,7 @@ pub async fn add_custodians(
 /// Sends a reminder now to every custodian of an active hold who has not acknowledged (or
 /// re-affirmed); returns how many.
 pub async fn remind_now(app: &App, user: &CurrentUser, id: i64) -> Result<usize, AppError> {
+    check_visible(app, user, id).await?;
     let places: Vec<_> = super::notices::custodians_of(app, id)
         .await?
         .into_iter()
@@ -533,6 +557,7 @@ pub async fn remind_now(app: &App, user: &CurrentUser, id: i64) -> Result<usize,
 
 /// Releases a hold: its records return to their schedule (unless another hold covers them).
 pub async fn release(app: &App, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    check_visible(app, user, id).await?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     let n = sqlx::query(

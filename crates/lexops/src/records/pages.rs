@@ -754,7 +754,7 @@ async fn disposition_page(
     };
     let mut r = ctx.render(DispositionPage {
         layout: ctx.layout("Disposition", "disposition"),
-        items: disposition::items(&ctx.app).await?,
+        items: disposition::items(&ctx.app, Some(ctx.user()?)).await?,
         certificates: disposition::certificates(&ctx.app).await?,
         report,
         errors,
@@ -881,7 +881,7 @@ struct HoldsPage {
 pub async fn holds_list(ctx: PageCtx) -> PageResult<Response> {
     ctx.render(HoldsPage {
         layout: ctx.layout("Legal holds", "holds"),
-        holds: holds::list(&ctx.app).await?,
+        holds: holds::list(&ctx.app, Some(ctx.user()?)).await?,
     })
 }
 
@@ -950,6 +950,7 @@ async fn hold_detail_page(
     id: i64,
     errors: HashMap<String, String>,
 ) -> PageResult<Response> {
+    holds::check_visible(&ctx.app, ctx.user()?, id).await?;
     let mut conn = ctx.app.db.pool().acquire().await.map_err(AppError::from)?;
     let h = notices::hold_info(&mut conn, id)
         .await
@@ -1033,6 +1034,7 @@ pub async fn hold_remind(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respon
 
 /// GET /holds/{id}/report.csv: the defensibility record, one row per custodian.
 pub async fn hold_report(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    holds::check_visible(&ctx.app, ctx.user()?, id).await?;
     let places = notices::custodians_of(&ctx.app, id).await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM legal_holds WHERE id = $1")
         .bind(id)
@@ -1051,6 +1053,7 @@ pub async fn hold_report(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Respon
 
 /// GET /holds/{id}/report.pdf
 pub async fn hold_report_pdf(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    holds::check_visible(&ctx.app, ctx.user()?, id).await?;
     let pdf = notices::report_pdf(&ctx.app, id).await?;
     Ok(pdf_response(&format!("hold-{id}-report.pdf"), pdf))
 }
