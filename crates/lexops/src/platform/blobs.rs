@@ -45,8 +45,22 @@ async fn row(app: &App, sha256: &str) -> Result<Option<BlobRow>, sqlx::Error> {
 /// Stores bytes (deduplicated by content) and returns their SHA-256.
 pub async fn put(app: &App, bytes: &[u8]) -> Result<String, AppError> {
     let sha = BlobStore::digest(bytes);
+    if let Some(sealed) = seal(app, bytes).await? {
+        let mut tx = app.db.begin().await?;
+        insert_row(&mut tx, &sealed, &app.clock.now_text()).await?;
+        tx.commit().await?;
+    }
+    Ok(sha)
+}
+
+/// Encrypts and writes bytes to the store unless a row already indexes the same content
+/// (`None`). The caller inserts the row with [`insert_row`], in the transaction of the change
+/// that uses the document: a crash in between leaves only an object no row refers to, which the
+/// next write of the same bytes replaces.
+pub async fn seal(app: &App, bytes: &[u8]) -> Result<Option<SealedBlob>, AppError> {
+    let sha = BlobStore::digest(bytes);
     if row(app, &sha).await?.is_some() {
-        return Ok(sha);
+        return Ok(None);
     }
     let sealed = match app.blobs.put(bytes).await {
         Ok(s) => s,
@@ -58,17 +72,25 @@ pub async fn put(app: &App, bytes: &[u8]) -> Result<String, AppError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let mut tx = app.db.begin().await?;
+    Ok(Some(sealed))
+}
+
+/// Indexes a sealed object (see [`seal`]); a row already there (the same bytes sealed
+/// concurrently) is kept.
+pub async fn insert_row(
+    tx: &mut super::db::Tx,
+    sealed: &SealedBlob,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO blobs (sha256, size, wrapped_key, key_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING")
         .bind(&sealed.sha256)
         .bind(sealed.size as i64)
         .bind(hex::encode(&sealed.wrapped_key))
         .bind(&sealed.key_id)
-        .bind(app.clock.now_text())
-        .execute(&mut *tx)
+        .bind(now)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
-    Ok(sha)
+    Ok(())
 }
 
 /// Reads a document, verifying its integrity; unverified bytes are never returned.

@@ -1,7 +1,8 @@
 //! `lexops bench records`: a disposition sweep over `size` records (default 1,000,000, created
 //! over ten years under a 7-year rule, so about three in ten are due) of which 10,000 are under
 //! a legal hold; then a bulk import of small documents from a folder through the real import
-//! (default 10,000; `size / 10`). Runs in a temporary data directory on SQLite, or on the
+//! (default 100,000; `size / 10`), their text read and indexed, and a search over them; then a
+//! hold notice run to 10,000 custodians. Runs in a temporary data directory on SQLite, or on the
 //! PostgreSQL database given by `--database-url`.
 
 use std::time::Instant;
@@ -115,6 +116,10 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         q.execute(&mut *tx).await?;
         k += n as u64;
     }
+    // Their bytes are not in the store (only the sweep reads them): no text to read.
+    sqlx::query("UPDATE records SET text_state = 'none'")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let load_ms = ms(t_load);
     // 10,000 of them (or a hundredth of a smaller run) under one hold, by record.
@@ -142,7 +147,7 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
     let sweep_ms = ms(t);
 
     // Bulk import of small documents from a folder.
-    let docs = (records / 100).clamp(100, 100_000);
+    let docs = (records / 10).clamp(100, 100_000);
     let src = dir.join("import");
     for i in 0..docs {
         let folder = src.join(format!("dept-{}/year-{}", i % 10, 2015 + i % 10));
@@ -166,6 +171,33 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
     .map_err(err)?
     .map_err(|p| anyhow::anyhow!("bench import: {p:?}"))?;
     let import_s = t.elapsed().as_secs_f64();
+    // Their text read and indexed for search (what the records.text job does after an import).
+    let t = Instant::now();
+    let indexed = super::text::index_pending(&app, None).await.map_err(err)?;
+    let index_s = t.elapsed().as_secs_f64();
+    let hits: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM records r WHERE {}",
+        super::text::matches(app.db.backend(), "memos letters", 1)
+            .map(|(c, _)| c)
+            .unwrap_or_default()
+    )))
+    .bind(
+        super::text::matches(app.db.backend(), "memos letters", 1)
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+    )
+    .fetch_one(app.db.pool())
+    .await?;
+    let t = Instant::now();
+    let f = super::store::RecordFilter {
+        q: "\"document 4242\"".into(),
+        ..Default::default()
+    };
+    let (_, phrase_hits) =
+        super::store::list(&app, Some(&who), &f, &today.to_string(), "r.title ASC", 25, 0)
+            .await
+            .map_err(err)?;
+    let search_ms = ms(t);
 
     // A hold notice to 10,000 custodians: the directory imported, then the hold placed (each
     // custodian rendered, signed and queued in the outbox, in one transaction), then sent.
@@ -244,6 +276,12 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         "import_mb": (imported.bytes as f64 / 1e5).round() / 10.0,
         "import_documents_per_second": (imported.added as f64 / import_s).round(),
         "import_mb_per_second": ((imported.bytes as f64 / 1e6 / import_s) * 100.0).round() / 100.0,
+        "text_indexed": indexed.indexed,
+        "text_failed": indexed.failed,
+        "text_index_documents_per_second": (indexed.indexed as f64 / index_s).round(),
+        "text_search_matches": hits,
+        "text_search_page_ms": search_ms,
+        "text_search_page_total": phrase_hits,
         "custodians": people,
         "custodian_directory_import_ms": directory_ms,
         "notices_queued": queued,

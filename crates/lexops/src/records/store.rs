@@ -352,75 +352,136 @@ fn parse_day(field: &str, s: &str, today: &str) -> Result<String, AppError> {
 
 /// Keeps a document as a record: stores its bytes, classifies it, schedules it.
 pub async fn add(app: &App, user: &CurrentUser, new: NewRecord) -> Result<i64, AppError> {
-    let today = app
-        .clock
-        .now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
-    if new.bytes.is_empty() {
-        return Err(AppError::field(
-            "file",
-            format!("{} is empty.", new.filename),
-        ));
-    }
-    let created_on = parse_day("created_on", &new.created_on, &today)?;
-    if created_on > today {
-        return Err(AppError::field(
-            "created_on",
-            "A record cannot be created in the future.",
-        ));
-    }
-    let category_id = category_by_code(app, &new.category_code).await?;
-    let (custodian_id, matter_id) = resolve_owners(app, user, &new.owners).await?;
-    let title = if new.title.trim().is_empty() {
-        new.filename.clone()
-    } else {
-        new.title.trim().to_string()
-    };
-    let sha = crate::platform::blobs::put(app, &new.bytes).await?;
-    let now = app.clock.now_text();
-    let mut tx = app.db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO records (title, filename, content_type, size, sha256, folder, category_id, created_on, uploaded_at, uploaded_by, custodian_id, matter_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(&title)
-    .bind(&new.filename)
-    .bind(&new.content_type)
-    .bind(new.bytes.len() as i64)
-    .bind(&sha)
-    .bind(&new.folder)
-    .bind(category_id)
-    .bind(&created_on)
-    .bind(&now)
-    .bind(user.id)
-    .bind(custodian_id)
-    .bind(matter_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    recompute(&mut tx, Some(&[id]), None).await?;
-    super::text::queue(&mut tx, &now).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.actor(),
-        Change {
-            action: "record.create",
-            object_type: "record",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(json!({"title": title, "filename": new.filename, "sha256": sha, "size": new.bytes.len(),
-                "folder": new.folder, "category": new.category_code.trim(), "created_on": created_on,
-                "custodian": new.owners.custodian.trim(), "matter": new.owners.matter.trim()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(add_many(app, user, vec![new]).await?[0])
 }
 
-/// One record.
+/// Keeps documents as records in one transaction (all or none): each checked as [`add`] does,
+/// the bytes sealed first, then the blob rows, records, schedules and audit events written
+/// together. Returns their ids in order.
+pub async fn add_many(
+    app: &App,
+    user: &CurrentUser,
+    batch: Vec<NewRecord>,
+) -> Result<Vec<i64>, AppError> {
+    let today = app.clock.today();
+    struct Checked {
+        new: NewRecord,
+        title: String,
+        created_on: String,
+        category_id: Option<i64>,
+        custodian_id: Option<i64>,
+        matter_id: Option<i64>,
+        sha: String,
+    }
+    let mut categories: std::collections::HashMap<String, Option<i64>> = Default::default();
+    let mut owners: Vec<(Owners, (Option<i64>, Option<i64>))> = vec![];
+    let mut checked = Vec::with_capacity(batch.len());
+    let mut sealed = vec![];
+    for new in batch {
+        if new.bytes.is_empty() {
+            return Err(AppError::field(
+                "file",
+                format!("{} is empty.", new.filename),
+            ));
+        }
+        let created_on = parse_day("created_on", &new.created_on, &today)?;
+        if created_on > today {
+            return Err(AppError::field(
+                "created_on",
+                "A record cannot be created in the future.",
+            ));
+        }
+        let code = new.category_code.trim().to_lowercase();
+        let category_id = match categories.get(&code) {
+            Some(id) => *id,
+            None => {
+                let id = category_by_code(app, &new.category_code).await?;
+                categories.insert(code, id);
+                id
+            }
+        };
+        let (custodian_id, matter_id) = match owners
+            .iter()
+            .find(|(o, _)| o.custodian == new.owners.custodian && o.matter == new.owners.matter)
+        {
+            Some((_, ids)) => *ids,
+            None => {
+                let ids = resolve_owners(app, user, &new.owners).await?;
+                owners.push((new.owners.clone(), ids));
+                ids
+            }
+        };
+        let title = if new.title.trim().is_empty() {
+            new.filename.clone()
+        } else {
+            new.title.trim().to_string()
+        };
+        let sha = blobstore::BlobStore::digest(&new.bytes);
+        if !sealed
+            .iter()
+            .any(|s: &blobstore::SealedBlob| s.sha256 == sha)
+            && let Some(s) = crate::platform::blobs::seal(app, &new.bytes).await?
+        {
+            sealed.push(s);
+        }
+        checked.push(Checked {
+            new,
+            title,
+            created_on,
+            category_id,
+            custodian_id,
+            matter_id,
+            sha,
+        });
+    }
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    for s in &sealed {
+        crate::platform::blobs::insert_row(&mut tx, s, &now).await?;
+    }
+    let mut ids = Vec::with_capacity(checked.len());
+    for c in &checked {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO records (title, filename, content_type, size, sha256, folder, category_id, created_on, uploaded_at, uploaded_by, custodian_id, matter_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(&c.title)
+        .bind(&c.new.filename)
+        .bind(&c.new.content_type)
+        .bind(c.new.bytes.len() as i64)
+        .bind(&c.sha)
+        .bind(&c.new.folder)
+        .bind(c.category_id)
+        .bind(&c.created_on)
+        .bind(&now)
+        .bind(user.id)
+        .bind(c.custodian_id)
+        .bind(c.matter_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &now,
+            &user.actor(),
+            Change {
+                action: "record.create",
+                object_type: "record",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(json!({"title": c.title, "filename": c.new.filename, "sha256": c.sha, "size": c.new.bytes.len(),
+                    "folder": c.new.folder, "category": c.new.category_code.trim(), "created_on": c.created_on,
+                    "custodian": c.new.owners.custodian.trim(), "matter": c.new.owners.matter.trim()})),
+            },
+        )
+        .await?;
+        ids.push(id);
+    }
+    recompute(&mut tx, Some(&ids), None).await?;
+    super::text::queue(&mut tx, &now).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
 /// One record, as `viewer` may see it: a record of a walled matter is absent to those not on
 /// the wall.
 pub async fn get(app: &App, viewer: &CurrentUser, id: i64) -> Result<RecordRow, AppError> {
@@ -964,6 +1025,11 @@ pub async fn import_folder(
     }
     let mut report = FolderImport::default();
     let total = files.len() as u64;
+    let today = app.clock.today();
+    // Written 256 documents (or 64 MB) per transaction: a crash loses at most the batch in
+    // flight, and a re-run skips what is already kept.
+    let mut batch: Vec<NewRecord> = vec![];
+    let mut batch_bytes = 0usize;
     for (k, (folder, path)) in files.iter().enumerate() {
         let bytes = std::fs::read(path)
             .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", path.display())))?;
@@ -980,16 +1046,13 @@ pub async fn import_folder(
         .bind(&filename)
         .fetch_optional(app.db.pool())
         .await?;
-        if kept.is_some() {
+        let twice = batch
+            .iter()
+            .any(|b| b.folder == *folder && b.filename == filename);
+        if kept.is_some() || twice {
             report.already_kept += 1;
         } else {
             // Created on the file's modification day (never later than today).
-            let today = app
-                .clock
-                .now()
-                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                .date()
-                .to_string();
             let created_on = std::fs::metadata(path)
                 .and_then(|m| m.modified())
                 .ok()
@@ -1000,26 +1063,27 @@ pub async fn import_folder(
                         .to_string()
                 })
                 .map(|d| d.min(today.clone()))
-                .unwrap_or(today);
+                .unwrap_or_else(|| today.clone());
             report.bytes += bytes.len() as u64;
-            add(
-                app,
-                user,
-                NewRecord {
-                    title: String::new(),
-                    content_type: content_type(&filename).to_string(),
-                    filename,
-                    bytes,
-                    folder: folder.clone(),
-                    category_code: category_for(folder, mappings, default).to_string(),
-                    created_on,
-                    owners: owners.clone(),
-                },
-            )
-            .await?;
-            report.added += 1;
+            batch_bytes += bytes.len();
+            batch.push(NewRecord {
+                title: String::new(),
+                content_type: content_type(&filename).to_string(),
+                filename,
+                bytes,
+                folder: folder.clone(),
+                category_code: category_for(folder, mappings, default).to_string(),
+                created_on,
+                owners: owners.clone(),
+            });
         }
-        progress(k as u64 + 1, total);
+        if batch.len() >= 256 || batch_bytes >= 64 << 20 || k + 1 == files.len() {
+            if !batch.is_empty() {
+                report.added += add_many(app, user, std::mem::take(&mut batch)).await?.len();
+            }
+            batch_bytes = 0;
+            progress(k as u64 + 1, total);
+        }
     }
     Ok(Ok(report))
 }
