@@ -474,6 +474,12 @@ pub async fn add_many(
             },
         )
         .await?;
+        super::text::add(
+            &mut tx,
+            id,
+            &super::text::meta(&c.title, &c.new.filename, &c.new.folder),
+        )
+        .await?;
         ids.push(id);
     }
     recompute(&mut tx, Some(&ids), None).await?;
@@ -628,8 +634,9 @@ pub const SORTS: &[(&str, &str)] = &[
 
 /// A page of the active records matching `f`, with the total, as `viewer` may see them (records
 /// of a walled matter only for those on its wall; `None`: the operator at the command line). A
-/// search (`f.q`) looks in titles, file names, folders and the documents' text, and each row of
-/// the page that matched on its text gets its [`RecordRow::snippet`].
+/// search (`f.q`) looks for words in titles, file names, folders and the documents' text through
+/// the full-text index (`text`), and each row of the page that matched on its text gets its
+/// [`RecordRow::snippet`].
 pub async fn list(
     app: &App,
     viewer: Option<&CurrentUser>,
@@ -640,36 +647,38 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<RecordRow>, i64), AppError> {
     let q = f.q.trim();
-    let mut next = 6;
-    let text = super::text::matches(app.db.backend(), q, next);
     let mut w = String::from(
-        "r.status = 'active' AND ($1 = '' OR LOWER(r.title) LIKE $2 OR LOWER(r.filename) LIKE $2 OR LOWER(r.folder) LIKE $2",
+        "r.status = 'active' AND ($1 = '' OR LOWER(c.code) = LOWER($1)) \
+         AND ($2 = '' OR ($2 = 'past_due' AND r.due_state = 'scheduled' AND r.due_on <= $3) OR r.due_state = $2)",
     );
+    let mut next = 4;
+    let text = if q.is_empty() {
+        None
+    } else {
+        match super::text::matches(app.db.backend(), q, next) {
+            Some(m) => Some(m),
+            // Only punctuation: there is no word to find.
+            None => return Ok((vec![], 0)),
+        }
+    };
     if let Some((cond, _)) = &text {
-        w.push_str(" OR ");
+        w.push_str(" AND ");
         w.push_str(cond);
         next += 1;
     }
-    w.push_str(
-        ") AND ($3 = '' OR LOWER(c.code) = LOWER($3)) \
-         AND ($4 = '' OR ($4 = 'past_due' AND r.due_state = 'scheduled' AND r.due_on <= $5) OR r.due_state = $4)",
-    );
+    w.push_str(&crate::platform::access::visible_sql_for(
+        viewer,
+        "matter",
+        "r.matter_id",
+        next,
+    ));
     if viewer.is_some() {
-        w.push_str(" AND ");
-        w.push_str(&crate::platform::access::visible_sql(
-            "matter",
-            "r.matter_id",
-            next,
-        ));
         next += 1;
     }
-    let like = format!("%{}%", q.to_lowercase());
     let count_sql = format!(
         "SELECT COUNT(*) FROM records r LEFT JOIN record_categories c ON c.id = r.category_id WHERE {w}"
     );
     let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql))
-        .bind(q)
-        .bind(&like)
         .bind(f.category.trim())
         .bind(f.state.trim())
         .bind(today);
@@ -678,8 +687,6 @@ pub async fn list(
         next + 1
     );
     let mut page = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(rows_sql))
-        .bind(q)
-        .bind(&like)
         .bind(f.category.trim())
         .bind(f.state.trim())
         .bind(today);
@@ -800,7 +807,13 @@ pub async fn add_version(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    super::text::reread(&mut tx, &now, id).await?;
+    super::text::reread(
+        &mut tx,
+        &now,
+        id,
+        &super::text::meta(&r.title, filename, &r.folder),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &now,

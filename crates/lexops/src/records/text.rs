@@ -78,7 +78,9 @@ pub struct IndexRun {
 #[derive(sqlx::FromRow)]
 struct Pending {
     id: i64,
+    title: String,
     filename: String,
+    folder: String,
     sha256: String,
 }
 
@@ -104,7 +106,7 @@ pub async fn index_pending(app: &App, budget: Option<Duration>) -> Result<IndexR
             return Ok(run);
         }
         let batch: Vec<Pending> = sqlx::query_as(
-            "SELECT id, filename, sha256 FROM records WHERE text_state = 'pending' AND status = 'active' AND id > $1 ORDER BY id LIMIT 64",
+            "SELECT id, title, filename, folder, sha256 FROM records WHERE text_state = 'pending' AND status = 'active' AND id > $1 ORDER BY id LIMIT 64",
         )
         .bind(after)
         .fetch_all(app.db.pool())
@@ -154,19 +156,34 @@ async fn save(app: &App, done: &[(Pending, Outcome)]) -> Result<(), AppError> {
             continue;
         }
         forget(&mut tx, p.id).await?;
-        if let Some(body) = body {
-            sqlx::query("INSERT INTO record_text (rowid, body) VALUES ($1, $2)")
-                .bind(p.id)
-                .bind(body)
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query("INSERT INTO record_text (rowid, meta, body) VALUES ($1, $2, $3)")
+            .bind(p.id)
+            .bind(meta(&p.title, &p.filename, &p.folder))
+            .bind(body.map_or("", |b| b.as_str()))
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// Removes a record's text from the index (a new version, a destroyed record).
+/// What is searched of a record besides its text: title, file name and folder.
+pub fn meta(title: &str, filename: &str, folder: &str) -> String {
+    format!("{title} {filename} {folder}")
+}
+
+/// Puts a new record in the index (its title, file name and folder at once; its text when the
+/// job has read it).
+pub async fn add(tx: &mut Tx, record_id: i64, meta: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO record_text (rowid, meta, body) VALUES ($1, $2, '')")
+        .bind(record_id)
+        .bind(meta)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes a record from the index (a destroyed record; or before it is written again).
 pub async fn forget(tx: &mut Tx, record_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM record_text WHERE rowid = $1")
         .bind(record_id)
@@ -175,9 +192,11 @@ pub async fn forget(tx: &mut Tx, record_id: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Marks a record's text as to be read again (its document changed) and queues the job.
-pub async fn reread(tx: &mut Tx, now: &str, record_id: i64) -> Result<(), sqlx::Error> {
+/// Marks a record's text as to be read again (its document changed: until read, only its
+/// title, new file name and folder are found) and queues the job.
+pub async fn reread(tx: &mut Tx, now: &str, record_id: i64, meta: &str) -> Result<(), sqlx::Error> {
     forget(tx, record_id).await?;
+    add(tx, record_id, meta).await?;
     sqlx::query("UPDATE records SET text_state = 'pending', text_note = '' WHERE id = $1")
         .bind(record_id)
         .execute(&mut **tx)
@@ -333,16 +352,17 @@ pub fn extract_main(kind: &str) -> i32 {
 /// A record's text as indexed (for the preview), and its state and note.
 pub async fn text_of(app: &App, record_id: i64) -> Result<Option<String>, AppError> {
     Ok(
-        sqlx::query_scalar("SELECT body FROM record_text WHERE rowid = $1")
+        sqlx::query_scalar("SELECT body FROM record_text WHERE rowid = $1 AND body <> ''")
             .bind(record_id)
             .fetch_optional(app.db.pool())
             .await?,
     )
 }
 
-/// The SQL condition "record `r.id` contains the words of query parameter `$n`", and the value
-/// to bind: FTS5's query language on SQLite (built by [`fts5_query`]), `websearch_to_tsquery`
-/// on PostgreSQL (which reads the same syntax). `None` when the query has no word to look for.
+/// The SQL condition "record `r.id` has the words of query parameter `$n`" in its title, file
+/// name, folder or text, and the value to bind: FTS5's query language on SQLite
+/// ([`fts5_query`]), `websearch_to_tsquery` on PostgreSQL ([`websearch_query`]), both built from
+/// the same reading of the search box. `None` when the query has no word to look for.
 pub fn matches(backend: Backend, q: &str, n: usize) -> Option<(String, String)> {
     match backend {
         Backend::Sqlite => fts5_query(q).map(|fq| {
@@ -351,22 +371,31 @@ pub fn matches(backend: Backend, q: &str, n: usize) -> Option<(String, String)> 
                 fq,
             )
         }),
-        Backend::Postgres => fts5_query(q).map(|_| {
+        Backend::Postgres => websearch_query(q).map(|wq| {
             (
                 format!("r.id IN (SELECT rowid FROM record_text WHERE tsv @@ websearch_to_tsquery('english', ${n}))"),
-                q.to_string(),
+                wq,
             )
         }),
     }
 }
 
-/// A search box's query in FTS5's language: words and `"quoted phrases"` must all be there,
-/// `-word` must not, `OR` between two terms accepts either, `word*` is a prefix. Every term is
-/// quoted, so nothing the user types is read as FTS5 syntax. `None` when there is no word to
-/// look for (only punctuation, or only exclusions).
-pub fn fts5_query(q: &str) -> Option<String> {
-    let mut out: Vec<String> = vec![];
-    let mut positive = false;
+/// One term of a search: words that must come together (one word, or a quoted phrase).
+#[derive(Debug, PartialEq)]
+struct Term {
+    words: Vec<String>,
+    negate: bool,
+    prefix: bool,
+    /// `OR` stood between the previous term and this one.
+    or_before: bool,
+}
+
+/// Reads a search box: words and `"quoted phrases"` must all be there, `-word` must not, `OR`
+/// between two terms accepts either, `word*` is a prefix. Words are runs of letters and digits
+/// (punctuation separates them, as the index does), so nothing typed is read as syntax.
+/// Exclusions before the first wanted term are dropped (nothing to exclude from).
+fn terms(q: &str) -> Vec<Term> {
+    let mut out: Vec<Term> = vec![];
     let mut chars = q.chars().peekable();
     let mut pending_or = false;
     while let Some(&c) = chars.peek() {
@@ -378,7 +407,7 @@ pub fn fts5_query(q: &str) -> Option<String> {
         if negate {
             chars.next();
         }
-        let (term, phrase) = if chars.peek() == Some(&'"') {
+        let (raw, phrase) = if chars.peek() == Some(&'"') {
             chars.next();
             let mut t = String::new();
             for c in chars.by_ref() {
@@ -399,36 +428,72 @@ pub fn fts5_query(q: &str) -> Option<String> {
             }
             (t, false)
         };
-        if !phrase && !negate && term == "OR" {
-            pending_or = !out.is_empty();
+        if !phrase && !negate && raw == "OR" {
+            pending_or = out.iter().any(|t| !t.negate);
             continue;
         }
-        let prefix = !phrase && term.ends_with('*');
-        let words: Vec<&str> = term
+        let words: Vec<String> = raw
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
+            .map(str::to_string)
             .collect();
-        if words.is_empty() {
+        if words.is_empty() || (negate && !out.iter().any(|t| !t.negate)) {
             continue;
         }
-        let mut lit = format!("\"{}\"", words.join(" "));
-        if prefix {
+        out.push(Term {
+            words,
+            negate,
+            prefix: !phrase && raw.ends_with('*'),
+            or_before: pending_or && !negate,
+        });
+        pending_or = false;
+    }
+    out
+}
+
+/// The search box in FTS5's language, every term quoted; `None` when there is no word to
+/// look for.
+pub fn fts5_query(q: &str) -> Option<String> {
+    let terms = terms(q);
+    let mut out: Vec<String> = vec![];
+    for t in &terms {
+        let mut lit = format!("\"{}\"", t.words.join(" "));
+        if t.prefix {
             lit.push('*');
         }
-        if negate {
-            if positive {
-                out.push(format!("NOT {lit}"));
-            }
+        if t.negate {
+            out.push(format!("NOT {lit}"));
         } else {
-            if pending_or {
+            if t.or_before {
                 out.push("OR".into());
             }
             out.push(lit);
-            positive = true;
         }
-        pending_or = false;
     }
-    positive.then(|| out.join(" "))
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// The search box for PostgreSQL's `websearch_to_tsquery`, from the same terms (PostgreSQL has
+/// no prefix search there: `word*` looks for the word); `None` when there is no word.
+pub fn websearch_query(q: &str) -> Option<String> {
+    let terms = terms(q);
+    let mut out: Vec<String> = vec![];
+    for t in &terms {
+        let lit = if t.words.len() == 1 {
+            t.words[0].clone()
+        } else {
+            format!("\"{}\"", t.words.join(" "))
+        };
+        if t.negate {
+            out.push(format!("-{lit}"));
+        } else {
+            if t.or_before {
+                out.push("or".into());
+            }
+            out.push(lit);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(" "))
 }
 
 /// Search snippets for the records `ids` of a page: a few words around the matches, with
@@ -452,26 +517,30 @@ pub async fn snippets(
                 return Ok(Default::default());
             };
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT rowid, snippet(record_text, 0, char(2), char(3), '…', 24) FROM record_text WHERE record_text MATCH $1 AND rowid IN ({list})"
+                "SELECT rowid, snippet(record_text, 1, char(2), char(3), '…', 24) FROM record_text WHERE record_text MATCH $1 AND rowid IN ({list})"
             )))
             .bind(fq)
             .fetch_all(app.db.pool())
             .await?
         }
         Backend::Postgres => {
-            if fts5_query(q).is_none() {
+            let Some(wq) = websearch_query(q) else {
                 return Ok(Default::default());
-            }
+            };
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT rowid, ts_headline('english', body, websearch_to_tsquery('english', $1), 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') \
-                 FROM record_text WHERE rowid IN ({list}) AND tsv @@ websearch_to_tsquery('english', $1)"
+                 FROM record_text WHERE rowid IN ({list}) AND body <> '' AND tsv @@ websearch_to_tsquery('english', $1)"
             )))
-            .bind(q)
+            .bind(wq)
             .fetch_all(app.db.pool())
             .await?
         }
     };
-    Ok(rows.into_iter().collect())
+    // A record found by its title or file name alone has no snippet of its text.
+    Ok(rows
+        .into_iter()
+        .filter(|(_, s)| s.contains('\u{2}'))
+        .collect())
 }
 
 /// A snippet as HTML: the text escaped, the matches in `<mark>`.
@@ -531,10 +600,28 @@ mod tests {
             r#""NEAR a" "b" "AND" "col x""#
         );
         assert_eq!(fts5_query("O'Brien").unwrap(), r#""O Brien""#);
+        assert_eq!(fts5_query("-draft hold"), Some(r#""hold""#.into()));
         assert_eq!(fts5_query("-draft"), None);
         assert_eq!(fts5_query("  ?! "), None);
         assert_eq!(fts5_query("OR"), None);
         assert_eq!(fts5_query(r#"""#), None);
+    }
+
+    #[test]
+    fn postgres_gets_the_same_terms_in_its_web_search_syntax() {
+        assert_eq!(
+            websearch_query(r#"minutes-2019.pdf "legal hold" -draft OR x"#).unwrap(),
+            r#""minutes 2019 pdf" "legal hold" -draft or x"#
+        );
+        assert_eq!(
+            websearch_query("indemn* OR warranty").unwrap(),
+            "indemn or warranty"
+        );
+        assert_eq!(
+            websearch_query("dana@acme.example").unwrap(),
+            r#""dana acme example""#
+        );
+        assert_eq!(websearch_query("?!"), None);
     }
 
     #[test]
