@@ -348,6 +348,15 @@ async fn records_are_found_by_the_words_in_their_documents(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(left, 0);
+    if t.backend == crate::harness::Backend::Sqlite {
+        // Indexing turns FTS5's secure delete off only inside its own transactions.
+        let on: i64 =
+            sqlx::query_scalar("SELECT v FROM record_text_config WHERE k = 'secure-delete'")
+                .fetch_one(t.app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(on, 1);
+    }
     assert!(
         search(&t, &ops, "\"draft warehouse plans\"")
             .await
