@@ -640,6 +640,19 @@ fn import_matters_and_invoices_from_the_command_line() {
         "{}",
         text(&o)
     );
+    // Their text read now (the workers would do it in the background), then searched.
+    let o = run(dir.path(), &["records", "index", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["indexed"].as_u64(), v["failed"].as_u64()), (Some(1), Some(0)), "{v}");
+    let o = run(dir.path(), &["records", "search", "offer letter", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["items"][0]["record"]["filename"], "offer.txt");
+    assert_eq!(v["items"][0]["snippet"], "[offer] [letter]");
+    let o = run(dir.path(), &["records", "search", "indemnification"]);
+    assert!(text(&o).contains("5 record(s) match"), "{}", text(&o));
     assert_eq!(
         rows,
         vec![
