@@ -67,6 +67,19 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
     .await
     .map_err(err)?
     .map_err(|p| anyhow::anyhow!("bench plan: {p:?}"))?;
+    // The matter the bench's holds belong to.
+    crate::matters::store::create(
+        &app,
+        &who,
+        &crate::matters::model::MatterInput {
+            number: "BENCH-1".into(),
+            name: "Bench matter".into(),
+            type_code: "litigation".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err)?;
     let category: i64 = sqlx::query_scalar("SELECT id FROM record_categories")
         .fetch_one(app.db.pool())
         .await?;
@@ -135,6 +148,7 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         &who,
         &super::holds::HoldInput {
             name: "Bench hold".into(),
+            matter: "BENCH-1".into(),
             records: ids.join("\n"),
             ..Default::default()
         },
@@ -236,6 +250,7 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
         &who,
         &super::holds::HoldInput {
             name: "Bench notice run".into(),
+            matter: "BENCH-1".into(),
             custodians: emails.join("\n"),
             questionnaire: "Where do you keep relevant documents?".into(),
             ..super::holds::HoldInput::blank()

@@ -291,6 +291,22 @@ async fn records(app: &App, ops: &CurrentUser) -> Result<(), AppError> {
             break;
         }
     }
+    // Seeded alone (without the spend demo's matters), the hold gets a matter of its own.
+    if matter.is_empty() {
+        matter = crate::matters::store::create(
+            app,
+            ops,
+            &crate::matters::model::MatterInput {
+                number: "LIT-2019-001".into(),
+                name: "Acme v. Widget Industries".into(),
+                type_code: "litigation".into(),
+                description: "Supply contract dispute".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .number;
+    }
     // Issued by the demo attorney when the demo's people are there (they are in `lexops demo`).
     let attorney = crate::platform::users::by_email(app, "attorney@demo.lexops.test")
         .await?

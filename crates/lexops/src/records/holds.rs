@@ -304,7 +304,12 @@ pub async fn create(app: &App, user: &CurrentUser, input: &HoldInput) -> Result<
         }
     }
     let mut matter_id = None;
-    if !input.matter.trim().is_empty() {
+    if input.matter.trim().is_empty() {
+        errs.push((
+            "matter",
+            "A legal hold belongs to a matter: give the matter's number.".into(),
+        ));
+    } else {
         let id: Option<i64> = sqlx::query_scalar("SELECT id FROM matters WHERE number = $1")
             .bind(input.matter.trim())
             .fetch_optional(app.db.pool())

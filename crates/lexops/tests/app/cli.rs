@@ -644,7 +644,11 @@ fn import_matters_and_invoices_from_the_command_line() {
     let o = run(dir.path(), &["records", "index", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((v["indexed"].as_u64(), v["failed"].as_u64()), (Some(1), Some(0)), "{v}");
+    assert_eq!(
+        (v["indexed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{v}"
+    );
     let o = run(dir.path(), &["records", "search", "offer letter", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

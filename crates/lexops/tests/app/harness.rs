@@ -174,6 +174,33 @@ impl TestApp {
         .id
     }
 
+    /// Creates an open advisory matter `number` (no wall) as an administrator; returns its id.
+    pub async fn matter(&self, number: &str) -> i64 {
+        let email = format!("matters-{}@example.com", number.to_lowercase());
+        let id = self.user(&email, Role::Admin).await;
+        let admin = lexops::platform::access::CurrentUser {
+            id,
+            email,
+            name: "Matters".into(),
+            role: Role::Admin,
+            via_token: false,
+            vendor_id: None,
+        };
+        lexops::matters::store::create(
+            &self.app,
+            &admin,
+            &lexops::matters::model::MatterInput {
+                number: number.into(),
+                name: format!("Matter {number}"),
+                type_code: "advisory".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create test matter")
+        .id
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

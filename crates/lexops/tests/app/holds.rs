@@ -60,6 +60,7 @@ fn days(n: i64) -> SignedDuration {
 
 both!(a_hold_is_issued_acknowledged_reminded_escalated_and_released);
 async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestApp) {
+    t.matter("M-HOLD").await;
     let mut ops = t.signed_in(Role::LegalOps).await;
     ops.page("/holds/custodians").await;
     let r = ops
@@ -124,6 +125,7 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
             "/holds",
             &[
                 ("name", "Broken"),
+                ("matter", "M-HOLD"),
                 ("custodians", "alice@example.com"),
                 ("notice_template", "Dear {{ custodian.nmae }}, {{ link }}"),
             ],
@@ -140,6 +142,7 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
             "/holds",
             &[
                 ("name", "Broken"),
+                ("matter", "M-HOLD"),
                 ("custodians", "alice@example.com\nzed@example.com"),
             ],
         )
@@ -159,6 +162,7 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
             "/holds",
             &[
                 ("name", "Acme v. Widget"),
+                ("matter", "M-HOLD"),
                 ("description", "Supplier contracts in dispute"),
                 (
                     "custodians",
@@ -347,10 +351,21 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
     // A second hold binds Alice too, through the API.
     let token = t.token(Role::LegalOps).await;
     let api = t.client().http;
+    // A hold belongs to a matter: without one it is refused, naming the field.
     let r = api
         .post(t.url("/api/v1/holds"))
         .bearer_auth(&token)
-        .json(&json!({"name": "Regulator inquiry", "custodians": ["ALICE@example.com"], "questions": []}))
+        .json(&json!({"name": "No matter", "custodians": ["alice@example.com"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["fields"][0]["field"], "matter", "{v}");
+    let r = api
+        .post(t.url("/api/v1/holds"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Regulator inquiry", "matter": "M-HOLD", "custodians": ["ALICE@example.com"], "questions": []}))
         .send()
         .await
         .unwrap();
@@ -547,6 +562,7 @@ async fn a_hold_is_issued_acknowledged_reminded_escalated_and_released(t: TestAp
 
 both!(an_expired_link_shows_a_clear_page_and_changes_nothing);
 async fn an_expired_link_shows_a_clear_page_and_changes_nothing(t: TestApp) {
+    t.matter("M-HOLD").await;
     let mut ops = t.signed_in(Role::LegalOps).await;
     ops.page("/holds/custodians").await;
     ops.upload_file(
@@ -561,6 +577,7 @@ async fn an_expired_link_shows_a_clear_page_and_changes_nothing(t: TestApp) {
             "/holds",
             &[
                 ("name", "Short links"),
+                ("matter", "M-HOLD"),
                 ("custodians", "bob@example.com"),
                 ("link_days", "2"),
                 ("reminder_days", "0"),

@@ -284,6 +284,7 @@ async fn upload(
 
 both!(records_are_kept_classified_and_scheduled);
 async fn records_are_kept_classified_and_scheduled(t: TestApp) {
+    t.matter("M-HOLD").await;
     let mut ops = t.signed_in(Role::LegalOps).await;
     assert!(ops.page("/records").await.contains("No records yet"));
     import(&ops, "schedule.csv", PLAN).await;
@@ -440,7 +441,11 @@ async fn records_are_kept_classified_and_scheduled(t: TestApp) {
     let r = ops
         .post(
             "/holds",
-            &[("name", "Supplier dispute"), ("records", &id.to_string())],
+            &[
+                ("name", "Supplier dispute"),
+                ("matter", "M-HOLD"),
+                ("records", &id.to_string()),
+            ],
         )
         .await;
     assert_eq!(r.status(), 303);
@@ -642,6 +647,7 @@ async fn item_id(t: &TestApp, record: i64) -> i64 {
 
 both!(disposition_destroys_what_is_due_and_never_what_is_held);
 async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
+    t.matter("M-HOLD").await;
     let mut ops = t.signed_in(Role::LegalOps).await;
     ops.page("/records").await;
     let plan = format!("{PLAN}TMP-1,Working papers,,Legal,created,1y,none,destroy,\n");
@@ -667,7 +673,11 @@ async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
     let r = ops
         .post(
             "/holds",
-            &[("name", "Acme v. Widget"), ("records", &held.to_string())],
+            &[
+                ("name", "Acme v. Widget"),
+                ("matter", "M-HOLD"),
+                ("records", &held.to_string()),
+            ],
         )
         .await;
     assert_eq!(r.status(), 303);
@@ -708,7 +718,11 @@ async fn disposition_destroys_what_is_due_and_never_what_is_held(t: TestApp) {
     ops.page("/holds").await;
     ops.post(
         "/holds",
-        &[("name", "Regulator inquiry"), ("categories", "TMP-1")],
+        &[
+            ("name", "Regulator inquiry"),
+            ("matter", "M-HOLD"),
+            ("categories", "TMP-1"),
+        ],
     )
     .await;
     let hold2: i64 =
@@ -957,6 +971,7 @@ async fn hold_on(
     const FOLDERS: [&str; 3] = ["a", "a/b", "c"];
     let mut input = lexops::records::holds::HoldInput {
         name: format!("hold {kind}-{index}"),
+        matter: "M-PROP".into(),
         ..Default::default()
     };
     match kind {
@@ -1000,6 +1015,7 @@ fn no_held_record_is_ever_destroyed() {
             rt.block_on(async {
                 let t = TestApp::spawn(crate::harness::Backend::Sqlite).await.unwrap();
                 let uid = t.user("ops@example.com", Role::LegalOps).await;
+                t.matter("M-PROP").await;
                 let who = lexops::platform::access::CurrentUser {
                     id: uid,
                     email: "ops@example.com".into(),
