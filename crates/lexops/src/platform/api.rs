@@ -274,7 +274,8 @@ impl Modify for BearerAuth {
         crate::records::api::disposition_sweep, crate::records::api::disposition_decide,
         crate::records::api::holds_list, crate::records::api::hold_create, crate::records::api::hold_get,
         crate::records::api::hold_add_custodians, crate::records::api::hold_remind, crate::records::api::hold_release,
-        crate::records::api::hold_notices_run, crate::records::api::record_add_version, crate::records::api::record_text),
+        crate::records::api::hold_notices_run, crate::records::api::record_add_version, crate::records::api::record_text,
+        crate::records::api::records_classify),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
         crate::matters::model::Matter, crate::matters::model::MatterInput,
         crate::spend::intake::IntakeOutcome, crate::spend::intake::IntakeProblem, crate::spend::model::Invoice, crate::spend::model::InvoiceLine,
@@ -288,7 +289,7 @@ impl Modify for BearerAuth {
         crate::records::notices::HoldNoticeInfo, crate::records::notices::Source, crate::records::notices::OnHold,
         crate::records::notices::NoticeRow, crate::records::notices::ScheduleOutcome,
         crate::records::api::CustodiansRequest, crate::records::api::Sent, crate::records::store::VersionRow,
-        crate::records::api::RecordText)),
+        crate::records::api::RecordText, crate::records::api::ClassifyRequest)),
     modifiers(&BearerAuth),
     tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"))
 )]

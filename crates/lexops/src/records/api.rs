@@ -151,6 +151,32 @@ pub async fn record_text(
     }))
 }
 
+/// Records to put in one category.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ClassifyRequest {
+    /// Record ids.
+    pub records: Vec<i64>,
+    /// A category code of the file plan; empty to leave them unclassified.
+    #[serde(default)]
+    pub category: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/records/classify", tag = "records", operation_id = "classify_records",
+    request_body = ClassifyRequest,
+    responses((status = 200, body = Sent), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Puts records in a category (or none) and reschedules them, all or none (a held record whose
+/// retention would become shorter is refused, naming the hold).
+pub async fn records_classify(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(req): Json<ClassifyRequest>,
+) -> ApiResult<Json<Sent>> {
+    records::classify_many(&app, &u, &req.records, &req.category).await?;
+    Ok(Json(Sent {
+        count: req.records.len(),
+    }))
+}
+
 #[utoipa::path(post, path = "/api/v1/records", tag = "records", operation_id = "add_record",
     request_body(content = String, description = "The document's bytes", content_type = "application/octet-stream"),
     params(("X-Filename" = String, Header, description = "The file's name"),
@@ -476,7 +502,7 @@ pub struct CustodiansRequest {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Sent {
-    /// How many custodians were added / messages queued.
+    /// How many custodians were added / messages queued / records classified.
     pub count: usize,
 }
 

@@ -261,6 +261,8 @@ struct ListPage {
     states: Vec<(&'static str, &'static str)>,
     can_manage: bool,
     filtered: bool,
+    /// This page's address, to come back to after a bulk change.
+    back: String,
 }
 
 const STATES: [(&str, &str); 5] = [
@@ -363,6 +365,29 @@ pub async fn records_list(ctx: PageCtx, Query(f): Query<RecordQuery>) -> PageRes
         states: STATES.to_vec(),
         can_manage: user.can(Permission::ManageRecords),
         filtered,
+        back: {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("q", f.list.q.as_str()),
+                ("category", &f.category),
+                ("state", &f.state),
+                ("sort", &f.list.sort),
+                ("dir", &f.list.dir),
+            ] {
+                if !v.is_empty() {
+                    q.append_pair(k, v);
+                }
+            }
+            if let Some(p) = f.list.page {
+                q.append_pair("page", &p.to_string());
+            }
+            let q = q.finish();
+            if q.is_empty() {
+                "/records".into()
+            } else {
+                format!("/records?{q}")
+            }
+        },
     })
 }
 
@@ -672,6 +697,51 @@ fn download(r: RecordRow, bytes: Vec<u8>) -> PageResult<Response> {
 pub struct ClassifyForm {
     #[serde(default)]
     category: String,
+}
+
+/// POST /records/classify — the records chosen on the list put in one category (or none), all
+/// or none; back to the list the user came from.
+pub async fn records_bulk_classify(ctx: PageCtx, body: axum::body::Bytes) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut ids = vec![];
+    let (mut category, mut back) = (String::new(), String::from("/records"));
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "items" => {
+                if let Ok(id) = v.parse::<i64>() {
+                    ids.push(id);
+                }
+            }
+            "category" => category = v.into_owned(),
+            // Only back to the records list (never elsewhere: no open redirect).
+            "back" if v == "/records" || v.starts_with("/records?") => back = v.into_owned(),
+            _ => {}
+        }
+    }
+    let (kind, message) = match records::classify_many(&ctx.app, &user, &ids, &category).await {
+        Ok(()) => (
+            FlashKind::Success,
+            if category.trim().is_empty() {
+                format!("{} record(s) left unclassified.", ids.len())
+            } else {
+                format!(
+                    "{} record(s) classified into {}.",
+                    ids.len(),
+                    category.trim()
+                )
+            },
+        ),
+        Err(AppError::Validation(fs)) => (
+            FlashKind::Error,
+            fs.iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Err(AppError::Conflict(m)) => (FlashKind::Error, format!("Nothing was classified: {m}.")),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(redirect_with_flash(&ctx.app, &back, kind, &message))
 }
 
 /// POST /records/{id}/classify

@@ -519,29 +519,55 @@ pub async fn classify(
     id: i64,
     category_code: &str,
 ) -> Result<(), AppError> {
-    let before = get(app, user, id).await?;
+    classify_many(app, user, &[id], category_code).await
+}
+
+/// Puts records in a category (or none) in one transaction, all or none: an unknown (or walled)
+/// record, or a held record whose retention would become shorter, changes nothing and is named.
+pub async fn classify_many(
+    app: &App,
+    user: &CurrentUser,
+    ids: &[i64],
+    category_code: &str,
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Err(AppError::field("records", "Choose one or more records."));
+    }
+    let mut before = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let r = get(app, user, id).await?;
+        if r.status != "active" {
+            return Err(AppError::Conflict(format!(
+                "record {id} is {}: it cannot be classified",
+                r.status
+            )));
+        }
+        before.push(r);
+    }
     let category_id = category_by_code(app, category_code).await?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    sqlx::query("UPDATE records SET category_id = $1 WHERE id = $2")
-        .bind(category_id)
-        .bind(id)
-        .execute(&mut *tx)
+    for r in &before {
+        sqlx::query("UPDATE records SET category_id = $1 WHERE id = $2")
+            .bind(category_id)
+            .bind(r.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &now,
+            &user.actor(),
+            Change {
+                action: "record.classify",
+                object_type: "record",
+                object_id: r.id.to_string(),
+                before: Some(json!({"category": r.category_code})),
+                after: Some(json!({"category": category_code.trim()})),
+            },
+        )
         .await?;
-    recompute(&mut tx, Some(&[id]), None).await?;
-    audit::record(
-        &mut tx,
-        &now,
-        &user.actor(),
-        Change {
-            action: "record.classify",
-            object_type: "record",
-            object_id: id.to_string(),
-            before: Some(json!({"category": before.category_code})),
-            after: Some(json!({"category": category_code.trim()})),
-        },
-    )
-    .await?;
+    }
+    recompute(&mut tx, Some(ids), None).await?;
     tx.commit().await?;
     Ok(())
 }

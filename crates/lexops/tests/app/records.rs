@@ -1462,3 +1462,117 @@ async fn a_record_keeps_its_versions_until_it_is_destroyed_with_them(t: TestApp)
         404
     );
 }
+
+both!(records_are_classified_in_bulk);
+async fn records_are_classified_in_bulk(t: TestApp) {
+    t.matter("M-HOLD").await;
+    let http = reqwest::Client::new();
+    let mut ops = t.signed_in(Role::LegalOps).await;
+    ops.page("/records").await;
+    import(&ops, "schedule.csv", PLAN).await;
+    let token = t.token(Role::LegalOps).await;
+    let mut ids = vec![];
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        let r = http
+            .post(t.url("/api/v1/records"))
+            .bearer_auth(&token)
+            .header("X-Filename", name)
+            .body(format!("contents of {name}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let state = |id: i64| {
+        let pool = t.app.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT due_state FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // From the list: the chosen records, one category, back to the same list.
+    let page = ops.page("/records").await;
+    assert!(page.contains("Classify the chosen records into"));
+    let (a, b, c) = (ids[0].to_string(), ids[1].to_string(), ids[2].to_string());
+    let r = ops
+        .post(
+            "/records/classify",
+            &[
+                ("items", &a),
+                ("items", &b),
+                ("category", "CORP-1"),
+                ("back", "/records?q=txt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(crate::harness::location(&r), "/records?q=txt");
+    assert_eq!(state(ids[0]).await, "permanent");
+    assert_eq!(state(ids[1]).await, "permanent");
+    assert_eq!(state(ids[2]).await, "unclassified");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'record.classify'"
+        )
+        .await,
+        2
+    );
+    // Never sent anywhere else; nothing chosen is a clear message.
+    let r = ops
+        .post(
+            "/records/classify",
+            &[("category", "CORP-1"), ("back", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(crate::harness::location(&r), "/records");
+    assert!(
+        ops.page("/records")
+            .await
+            .contains("Choose one or more records.")
+    );
+
+    // Through the API, all or none: an unknown record changes nothing.
+    let classify = |records: Vec<i64>, category: &'static str, token: String| {
+        let http = http.clone();
+        let url = t.url("/api/v1/records/classify");
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({"records": records, "category": category}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = classify(vec![ids[2], 999_999], "CORP-1", token.clone()).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(state(ids[2]).await, "unclassified");
+    // A held record's retention is not shortened in bulk either: the batch is refused.
+    ops.page("/holds").await;
+    let r = ops
+        .post(
+            "/holds",
+            &[("name", "Keep A"), ("matter", "M-HOLD"), ("records", &a)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = classify(vec![ids[2], ids[0]], "LEG-300", token.clone()).await;
+    assert_eq!(r.status(), 409);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("Keep A"),
+        "{v}"
+    );
+    assert_eq!(state(ids[2]).await, "unclassified");
+    let r = classify(vec![ids[2]], "LEG-300", token.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["count"], 1);
+    assert_eq!(state(ids[2]).await, "awaiting_event");
+    let auditor = t.token(Role::Auditor).await;
+    assert_eq!(classify(vec![ids[1]], "", auditor).await.status(), 403);
+}
