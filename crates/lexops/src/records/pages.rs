@@ -1172,7 +1172,16 @@ pub async fn custodian_detail(
     Query(f): Query<PlanQuery>,
 ) -> PageResult<Response> {
     let c = custodians::get(&ctx.app, id).await?;
-    let list = notices::holds_of(&ctx.app, id).await?;
+    // Holds of a walled matter are left out for those off its wall.
+    let mut list = vec![];
+    for item in notices::holds_of(&ctx.app, id).await? {
+        if holds::check_visible(&ctx.app, ctx.user()?, item.0.hold_id)
+            .await
+            .is_ok()
+        {
+            list.push(item);
+        }
+    }
     if f.format == "csv" {
         let mut headers = vec!["hold_id", "hold", "hold_status"];
         headers.extend_from_slice(notices::REPORT_HEADERS);

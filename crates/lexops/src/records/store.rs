@@ -890,6 +890,18 @@ pub async fn content_of_version(
         r.version = old.version;
     }
     let bytes = crate::platform::blobs::get(app, &r.sha256).await?;
+    audit_read(app, user, &r, "record.download").await?;
+    Ok((r, bytes))
+}
+
+/// Audits a read of a record's content (`record.download`, `record.read_text`): which bytes,
+/// which version, by whom.
+async fn audit_read(
+    app: &App,
+    user: &CurrentUser,
+    r: &RecordRow,
+    action: &'static str,
+) -> Result<(), AppError> {
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     audit::record(
@@ -897,16 +909,16 @@ pub async fn content_of_version(
         &now,
         &user.actor(),
         Change {
-            action: "record.download",
+            action,
             object_type: "record",
-            object_id: id.to_string(),
+            object_id: r.id.to_string(),
             before: None,
             after: Some(json!({"sha256": r.sha256, "version": r.version})),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok((r, bytes))
+    Ok(())
 }
 
 /// The text read out of a record's current document (`None` until it is read, or when it has
@@ -922,22 +934,7 @@ pub async fn extracted_text(
     }
     let text = super::text::text_of(app, id).await?;
     if text.is_some() {
-        let now = app.clock.now_text();
-        let mut tx = app.db.begin().await?;
-        audit::record(
-            &mut tx,
-            &now,
-            &user.actor(),
-            Change {
-                action: "record.read_text",
-                object_type: "record",
-                object_id: id.to_string(),
-                before: None,
-                after: Some(json!({"sha256": r.sha256, "version": r.version})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        audit_read(app, user, &r, "record.read_text").await?;
     }
     Ok((r, text))
 }

@@ -257,6 +257,73 @@ async fn records_are_found_by_the_words_in_their_documents(t: TestApp) {
         search(&t, &ops, "backdating").await.0,
         ["falcon-interview.txt"]
     );
+    // A hold of the walled matter is as absent as the matter to legal ops off the wall.
+    let r = http
+        .post(t.url("/api/v1/custodians/import"))
+        .bearer_auth(&ops)
+        .body("name,email,department\nDana Whitfield,dana@acme.example,Operations\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let dana: i64 =
+        sqlx::query_scalar("SELECT id FROM custodians WHERE email = 'dana@acme.example'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    let r = http
+        .post(t.url("/api/v1/holds"))
+        .bearer_auth(&ops)
+        .json(&serde_json::json!({"name": "Falcon preservation", "matter": "INV-FALCON", "preserve_matter": false, "folders": ["falcon"], "custodians": ["dana@acme.example"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let hold = r.json::<Value>().await.unwrap()["hold"]["id"]
+        .as_i64()
+        .unwrap();
+    let other_ops = t.token(Role::LegalOps).await;
+    let listed = |token: String| {
+        let http = http.clone();
+        let url = t.url("/api/v1/holds");
+        async move {
+            let v: Value = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["id"] == hold)
+                .count()
+        }
+    };
+    assert_eq!(listed(ops.clone()).await, 1);
+    assert_eq!(listed(other_ops.clone()).await, 0);
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/v1/holds/{hold}")),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/holds/{hold}/remind"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/holds/{hold}/release"),
+        ),
+    ] {
+        let r = http
+            .request(method, t.url(&path))
+            .bearer_auth(&other_ops)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
 
     // The text through the API (audited as a read) and in the preview page (escaped).
     let v: Value = http
@@ -363,6 +430,35 @@ async fn records_are_found_by_the_words_in_their_documents(t: TestApp) {
             .0
             .is_empty()
     );
+    // The review list and the custodian's page show the walled matter's record and hold only
+    // to those on the wall.
+    // (Fresh sessions: the clock moved seven years.)
+    let mut off_wall = t.client();
+    t.user("offwall@example.com", Role::LegalOps).await;
+    off_wall
+        .sign_in("offwall@example.com", crate::harness::PASSWORD)
+        .await;
+    let mut insider = t.client();
+    let insider_id = t.user("insider@example.com", Role::LegalOps).await;
+    sqlx::query("INSERT INTO object_walls (object_type, object_id, user_id) SELECT 'matter', id, $1 FROM matters WHERE number = 'INV-FALCON'")
+        .bind(insider_id)
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+    insider
+        .sign_in("insider@example.com", crate::harness::PASSWORD)
+        .await;
+    let review = "/records/disposition";
+    assert!(insider.page(review).await.contains("falcon-interview.txt"));
+    assert!(!off_wall.page(review).await.contains("falcon-interview"));
+    let custodian_page = format!("/holds/custodians/{dana}");
+    assert!(
+        insider
+            .page(&custodian_page)
+            .await
+            .contains("Falcon preservation")
+    );
+    assert!(!off_wall.page(&custodian_page).await.contains("Falcon"));
 }
 
 /// The PDF reader runs in a child process with a time limit: one that never answers is killed,
