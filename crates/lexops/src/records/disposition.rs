@@ -70,6 +70,12 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
     let due = "r.status = 'active' AND r.due_state = 'scheduled' AND r.due_on <= $1 AND r.category_id IS NOT NULL \
          AND r.id NOT IN (SELECT d.record_id FROM disposition_items d WHERE d.state IN ('pending','deferred'))";
     let mut tx = app.db.begin().await?;
+    if app.db.backend() == crate::platform::db::Backend::Postgres {
+        // The per-record hold checks make the planner's cost estimate huge, which turns on JIT
+        // compilation: 0.44 s of a 0.88 s count over a million records went to compiling it.
+        // Off for this transaction only.
+        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    }
     let mut report = SweepReport {
         dry_run,
         ..Default::default()
