@@ -80,15 +80,22 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
         dry_run,
         ..Default::default()
     };
-    // The held ones are few (bounded by what holds cover): read them all, count in memory.
+    // Every due record is either listed or held: the held ones are counted as the difference
+    // (one cheap count here, the listing below), and only a sample of them is read, with the
+    // holds that keep each — no second pass of the hold checks over every due record.
+    let due_count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM records r WHERE {due}"
+    )))
+    .bind(&today)
+    .fetch_one(&mut *tx)
+    .await?;
     let held: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.title FROM records r WHERE {due} AND {HELD} ORDER BY r.due_on, r.id"
+        "SELECT r.id, r.title FROM records r WHERE {due} AND {HELD} ORDER BY r.due_on, r.id LIMIT {SAMPLE}"
     )))
     .bind(&today)
     .fetch_all(&mut *tx)
     .await?;
-    report.held_count = held.len() as i64;
-    for (id, title) in held.into_iter().take(SAMPLE as usize) {
+    for (id, title) in held {
         let names = holds_on(&mut tx, id)
             .await?
             .into_iter()
@@ -104,6 +111,7 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
         .bind(&today)
         .fetch_one(&mut *tx)
         .await?;
+        report.held_count = due_count - report.listed_count;
         report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT r.id, r.title, r.due_on FROM records r WHERE {due} AND NOT {HELD} LIMIT {SAMPLE}"
         )))
@@ -122,6 +130,7 @@ pub async fn sweep(app: &App, dry_run: bool) -> Result<SweepReport, AppError> {
     .execute(&mut *tx)
     .await?
     .rows_affected() as i64;
+    report.held_count = due_count - report.listed_count;
     report.listed = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT r.id, r.title, d.due_on FROM disposition_items d JOIN records r ON r.id = d.record_id \
          WHERE d.found_at = $1 AND d.state = 'pending' ORDER BY d.due_on, d.record_id LIMIT {SAMPLE}"
