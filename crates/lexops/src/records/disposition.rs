@@ -13,6 +13,7 @@ use super::holds::{HELD, holds_on};
 use crate::App;
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
+use crate::platform::db::Tx;
 use crate::platform::error::AppError;
 
 /// A record being disposed of, with its category's rule (as stored).
@@ -209,6 +210,20 @@ pub async fn items(app: &App, viewer: Option<&CurrentUser>) -> Result<Vec<Item>,
     .await?)
 }
 
+/// Records who decided an item and when (its latest decision: a deferral, then an approval).
+async fn decided(tx: &mut Tx, item: i64, user_id: i64, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO disposition_decisions (item_id, decided_by, decided_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (item_id) DO UPDATE SET decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+    )
+    .bind(item)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Defers items until a date, with a reason.
 pub async fn defer(
     app: &App,
@@ -234,12 +249,10 @@ pub async fn defer(
     let mut tx = app.db.begin().await?;
     for id in ids {
         let n = sqlx::query(
-            "UPDATE disposition_items SET state = 'deferred', deferred_until = $1, note = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND state = 'pending'",
+            "UPDATE disposition_items SET state = 'deferred', deferred_until = $1, note = $2 WHERE id = $3 AND state = 'pending'",
         )
         .bind(until.to_string())
         .bind(note.trim())
-        .bind(user.id)
-        .bind(&now)
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -247,6 +260,7 @@ pub async fn defer(
         if n == 0 {
             return Err(AppError::Conflict(format!("item {id} is not pending")));
         }
+        decided(&mut tx, *id, user.id, &now).await?;
         audit::record(
             &mut tx,
             &now,
@@ -317,15 +331,12 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
             .await?;
         // Its words leave the search index with it.
         super::text::forget(&mut tx, record_id).await?;
-        sqlx::query(
-            "UPDATE disposition_items SET state = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
-        )
-        .bind(item_state)
-        .bind(user.id)
-        .bind(&now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE disposition_items SET state = $1 WHERE id = $2")
+            .bind(item_state)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        decided(&mut tx, *id, user.id, &now).await?;
         // The bytes of every version go unless something live still holds the same content.
         let earlier: Vec<String> = sqlx::query_scalar(
             "SELECT sha256 FROM record_versions WHERE record_id = $1 ORDER BY version",
@@ -429,7 +440,7 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
     .fetch_one(&mut *tx)
     .await?;
     for id in ids {
-        sqlx::query("UPDATE disposition_items SET certificate_id = $1 WHERE id = $2")
+        sqlx::query("UPDATE disposition_decisions SET certificate_id = $1 WHERE item_id = $2")
             .bind(cert)
             .bind(id)
             .execute(&mut *tx)

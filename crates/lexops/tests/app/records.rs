@@ -614,6 +614,16 @@ async fn records_through_the_api(t: TestApp) {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert!(v["certificate_id"].as_i64().is_some());
+    // The decision is kept with who took it and the certificate it is on.
+    let (by, cert): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT d.decided_by, d.certificate_id FROM disposition_decisions d WHERE d.item_id = $1",
+    )
+    .bind(item)
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    assert!(by > 0);
+    assert_eq!(cert, v["certificate_id"].as_i64());
     let r = decide(serde_json::json!({"items": [item], "decision": "approve"}))
         .await
         .unwrap();
