@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::both;
 use crate::harness::TestApp;
+use crate::records::{api_add_record as add, api_import_plan, item_id};
 
 const PLAN: &str = "code,title,description,owner,trigger,period,cutoff,disposition,citation
 TMP-1,Working papers,,Legal,created,1y,none,destroy,
@@ -27,29 +28,6 @@ fn pdf(lines: &[&str]) -> Vec<u8> {
             .collect(),
     }
     .render()
-}
-
-async fn add(
-    t: &TestApp,
-    token: &str,
-    name: &str,
-    category: &str,
-    matter: &str,
-    bytes: Vec<u8>,
-) -> i64 {
-    let r = reqwest::Client::new()
-        .post(t.url("/api/v1/records"))
-        .bearer_auth(token)
-        .header("X-Filename", name)
-        .header("X-Category", category)
-        .header("X-Created-On", "2020-01-15")
-        .header("X-Matter", matter)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{name}: {}", r.text().await.unwrap());
-    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
 async fn search(t: &TestApp, token: &str, q: &str) -> (Vec<String>, Vec<Option<String>>) {
@@ -89,14 +67,7 @@ both!(records_are_found_by_the_words_in_their_documents);
 async fn records_are_found_by_the_words_in_their_documents(t: TestApp) {
     let http = reqwest::Client::new();
     let ops = t.token(Role::LegalOps).await;
-    let r = http
-        .post(t.url("/api/v1/records/categories/import"))
-        .bearer_auth(&ops)
-        .body(PLAN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    api_import_plan(&t, &ops, PLAN).await;
     // A confidential matter: its creator is on the wall, nobody else.
     let r = http
         .post(t.url("/api/v1/matters"))
@@ -396,11 +367,7 @@ async fn records_are_found_by_the_words_in_their_documents(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let item: i64 = sqlx::query_scalar("SELECT id FROM disposition_items WHERE record_id = $1")
-        .bind(note)
-        .fetch_one(t.app.db.pool())
-        .await
-        .unwrap();
+    let item = item_id(&t, note).await;
     let r = http
         .post(t.url("/api/v1/disposition/decisions"))
         .bearer_auth(&ops)
