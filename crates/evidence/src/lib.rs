@@ -112,6 +112,10 @@ pub enum ExtractError {
     Email,
     #[error("not a readable PDF file: {0}")]
     Pdf(String),
+    #[error(
+        "the {0} file is password-protected (encrypted): save a copy without a password and upload that"
+    )]
+    Protected(&'static str),
     #[error("{0} documents have no text to read")]
     NoText(&'static str),
 }
@@ -222,7 +226,18 @@ fn read_part(
     Ok(Some(buf))
 }
 
+/// An OLE compound file: what Word writes for a password-protected .docx (and old .doc).
+const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Whether a PDF declares encryption in a trailer (`/Encrypt`).
+pub fn is_encrypted_pdf(bytes: &[u8]) -> bool {
+    bytes.windows(8).any(|w| w == b"/Encrypt")
+}
+
 fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
+    if bytes.starts_with(&OLE_MAGIC) {
+        return Err(ExtractError::Protected("Word"));
+    }
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ExtractError::Docx(e.to_string()))?;
     let names: Vec<String> = zip
@@ -284,28 +299,58 @@ fn push_ref(r: &quick_xml::events::BytesRef<'_>, out: &mut String) {
     }
 }
 
-/// Appends the text of a WordprocessingML part: `w:t` runs, tabs and breaks, a line per
-/// paragraph, a tab between table cells.
+/// Appends the text of a WordprocessingML part as a reader who accepts every tracked change
+/// sees it: `w:t` runs (inserted ones too, deleted text left out), tabs and breaks, a line per
+/// paragraph (a paragraph whose mark is a tracked deletion runs on into the next), and a line
+/// per table row with a tab between cells.
 fn word_xml_text(xml: &[u8], out: &mut String) -> Result<(), quick_xml::Error> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     let mut in_text = false;
+    let mut in_ppr = 0u32;
+    let mut mark_deleted = false;
+    let mut cells = 0u32;
     loop {
         match reader.read_event_into(&mut buf)? {
             Event::Start(e) => match e.name().as_ref() {
                 "w:t" | "w:delText" => in_text = e.name().as_ref() == "w:t",
+                "w:pPr" => in_ppr += 1,
+                "w:del" if in_ppr > 0 => mark_deleted = true,
+                "w:tc" => cells += 1,
                 _ => {}
             },
             Event::Empty(e) => match e.name().as_ref() {
                 "w:tab" | "w:ptab" => out.push('\t'),
                 "w:br" | "w:cr" => out.push('\n'),
+                "w:del" if in_ppr > 0 => mark_deleted = true,
                 _ => {}
             },
             Event::End(e) => match e.name().as_ref() {
                 "w:t" | "w:delText" => in_text = false,
-                "w:p" => out.push('\n'),
-                "w:tc" => out.push('\t'),
+                "w:pPr" => in_ppr = in_ppr.saturating_sub(1),
+                "w:p" => {
+                    if std::mem::take(&mut mark_deleted) {
+                        // Accepted, the deletion joins this paragraph to the next.
+                    } else if cells > 0 {
+                        if !out.ends_with([' ', '\t', '\n']) {
+                            out.push(' ');
+                        }
+                    } else {
+                        out.push('\n');
+                    }
+                }
+                "w:tc" => {
+                    cells = cells.saturating_sub(1);
+                    out.truncate(out.trim_end_matches(' ').len());
+                    out.push('\t');
+                }
+                "w:tr" => {
+                    if out.ends_with('\t') {
+                        out.pop();
+                    }
+                    out.push('\n');
+                }
                 _ => {}
             },
             Event::Text(t) if in_text => out.push_str(&t.xml10_content()),
@@ -399,6 +444,9 @@ fn email(bytes: &[u8]) -> Result<Extracted, ExtractError> {
 /// The text of a PDF. **May panic or run long on malformed files** (pdf-extract's choice):
 /// call it only where a panic or a runaway is contained (a child process with limits).
 pub fn pdf_text(bytes: &[u8]) -> Result<String, ExtractError> {
+    if is_encrypted_pdf(bytes) {
+        return Err(ExtractError::Protected("PDF"));
+    }
     let text =
         pdf_extract::extract_text_from_mem(bytes).map_err(|e| ExtractError::Pdf(e.to_string()))?;
     // pdf-extract separates pages with form feeds and pads with blank lines.

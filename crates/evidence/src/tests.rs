@@ -106,7 +106,7 @@ fn a_word_file_gives_its_paragraphs_tables_headers_and_properties() {
         x.text
     );
     assert!(
-        x.text.contains("Cell A\n\tCell B\tafter tab"),
+        x.text.contains("Cell A\tCell B\tafter tab\n"),
         "{:?}",
         x.text
     );
@@ -192,4 +192,14 @@ fn the_simple_word_writer_is_read_back() {
     let x = extract(Kind::Docx, &bytes, &Limits::default()).unwrap();
     assert_eq!(x.text, "Rent is due & payable monthly.\n\nDRAFT");
     assert_eq!(x.fields[1].1, "Legal <Ops>");
+}
+
+#[test]
+fn protected_files_are_named_as_such() {
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.extend_from_slice(&[0; 512]);
+    let e = extract(Kind::Docx, &ole, &Limits::default()).unwrap_err();
+    assert!(e.to_string().contains("password-protected"), "{e}");
+    let e = pdf_text(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<</Encrypt 2 0 R>>\n%%EOF").unwrap_err();
+    assert!(e.to_string().contains("password-protected"), "{e}");
 }
