@@ -277,6 +277,37 @@ fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     })
 }
 
+/// How many tracked changes (`w:ins`, `w:del` runs; paragraph-mark revisions included) a Word
+/// file's body carries: 0 for a file edited with tracking off.
+pub fn docx_revisions(bytes: &[u8], limits: &Limits) -> Result<usize, ExtractError> {
+    use quick_xml::events::Event;
+    if bytes.starts_with(&OLE_MAGIC) {
+        return Err(ExtractError::Protected("Word"));
+    }
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| ExtractError::Docx(e.to_string()))?;
+    let Some(xml) = read_part(&mut zip, "word/document.xml", limits)? else {
+        return Err(ExtractError::Docx("it has no word/document.xml".into()));
+    };
+    let mut reader = quick_xml::Reader::from_reader(xml.as_slice());
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        match reader
+            .read_event_into(&mut buf)
+            .map_err(|e| ExtractError::Docx(format!("word/document.xml: {e}")))?
+        {
+            Event::Start(e) | Event::Empty(e) if matches!(e.name().as_ref(), "w:ins" | "w:del") => {
+                n += 1
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(n)
+}
+
 fn entity(name: &str) -> Option<char> {
     Some(match name {
         "amp" => '&',

@@ -203,3 +203,9 @@ fn protected_files_are_named_as_such() {
     let e = pdf_text(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<</Encrypt 2 0 R>>\n%%EOF").unwrap_err();
     assert!(e.to_string().contains("password-protected"), "{e}");
 }
+
+#[test]
+fn tracked_changes_are_counted() {
+    let plain = docx_bytes(&["No revisions here."], "H");
+    assert_eq!(docx_revisions(&plain, &Limits::default()).unwrap(), 0);
+}

@@ -4,6 +4,7 @@
 //! the CLI. `platform` is what every module stands on; see ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod contracts;
 pub mod matters;
 pub mod platform;
 pub mod records;

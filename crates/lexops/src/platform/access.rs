@@ -93,6 +93,10 @@ impl Role {
             ViewRecords => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
             ManageRecords => matches!(self, Admin | LegalOps),
             ManageHolds => matches!(self, Admin | LegalOps | Attorney),
+            ViewContracts => matches!(self, Admin | LegalOps | Attorney | Paralegal | Auditor),
+            ManageContracts => matches!(self, Admin | LegalOps | Attorney | Paralegal),
+            ManageTemplates => matches!(self, Admin | LegalOps | Attorney),
+            RequestContracts => matches!(self, Admin | LegalOps | Attorney | Paralegal | Requester),
         }
     }
 }
@@ -136,10 +140,22 @@ pub enum Permission {
     ManageRecords,
     /// Place and release legal holds.
     ManageHolds,
+    /// See the contract repository (walled matters' contracts only from inside the wall).
+    ViewContracts,
+    /// Create and edit contracts, add versions, move them through their statuses.
+    ManageContracts,
+    /// Write contract templates and the clause library.
+    ManageTemplates,
+    /// Ask legal for a contract and follow one's own requests.
+    RequestContracts,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 22] = [
+        Permission::ViewContracts,
+        Permission::ManageContracts,
+        Permission::ManageTemplates,
+        Permission::RequestContracts,
         Permission::ManageHolds,
         Permission::ViewRecords,
         Permission::ManageRecords,

@@ -275,7 +275,13 @@ impl Modify for BearerAuth {
         crate::records::api::holds_list, crate::records::api::hold_create, crate::records::api::hold_get,
         crate::records::api::hold_add_custodians, crate::records::api::hold_remind, crate::records::api::hold_release,
         crate::records::api::hold_notices_run, crate::records::api::record_add_version, crate::records::api::record_text,
-        crate::records::api::records_classify),
+        crate::records::api::records_classify,
+        crate::contracts::api::list, crate::contracts::api::create, crate::contracts::api::get, crate::contracts::api::update,
+        crate::contracts::api::set_status, crate::contracts::api::add_version, crate::contracts::api::version_content,
+        crate::contracts::api::version_sent, crate::contracts::api::draft, crate::contracts::api::redline, crate::contracts::api::comment,
+        crate::contracts::api::request, crate::contracts::api::my_requests, crate::contracts::api::templates_list,
+        crate::contracts::api::template_create, crate::contracts::api::template_update, crate::contracts::api::clauses_list,
+        crate::contracts::api::clause_create, crate::contracts::api::clause_update),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
         crate::matters::model::Matter, crate::matters::model::MatterInput,
         crate::spend::intake::IntakeOutcome, crate::spend::intake::IntakeProblem, crate::spend::model::Invoice, crate::spend::model::InvoiceLine,
@@ -289,9 +295,15 @@ impl Modify for BearerAuth {
         crate::records::notices::HoldNoticeInfo, crate::records::notices::Source, crate::records::notices::OnHold,
         crate::records::notices::NoticeRow, crate::records::notices::ScheduleOutcome,
         crate::records::api::CustodiansRequest, crate::records::api::Sent, crate::records::store::VersionRow,
-        crate::records::api::RecordText, crate::records::api::ClassifyRequest)),
+        crate::records::api::RecordText, crate::records::api::ClassifyRequest,
+        crate::contracts::model::Contract, crate::contracts::model::ContractInput, crate::contracts::model::Version,
+        crate::contracts::model::StatusChange, crate::contracts::model::Comment, crate::contracts::model::Status,
+        crate::contracts::api::ContractDetail, crate::contracts::api::StatusRequest, crate::contracts::api::DraftRequest,
+        crate::contracts::api::RedlineOut, crate::contracts::api::RedlineSeg, crate::contracts::api::CommentRequest,
+        crate::contracts::templates::Template, crate::contracts::templates::TemplateInput, crate::contracts::templates::Clause,
+        crate::contracts::templates::ClauseInput, crate::contracts::templates::Fallback)),
     modifiers(&BearerAuth),
-    tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"))
+    tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"), (name = "contracts"))
 )]
 pub struct ApiDoc;
 
@@ -305,4 +317,27 @@ impl ApiDoc {
 /// The OpenAPI document as JSON.
 pub fn openapi_json() -> String {
     ApiDoc::openapi_spec().to_pretty_json().unwrap_or_default()
+}
+
+/// A request header as text, at most `max` characters ("" when absent).
+pub fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(max)
+        .collect()
+}
+
+/// The `X-Filename` of an upload, required.
+pub fn required_filename(headers: &axum::http::HeaderMap) -> Result<String, AppError> {
+    let f = header_text(headers, "x-filename", 500);
+    if f.trim().is_empty() {
+        return Err(AppError::field(
+            "X-Filename",
+            "Name the file in the X-Filename header.",
+        ));
+    }
+    Ok(f)
 }

@@ -87,8 +87,13 @@ pub async fn seed_with(
     let ops = users::by_email(app, "legalops@demo.lexops.test")
         .await?
         .ok_or_else(|| AppError::NotFound("demo legal ops".into()))?;
+    let contracts = scale.contracts;
     crate::spend::demo::seed(app, &current(&admin), &current(&ops), scale, progress).await?;
     crate::records::demo::seed(app, &current(&ops)).await?;
+    let requester = users::by_email(app, "requester@demo.lexops.test")
+        .await?
+        .ok_or_else(|| AppError::NotFound("demo requester".into()))?;
+    crate::contracts::demo::seed(app, &current(&ops), &current(&requester), contracts).await?;
     // The demo vendor user works for the first firm.
     let first: Option<i64> = sqlx::query_scalar("SELECT id FROM vendors ORDER BY id LIMIT 1")
         .fetch_optional(app.db.pool())

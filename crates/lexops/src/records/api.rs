@@ -9,7 +9,7 @@ use super::plan::{self, CategoryRow, PlanImportReport};
 use super::store::{self as records, NewRecord, RecordFilter, RecordRow};
 use crate::App;
 use crate::matters::store::ImportProblem;
-use crate::platform::api::{ApiUser, Page};
+use crate::platform::api::{ApiUser, Page, header_text, required_filename};
 use crate::platform::error::{ApiResult, AppError, ErrorEnvelope};
 
 #[utoipa::path(get, path = "/api/v1/records/categories", tag = "records", operation_id = "list_record_categories",
@@ -583,27 +583,4 @@ pub async fn record_add_version(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(records::get(&app, &u, id).await?)))
-}
-
-/// A request header as text, cut to `max` characters (empty when absent or not text).
-fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(max)
-        .collect()
-}
-
-/// The `X-Filename` of an upload, required.
-fn required_filename(headers: &axum::http::HeaderMap) -> Result<String, AppError> {
-    let f = header_text(headers, "x-filename", 500);
-    if f.trim().is_empty() {
-        return Err(AppError::field(
-            "X-Filename",
-            "Name the file in the X-Filename header.",
-        ));
-    }
-    Ok(f)
 }

@@ -379,7 +379,8 @@ pub async fn approve(app: &App, user: &CurrentUser, ids: &[i64]) -> Result<i64, 
             let others: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM records WHERE sha256 = $1 AND status = 'active') \
                  + (SELECT COUNT(*) FROM record_versions v JOIN records r2 ON r2.id = v.record_id WHERE v.sha256 = $1 AND r2.status = 'active') \
-                 + (SELECT COUNT(*) FROM invoices WHERE source_sha256 = $1) + (SELECT COUNT(*) FROM ap_exports WHERE file_sha256 = $1)",
+                 + (SELECT COUNT(*) FROM invoices WHERE source_sha256 = $1) + (SELECT COUNT(*) FROM ap_exports WHERE file_sha256 = $1) \
+                 + (SELECT COUNT(*) FROM contract_versions WHERE sha256 = $1)",
             )
             .bind(s)
             .fetch_one(&mut *tx)

@@ -671,26 +671,7 @@ pub async fn record_inline(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Resp
 }
 
 fn download(r: RecordRow, bytes: Vec<u8>) -> PageResult<Response> {
-    let safe_name: String = r
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(Response::builder()
-        .header("content-type", "application/octet-stream")
-        .header(
-            "content-disposition",
-            format!("attachment; filename=\"{safe_name}\""),
-        )
-        .header("x-content-type-options", "nosniff")
-        .body(axum::body::Body::from(bytes))
-        .map_err(|e| AppError::Internal(e.into()))?)
+    Ok(crate::platform::web::attachment(&r.filename, bytes))
 }
 
 #[derive(Deserialize)]

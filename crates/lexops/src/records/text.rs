@@ -224,14 +224,22 @@ pub async fn reread(tx: &mut Tx, now: &str, record_id: i64, meta: &str) -> Resul
     queue(tx, now).await
 }
 
-async fn read(app: &App, filename: &str, bytes: Vec<u8>) -> Outcome {
+/// Reads a document's text with the `evidence` crate: PDF in a child process (see
+/// [`pdf_in_child`]), the other kinds in a blocking task with panics caught. `Ok(None)` for a
+/// kind that has no text (images, archives). The one way the application reads documents.
+pub async fn extract(
+    app: &App,
+    filename: &str,
+    bytes: Vec<u8>,
+    max_chars: usize,
+) -> Result<Option<(evidence::Kind, evidence::Extracted)>, String> {
     let kind = evidence::kind_of(filename, &bytes);
     let limits = evidence::Limits {
-        max_chars: MAX_CHARS,
+        max_chars,
         ..Default::default()
     };
     let result = match kind {
-        evidence::Kind::Other => return Outcome::NoText,
+        evidence::Kind::Other => return Ok(None),
         evidence::Kind::Pdf => pdf_in_child(app, &bytes)
             .await
             .map(|text| evidence::Extracted {
@@ -246,8 +254,13 @@ async fn read(app: &App, filename: &str, bytes: Vec<u8>) -> Outcome {
         .and_then(|r| r.map_err(|_| "the reader failed on this file".to_string()))
         .and_then(|r| r.map_err(|e| e.to_string())),
     };
-    match result {
-        Ok(mut x) => {
+    result.map(|x| Some((kind, x)))
+}
+
+async fn read(app: &App, filename: &str, bytes: Vec<u8>) -> Outcome {
+    match extract(app, filename, bytes, MAX_CHARS).await {
+        Ok(None) => Outcome::NoText,
+        Ok(Some((kind, mut x))) => {
             let mut note = String::new();
             if x.truncated || x.text.chars().count() > MAX_CHARS {
                 x.text = x.text.chars().take(MAX_CHARS).collect();

@@ -55,6 +55,7 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
         months: 12,
         lines_per_invoice,
         decide: false,
+        contracts: 0,
     };
     let mut import_start: Option<Instant> = None;
     let t0 = Instant::now();

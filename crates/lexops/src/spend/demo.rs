@@ -23,6 +23,8 @@ pub struct Scale {
     pub lines_per_invoice: usize,
     /// Approve the older invoices and export them (the benchmark leaves them in review).
     pub decide: bool,
+    /// Contracts of the demo department (the contracts module's share of the scale).
+    pub contracts: usize,
 }
 
 impl Scale {
@@ -34,6 +36,7 @@ impl Scale {
         months: 4,
         lines_per_invoice: 6,
         decide: true,
+        contracts: 16,
     };
     /// Quick to create (seconds): what `serve --demo` loads.
     pub const SMALL: Scale = Scale {
@@ -43,6 +46,7 @@ impl Scale {
         months: 34,
         lines_per_invoice: 10,
         decide: true,
+        contracts: 240,
     };
     /// The full department of the benchmarks: about a million line items.
     pub const FULL: Scale = Scale {
@@ -52,6 +56,7 @@ impl Scale {
         months: 34,
         lines_per_invoice: 90,
         decide: true,
+        contracts: 600,
     };
 }
 

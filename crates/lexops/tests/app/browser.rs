@@ -535,3 +535,115 @@ async fn custodian_acknowledges_a_hold_in_chromium() {
     screenshot(&c, "hold-new").await;
     c.close().await.unwrap();
 }
+
+/// Contracts in Chromium: the repository with its filters, a contract under negotiation, the
+/// redline of the counterparty's turn against what we sent, and the template editor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contracts_redline_and_repository_in_chromium() {
+    use lexops::platform::access::CurrentUser;
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let t = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let id = t.user("lena@example.com", Role::LegalOps).await;
+    let lena = CurrentUser {
+        id,
+        email: "lena@example.com".into(),
+        name: "Lena Ops".into(),
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    };
+    lexops::contracts::demo::seed(&t.app, &lena, &lena, 16)
+        .await
+        .unwrap();
+    let c = browser(&driver).await;
+    c.goto(&t.url("/contracts")).await.unwrap();
+    fill_sign_in(&c, "lena@example.com").await;
+    c.wait()
+        .for_element(Locator::Css("table.table"))
+        .await
+        .unwrap();
+    c.goto(&t.url("/contracts")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 16);
+    screenshot(&c, "contracts").await;
+    // Filter the repository to the contracts under negotiation.
+    let negotiating: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contracts WHERE status = 'negotiation'")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert!(negotiating > 0, "the demo has contracts under negotiation");
+    c.find(Locator::Css("#f-status option[value='negotiation']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "form.filter-bar button[type='submit']").await;
+    for _ in 0..50 {
+        if c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("status=negotiation")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len() as i64, negotiating);
+    screenshot(&c, "contracts-filtered").await;
+    // The first one: its page, then its redline.
+    click(&c, "table.table tbody tr td a").await;
+    c.wait()
+        .for_element(Locator::Css("#versions"))
+        .await
+        .unwrap();
+    screenshot(&c, "contract").await;
+    click(&c, ".page-actions a[href*='/redline']").await;
+    c.wait()
+        .for_element(Locator::Css(".redline-view"))
+        .await
+        .unwrap();
+    assert!(
+        !c.find_all(Locator::Css(".redline-view del"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !c.find_all(Locator::Css(".redline-view ins"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        text_of(&c, ".callout-warning")
+            .await
+            .contains("Changes without tracking")
+    );
+    screenshot(&c, "contract-redline").await;
+    let tid: i64 = sqlx::query_scalar("SELECT id FROM contract_templates WHERE code = 'services'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    c.goto(&t.url(&format!("/contracts/templates/{tid}")))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&c, ".contract-doc")
+            .await
+            .contains("Services Agreement")
+    );
+    screenshot(&c, "contract-template").await;
+    c.close().await.unwrap();
+}

@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod browser;
 mod cli;
+mod contracts;
 mod documents;
 mod holds;
 mod jobs_mail;

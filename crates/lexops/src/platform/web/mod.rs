@@ -368,3 +368,49 @@ pub async fn read_one_file(
             )
         }))
 }
+
+/// An uploaded file's name as we keep it: the last path component (browsers and scripts may send
+/// a whole path), without control characters or quotes, at most 200 characters; `document`
+/// when nothing is left.
+pub fn safe_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    let t = cleaned.trim().trim_start_matches('.').trim();
+    if t.is_empty() {
+        "document".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// A file download: `application/octet-stream`, never sniffed, with a header-safe file name.
+pub fn attachment(filename: &str, bytes: Vec<u8>) -> Response {
+    let safe_name: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut resp = axum::body::Body::from(bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}

@@ -1,0 +1,11 @@
+//! Contracts (issue #6): the repository, intake requests, versions and redlines, templates and
+//! the clause library, statuses and their history. Document text comes from the `evidence`
+//! crate, drafting and redlines from the `drafting` crate.
+
+pub mod api;
+pub mod compare;
+pub mod demo;
+pub mod model;
+pub mod pages;
+pub mod store;
+pub mod templates;

@@ -1,0 +1,1190 @@
+//! Contract pages: the repository (search, filters, sort, CSV), a contract (metadata, status,
+//! versions, redlines, comments, drafting from a template), intake requests and their
+//! requester's view, templates and the clause library.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::compare;
+use super::model::{self, Comment, Contract, ContractInput, Status, StatusChange, Version};
+use super::store::{self, Filter, Upload};
+use super::templates::{
+    self as tpl, Clause, ClauseInput, Fallback, Template as ContractTemplate, TemplateInput,
+};
+use crate::platform::access::{CurrentUser, Permission};
+use crate::platform::error::{AppError, PageResult};
+use crate::platform::web::redirect_with_flash;
+use crate::platform::web::ui::{FlashKind, Layout, ListParams, PageCtx, Pager, csv_response};
+
+type Errors = HashMap<String, String>;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    list: ListParams,
+    #[serde(default)]
+    status: String,
+    #[serde(default, rename = "type")]
+    type_code: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    expires_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/list.html")]
+struct ListPage {
+    layout: Layout,
+    contracts: Vec<Contract>,
+    pager: Pager,
+    params: ListParams,
+    status: String,
+    type_code: String,
+    owner: String,
+    expires_by: String,
+    types: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    owners: Vec<(i64, String, String)>,
+    can_manage: bool,
+    filtered: bool,
+}
+
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
+}
+
+pub const CSV_COLUMNS: [&str; 17] = [
+    "number",
+    "title",
+    "type",
+    "status",
+    "counterparty",
+    "our_entity",
+    "value",
+    "currency",
+    "effective_on",
+    "term_months",
+    "expires_on",
+    "auto_renew",
+    "renewal_months",
+    "notice_days",
+    "governing_law",
+    "owner",
+    "matter",
+];
+
+pub fn csv_row(c: &Contract) -> Vec<String> {
+    vec![
+        c.number.clone(),
+        c.title.clone(),
+        c.type_code.clone(),
+        c.status.clone(),
+        c.counterparty.clone(),
+        c.our_entity.clone(),
+        c.value_plain(),
+        c.currency.clone(),
+        c.effective_on.clone().unwrap_or_default(),
+        c.term_months.map(|m| m.to_string()).unwrap_or_default(),
+        c.expires_on.clone().unwrap_or_default(),
+        if c.auto_renew != 0 { "yes" } else { "no" }.into(),
+        c.renewal_months.map(|m| m.to_string()).unwrap_or_default(),
+        c.notice_days.map(|m| m.to_string()).unwrap_or_default(),
+        c.governing_law.clone(),
+        c.owner_name.clone().unwrap_or_default(),
+        c.matter_number.clone().unwrap_or_default(),
+    ]
+}
+
+/// GET /contracts
+pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let filter = Filter {
+        q: f.list.q.clone(),
+        status: f.status.clone(),
+        type_code: f.type_code.clone(),
+        owner_id: f.owner.parse().ok(),
+        requester_id: None,
+        expires_by: f.expires_by.clone(),
+    };
+    let order = store::order_by(&f.list);
+    let (limit, offset) = f.list.window();
+    let (rows, total) = store::list(&ctx.app, Some(&user), &filter, &order, limit, offset).await?;
+    if f.list.is_csv() {
+        return Ok(csv_response(
+            "contracts.csv",
+            &CSV_COLUMNS,
+            rows.iter().map(csv_row),
+        ));
+    }
+    let pager = Pager::new(
+        "/contracts",
+        &f.list,
+        &[
+            ("q", &f.list.q),
+            ("status", &f.status),
+            ("type", &f.type_code),
+            ("owner", &f.owner),
+            ("expires_by", &f.expires_by),
+        ],
+        total,
+        &[
+            ("number", "Number", false),
+            ("title", "Title", false),
+            ("counterparty", "Counterparty", false),
+            ("status", "Status", false),
+            ("value", "Value", true),
+            ("expires", "Expires", false),
+            ("", "Owner", false),
+        ],
+        "updated",
+    );
+    let filtered = !(f.list.q.is_empty()
+        && f.status.is_empty()
+        && f.type_code.is_empty()
+        && f.owner.is_empty()
+        && f.expires_by.is_empty());
+    ctx.render(ListPage {
+        layout: ctx.layout("Contracts", "contracts"),
+        contracts: rows,
+        pager,
+        params: f.list.clone(),
+        status: f.status,
+        type_code: f.type_code,
+        owner: f.owner,
+        expires_by: f.expires_by,
+        types: store::types(&ctx.app).await?,
+        statuses: statuses(),
+        owners: store::owners(&ctx.app).await?,
+        can_manage: user.can(Permission::ManageContracts),
+        filtered,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "contracts/form.html")]
+struct FormPage {
+    layout: Layout,
+    id: Option<i64>,
+    number: String,
+    form: ContractInput,
+    errors: Errors,
+    types: Vec<(String, String)>,
+    owners: Vec<(i64, String, String)>,
+    /// The intake form (requesters): fewer fields, attachments.
+    request: bool,
+}
+
+impl FormPage {
+    fn auto_renew(&self) -> bool {
+        matches!(self.form.auto_renew.as_str(), "1" | "true" | "on" | "yes")
+    }
+}
+
+async fn form_page(
+    ctx: &PageCtx,
+    id: Option<i64>,
+    number: String,
+    form: ContractInput,
+    errors: Errors,
+    request: bool,
+) -> PageResult<Response> {
+    let title = match (id, request) {
+        (Some(_), _) => "Edit contract",
+        (None, true) => "Request a contract",
+        (None, false) => "New contract",
+    };
+    let active = if request {
+        "contract-request"
+    } else {
+        "contracts"
+    };
+    let r = ctx.render(FormPage {
+        layout: ctx.layout(title, active),
+        id,
+        number,
+        form,
+        errors: errors.clone(),
+        types: store::types(&ctx.app).await?,
+        owners: store::owners(&ctx.app).await?,
+        request,
+    })?;
+    Ok(with_status(r, &errors))
+}
+
+fn with_status(mut r: Response, errors: &Errors) -> Response {
+    if !errors.is_empty() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
+/// GET /contracts/new
+pub async fn new_form(ctx: PageCtx) -> PageResult<Response> {
+    let form = ContractInput {
+        type_code: "services".into(),
+        currency: "USD".into(),
+        ..Default::default()
+    };
+    form_page(&ctx, None, String::new(), form, Errors::new(), false).await
+}
+
+/// POST /contracts
+pub async fn create(ctx: PageCtx, Form(f): Form<ContractInput>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match store::create(&ctx.app, &user, &f).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{}", c.id),
+            FlashKind::Success,
+            &format!("Contract {} created.", c.number),
+        )),
+        Err(e) => form_page(&ctx, None, String::new(), f, e.into_field_map()?, false).await,
+    }
+}
+
+/// GET /contracts/{id}/edit
+pub async fn edit_form(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let owner_email: Option<String> = match c.owner_id {
+        Some(o) => sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(o)
+            .fetch_optional(ctx.app.db.pool())
+            .await
+            .map_err(AppError::from)?,
+        None => None,
+    };
+    let form = ContractInput {
+        title: c.title.clone(),
+        type_code: c.type_code.clone(),
+        counterparty: c.counterparty.clone(),
+        our_entity: c.our_entity.clone(),
+        value: c.value_plain(),
+        currency: c.currency.clone(),
+        effective_on: c.effective_on.clone().unwrap_or_default(),
+        term_months: c.term_months.map(|m| m.to_string()).unwrap_or_default(),
+        expires_on: c.expires_on.clone().unwrap_or_default(),
+        auto_renew: if c.auto_renew != 0 {
+            "1".into()
+        } else {
+            String::new()
+        },
+        renewal_months: c.renewal_months.map(|m| m.to_string()).unwrap_or_default(),
+        notice_days: c.notice_days.map(|m| m.to_string()).unwrap_or_default(),
+        governing_law: c.governing_law.clone(),
+        owner_email: owner_email.unwrap_or_default(),
+        matter_number: c.matter_number.clone().unwrap_or_default(),
+        parent_number: c.parent_number.clone().unwrap_or_default(),
+        business_reason: c.business_reason.clone(),
+    };
+    form_page(&ctx, Some(id), c.number, form, Errors::new(), false).await
+}
+
+/// POST /contracts/{id}
+pub async fn update(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<ContractInput>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match store::update(&ctx.app, &user, id, &f).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Success,
+            &format!("{} saved.", c.number),
+        )),
+        Err(AppError::Conflict(m)) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Error,
+            &m,
+        )),
+        Err(e) => {
+            let number = store::get(&ctx.app, Some(&user), id).await?.number;
+            form_page(&ctx, Some(id), number, f, e.into_field_map()?, false).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    c: Contract,
+    versions: Vec<Version>,
+    history: Vec<StatusChange>,
+    comments: Vec<Comment>,
+    next: Vec<(&'static str, &'static str)>,
+    templates: Vec<ContractTemplate>,
+    can_manage: bool,
+    errors: Errors,
+    sources: Vec<(&'static str, &'static str)>,
+    /// (from id, to id) of the redline the page offers first.
+    compare: Option<(i64, i64)>,
+}
+
+async fn detail_page(ctx: &PageCtx, id: i64, errors: Errors) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let versions = store::versions(&ctx.app, id).await?;
+    let compare = versions
+        .iter()
+        .find(|v| v.source != "attachment")
+        .and_then(|newest| store::compare_base(&versions, newest).map(|b| (b, newest.id)));
+    let next = c
+        .status()
+        .next()
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    let sources = model::SOURCES
+        .iter()
+        .copied()
+        .filter(|(k, _)| {
+            *k == "ours"
+                || *k == "counterparty"
+                || (*k == "signed" && c.status() == Status::Signature)
+        })
+        .collect();
+    let r = ctx.render(DetailPage {
+        layout: ctx.layout(&c.number, "contracts"),
+        history: store::history(&ctx.app, id).await?,
+        comments: store::comments(&ctx.app, id).await?,
+        templates: tpl::list(&ctx.app)
+            .await?
+            .into_iter()
+            .filter(|t| t.active != 0)
+            .collect(),
+        can_manage: user.can(Permission::ManageContracts),
+        next,
+        versions,
+        c,
+        errors: errors.clone(),
+        sources,
+        compare,
+    })?;
+    Ok(with_status(r, &errors))
+}
+
+/// GET /contracts/{id}
+pub async fn detail(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    detail_page(&ctx, id, Errors::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// POST /contracts/{id}/status
+pub async fn set_status(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let Some(to) = Status::parse(&f.status) else {
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Error,
+            "Choose a status.",
+        ));
+    };
+    match store::set_status(&ctx.app, &user, id, to, &f.note).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Success,
+            &format!("{} is now {}.", c.number, to.label().to_lowercase()),
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+/// POST /contracts/{id}/versions (multipart: file, source, note; CSRF token in `_csrf`)
+pub async fn add_version(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let (mut file, mut source, mut note) = (None, String::from("ours"), String::new());
+    for part in crate::platform::web::read_upload(multipart).await? {
+        match part.field.as_str() {
+            "file"
+                if !part.bytes.is_empty()
+                    || part.file_name.as_deref().is_some_and(|n| !n.is_empty()) =>
+            {
+                file = Some((
+                    part.file_name.clone().unwrap_or_else(|| "document".into()),
+                    part.bytes,
+                ))
+            }
+            "source" => source = part.text(),
+            "note" => note = part.text(),
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file else {
+        let mut errors = Errors::new();
+        errors.insert(
+            "file".into(),
+            "Choose the version's file (DOCX, PDF or text).".into(),
+        );
+        return detail_page(&ctx, id, errors).await;
+    };
+    let result = async {
+        let p = store::prepare(&ctx.app, name, bytes).await?;
+        store::add_version(&ctx.app, &user, id, p, &source, &note, None).await
+    }
+    .await;
+    match result {
+        Ok(v) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Success,
+            &format!("Version {} added.", v.version),
+        )),
+        Err(AppError::Validation(f)) => {
+            detail_page(
+                &ctx,
+                id,
+                f.into_iter().map(|f| (f.field, f.message)).collect(),
+            )
+            .await
+        }
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+/// GET /contracts/{id}/versions/{vid}/content
+pub async fn version_content(
+    ctx: PageCtx,
+    Path((id, vid)): Path<(i64, i64)>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let v = store::version(&ctx.app, Some(&user), id, vid).await?;
+    let bytes = store::version_bytes(&ctx.app, &user, &v).await?;
+    Ok(crate::platform::web::attachment(&v.filename, bytes))
+}
+
+#[derive(Template)]
+#[template(path = "contracts/version.html")]
+struct VersionPage {
+    layout: Layout,
+    c: Contract,
+    v: Version,
+    text: String,
+}
+
+/// GET /contracts/{id}/versions/{vid}: the version's text.
+pub async fn version_view(ctx: PageCtx, Path((id, vid)): Path<(i64, i64)>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let v = store::version(&ctx.app, Some(&user), id, vid).await?;
+    let text = store::version_text(&ctx.app, vid).await?;
+    ctx.render(VersionPage {
+        layout: ctx.layout(&format!("{} version {}", c.number, v.version), "contracts"),
+        c,
+        v,
+        text,
+    })
+}
+
+/// POST /contracts/{id}/versions/{vid}/sent
+pub async fn version_sent(ctx: PageCtx, Path((id, vid)): Path<(i64, i64)>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match store::mark_sent(&ctx.app, &user, id, vid).await {
+        Ok(v) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Success,
+            &format!("Version {} marked as sent to the counterparty.", v.version),
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CompareQuery {
+    #[serde(default)]
+    from: Option<i64>,
+    #[serde(default)]
+    to: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/redline.html")]
+struct RedlinePage {
+    layout: Layout,
+    c: Contract,
+    from: Version,
+    to: Version,
+    versions: Vec<Version>,
+    html: String,
+    inserted: usize,
+    deleted: usize,
+    paras_changed: usize,
+    identical: bool,
+    untracked: bool,
+    coarse: bool,
+}
+
+/// GET /contracts/{id}/redline?from=&to=
+pub async fn redline(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<CompareQuery>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let cmp = compare::compare(&ctx.app, Some(&user), id, q.from, q.to).await?;
+    let versions = store::versions(&ctx.app, id)
+        .await?
+        .into_iter()
+        .filter(|v| v.source != "attachment")
+        .collect();
+    ctx.render(RedlinePage {
+        layout: ctx.layout(&format!("{} redline", cmp.contract.number), "contracts"),
+        html: drafting::redline::to_html(&cmp.redline),
+        inserted: cmp.redline.words_inserted,
+        deleted: cmp.redline.words_deleted,
+        paras_changed: cmp.redline.paras_changed,
+        identical: cmp.redline.is_identical(),
+        untracked: cmp.untracked_changes(),
+        coarse: cmp.redline.coarse,
+        versions,
+        c: cmp.contract,
+        from: cmp.from,
+        to: cmp.to,
+    })
+}
+
+/// GET /contracts/{id}/redline.docx?from=&to=
+pub async fn redline_docx(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<CompareQuery>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let cmp = compare::compare(&ctx.app, Some(&user), id, q.from, q.to).await?;
+    Ok(crate::platform::web::attachment(
+        &cmp.filename(),
+        cmp.docx()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    body: String,
+    #[serde(default)]
+    version_id: String,
+}
+
+/// POST /contracts/{id}/comments
+pub async fn add_comment(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<CommentForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match store::comment(&ctx.app, &user, id, f.version_id.parse().ok(), &f.body).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}#comments"),
+            FlashKind::Success,
+            "Comment added.",
+        )),
+        Err(e) => detail_page(&ctx, id, e.into_field_map()?).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/draft.html")]
+struct DraftPage {
+    layout: Layout,
+    c: Contract,
+    t: ContractTemplate,
+    fields: Vec<drafting::template::Field>,
+    values: BTreeMap<String, String>,
+    errors: Errors,
+    clauses: Vec<Clause>,
+}
+
+impl DraftPage {
+    fn has_error(&self, name: &str) -> bool {
+        !name.contains('.') && self.errors.contains_key(name)
+    }
+    fn value(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DraftQuery {
+    #[serde(default)]
+    template: Option<i64>,
+}
+
+async fn draft_page(
+    ctx: &PageCtx,
+    id: i64,
+    template_id: i64,
+    values: BTreeMap<String, String>,
+    errors: Errors,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let t = tpl::get(&ctx.app, template_id).await?;
+    let r = ctx.render(DraftPage {
+        layout: ctx.layout(&format!("Draft {}", c.number), "contracts"),
+        fields: t.schema().fields(),
+        clauses: tpl::clauses(&ctx.app).await?,
+        c,
+        t,
+        values,
+        errors: errors.clone(),
+    })?;
+    Ok(with_status(r, &errors))
+}
+
+/// GET /contracts/{id}/draft?template=
+pub async fn draft_form(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<DraftQuery>,
+) -> PageResult<Response> {
+    let Some(t) = q.template else {
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Error,
+            "Choose a template.",
+        ));
+    };
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    // Start from what the contract already says.
+    let mut values = BTreeMap::new();
+    for f in tpl::get(&ctx.app, t).await?.schema().variables {
+        let v = match (f.name.as_str(), f.kind) {
+            (_, drafting::template::VarKind::Party) if f.name.contains("counterparty") => {
+                values.insert(format!("{}.name", f.name), c.counterparty.clone());
+                continue;
+            }
+            ("governing_law", _) => c.governing_law.clone(),
+            ("effective_date" | "effective_on" | "start", _) => {
+                c.effective_on.clone().unwrap_or_default()
+            }
+            ("fee" | "value", drafting::template::VarKind::Money) => {
+                values.insert(format!("{}.currency", f.name), c.currency.clone());
+                c.value_plain()
+            }
+            _ => continue,
+        };
+        values.insert(f.name.clone(), v);
+    }
+    draft_page(&ctx, id, t, values, Errors::new()).await
+}
+
+/// POST /contracts/{id}/draft (form fields of the template's schema, and `template`)
+pub async fn draft(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    let mut template_id = None;
+    for (k, v) in raw {
+        match k.as_str() {
+            "_csrf" => {}
+            "template" => template_id = v.parse::<i64>().ok(),
+            _ => {
+                values.insert(k, v);
+            }
+        }
+    }
+    let Some(t) = template_id else {
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Error,
+            "Choose a template.",
+        ));
+    };
+    match tpl::draft(&ctx.app, &user, id, t, &values).await {
+        Ok(v) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Success,
+            &format!("Version {} drafted: {}.", v.version, v.filename),
+        )),
+        Err(AppError::Validation(f)) => {
+            draft_page(
+                &ctx,
+                id,
+                t,
+                values,
+                f.into_iter().map(|f| (f.field, f.message)).collect(),
+            )
+            .await
+        }
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/templates.html")]
+struct TemplatesPage {
+    layout: Layout,
+    templates: Vec<ContractTemplate>,
+    clauses: Vec<Clause>,
+}
+
+/// GET /contracts/templates
+pub async fn templates_list(ctx: PageCtx) -> PageResult<Response> {
+    ctx.render(TemplatesPage {
+        layout: ctx.layout("Templates and clauses", "contract-templates"),
+        templates: tpl::list(&ctx.app).await?,
+        clauses: tpl::clauses(&ctx.app).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "contracts/template_form.html")]
+struct TemplateFormPage {
+    layout: Layout,
+    id: Option<i64>,
+    revision: i64,
+    form: TemplateInput,
+    errors: Vec<(String, String)>,
+    types: Vec<(String, String)>,
+    kinds: Vec<&'static str>,
+    preview: String,
+}
+
+impl TemplateFormPage {
+    fn active(&self) -> bool {
+        matches!(self.form.active.as_str(), "1" | "true" | "on" | "yes")
+    }
+}
+
+const KINDS: [&str; 9] = [
+    "text", "number", "money", "date", "duration", "party", "choice", "yes_no", "list",
+];
+
+async fn template_form_page(
+    ctx: &PageCtx,
+    id: Option<i64>,
+    revision: i64,
+    form: TemplateInput,
+    errors: Vec<(String, String)>,
+) -> PageResult<Response> {
+    // A preview with sample answers when the template is sound.
+    let preview = match (
+        errors.is_empty(),
+        drafting::Schema::from_json(if form.schema.trim().is_empty() {
+            "{\"variables\":[]}"
+        } else {
+            &form.schema
+        }),
+    ) {
+        (true, Ok(schema)) => {
+            let clauses = tpl::clause_texts(&ctx.app).await?;
+            drafting::template::render(&form.body, &schema, &schema.sample_answers(), &clauses)
+                .map(|r| drafting::html::to_html(&r.document))
+                .unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    let title = if id.is_some() {
+        "Edit template"
+    } else {
+        "New template"
+    };
+    let failed = !errors.is_empty();
+    let mut r = ctx.render(TemplateFormPage {
+        layout: ctx.layout(title, "contract-templates"),
+        id,
+        revision,
+        form,
+        errors,
+        types: store::types(&ctx.app).await?,
+        kinds: KINDS.to_vec(),
+        preview,
+    })?;
+    if failed {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// GET /contracts/templates/new
+pub async fn template_new(ctx: PageCtx) -> PageResult<Response> {
+    let form = TemplateInput {
+        type_code: "nda".into(),
+        active: "1".into(),
+        schema: "{\n  \"variables\": [\n    {\"name\": \"counterparty\", \"label\": \"Counterparty\", \"type\": \"party\", \"required\": true}\n  ]\n}".into(),
+        body: "# Agreement\n\nThis agreement is made between **Example Corp** and **{{ counterparty }}**.\n\n1. Purpose\n   1. …\n".into(),
+        ..Default::default()
+    };
+    template_form_page(&ctx, None, 0, form, vec![]).await
+}
+
+fn field_errors(e: AppError) -> Result<Vec<(String, String)>, crate::platform::error::PageError> {
+    match e {
+        AppError::Validation(f) => Ok(f.into_iter().map(|f| (f.field, f.message)).collect()),
+        other => Err(other.into()),
+    }
+}
+
+/// POST /contracts/templates
+pub async fn template_create(ctx: PageCtx, Form(f): Form<TemplateInput>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match tpl::save(&ctx.app, &user, None, &f).await {
+        Ok(t) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/templates/{}", t.id),
+            FlashKind::Success,
+            &format!("Template {} saved.", t.name),
+        )),
+        Err(e) => template_form_page(&ctx, None, 0, f, field_errors(e)?).await,
+    }
+}
+
+/// GET /contracts/templates/{id}
+pub async fn template_edit(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let t = tpl::get(&ctx.app, id).await?;
+    let form = TemplateInput {
+        code: t.code.clone(),
+        name: t.name.clone(),
+        type_code: t.type_code.clone(),
+        description: t.description.clone(),
+        body: t.body.clone(),
+        schema: t.schema_json.clone(),
+        active: if t.active != 0 {
+            "1".into()
+        } else {
+            String::new()
+        },
+    };
+    template_form_page(&ctx, Some(id), t.revision, form, vec![]).await
+}
+
+/// POST /contracts/templates/{id}
+pub async fn template_update(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<TemplateInput>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match tpl::save(&ctx.app, &user, Some(id), &f).await {
+        Ok(t) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/templates/{id}"),
+            FlashKind::Success,
+            &format!("Template {} saved as revision {}.", t.name, t.revision),
+        )),
+        Err(e) => {
+            let rev = tpl::get(&ctx.app, id).await?.revision;
+            template_form_page(&ctx, Some(id), rev, f, field_errors(e)?).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/clause_form.html")]
+struct ClauseFormPage {
+    layout: Layout,
+    id: Option<i64>,
+    form: ClauseInput,
+    errors: Errors,
+}
+
+/// The clause form: the preferred text and three fallback positions.
+#[derive(Deserialize, Default)]
+pub struct ClauseForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    preferred: String,
+    #[serde(default)]
+    guidance: String,
+    #[serde(default)]
+    fallback_1: String,
+    #[serde(default)]
+    fallback_1_guidance: String,
+    #[serde(default)]
+    fallback_2: String,
+    #[serde(default)]
+    fallback_2_guidance: String,
+    #[serde(default)]
+    fallback_3: String,
+    #[serde(default)]
+    fallback_3_guidance: String,
+}
+
+impl ClauseForm {
+    fn input(self) -> ClauseInput {
+        ClauseInput {
+            code: self.code,
+            title: self.title,
+            category: self.category,
+            preferred: self.preferred,
+            guidance: self.guidance,
+            fallbacks: vec![
+                Fallback {
+                    text: self.fallback_1,
+                    guidance: self.fallback_1_guidance,
+                },
+                Fallback {
+                    text: self.fallback_2,
+                    guidance: self.fallback_2_guidance,
+                },
+                Fallback {
+                    text: self.fallback_3,
+                    guidance: self.fallback_3_guidance,
+                },
+            ],
+        }
+    }
+}
+
+impl ClauseFormPage {
+    fn fallback(&self, i: usize) -> Fallback {
+        self.form.fallbacks.get(i).cloned().unwrap_or_default()
+    }
+}
+
+async fn clause_form_page(
+    ctx: &PageCtx,
+    id: Option<i64>,
+    mut form: ClauseInput,
+    errors: Errors,
+) -> PageResult<Response> {
+    form.fallbacks
+        .resize(3.max(form.fallbacks.len()), Fallback::default());
+    let r = ctx.render(ClauseFormPage {
+        layout: ctx.layout(
+            if id.is_some() {
+                "Edit clause"
+            } else {
+                "New clause"
+            },
+            "contract-templates",
+        ),
+        id,
+        form,
+        errors: errors.clone(),
+    })?;
+    Ok(with_status(r, &errors))
+}
+
+/// GET /contracts/clauses/new
+pub async fn clause_new(ctx: PageCtx) -> PageResult<Response> {
+    clause_form_page(&ctx, None, ClauseInput::default(), Errors::new()).await
+}
+
+/// POST /contracts/clauses
+pub async fn clause_create(ctx: PageCtx, Form(f): Form<ClauseForm>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let input = f.input();
+    match tpl::save_clause(&ctx.app, &user, None, &input).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/templates#clauses",
+            FlashKind::Success,
+            &format!("Clause {} saved.", c.title),
+        )),
+        Err(e) => clause_form_page(&ctx, None, input, e.into_field_map()?).await,
+    }
+}
+
+/// GET /contracts/clauses/{id}
+pub async fn clause_edit(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let c = tpl::clause(&ctx.app, id).await?;
+    let form = ClauseInput {
+        fallbacks: c.fallbacks(),
+        code: c.code,
+        title: c.title,
+        category: c.category,
+        preferred: c.preferred,
+        guidance: c.guidance,
+    };
+    clause_form_page(&ctx, Some(id), form, Errors::new()).await
+}
+
+/// POST /contracts/clauses/{id}
+pub async fn clause_update(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<ClauseForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let input = f.input();
+    match tpl::save_clause(&ctx.app, &user, Some(id), &input).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/templates#clauses",
+            FlashKind::Success,
+            &format!("Clause {} saved.", c.title),
+        )),
+        Err(e) => clause_form_page(&ctx, Some(id), input, e.into_field_map()?).await,
+    }
+}
+
+/// GET /contracts/request
+pub async fn request_form(ctx: PageCtx) -> PageResult<Response> {
+    let form = ContractInput {
+        type_code: "services".into(),
+        currency: "USD".into(),
+        ..Default::default()
+    };
+    form_page(&ctx, None, String::new(), form, Errors::new(), true).await
+}
+
+/// POST /contracts/request (multipart: the form's fields and `attachments`; CSRF in `_csrf`)
+pub async fn request(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut fields: Vec<(String, String)> = vec![];
+    let mut files = vec![];
+    for part in crate::platform::web::read_upload(multipart).await? {
+        if part.field == "attachments" {
+            if !part.bytes.is_empty() {
+                files.push(Upload {
+                    filename: part
+                        .file_name
+                        .clone()
+                        .unwrap_or_else(|| "attachment".into()),
+                    bytes: part.bytes,
+                });
+            }
+        } else {
+            fields.push((part.field.clone(), part.text()));
+        }
+    }
+    let input: ContractInput =
+        serde_urlencoded::from_str(&serde_urlencoded::to_string(&fields).unwrap_or_default())
+            .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?;
+    match store::request(&ctx.app, &user, &input, files).await {
+        Ok(c) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/requests/{}", c.id),
+            FlashKind::Success,
+            &format!(
+                "Request {} sent to legal{}.",
+                c.number,
+                c.owner_name
+                    .as_deref()
+                    .map(|n| format!(" ({n} owns it)"))
+                    .unwrap_or_default()
+            ),
+        )),
+        Err(e) => form_page(&ctx, None, String::new(), input, e.into_field_map()?, true).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/requests.html")]
+struct RequestsPage {
+    layout: Layout,
+    contracts: Vec<Contract>,
+}
+
+/// GET /contracts/requests: the signed-in user's own requests.
+pub async fn my_requests(ctx: PageCtx) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let f = Filter {
+        requester_id: Some(user.id),
+        ..Default::default()
+    };
+    // The requester's own view: walls do not hide a person's own request from them.
+    let (rows, _) = store::list(&ctx.app, None, &f, "c.created_at DESC", 500, 0).await?;
+    ctx.render(RequestsPage {
+        layout: ctx.layout("My contract requests", "contract-requests"),
+        contracts: rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "contracts/request.html")]
+struct RequestPage {
+    layout: Layout,
+    c: Contract,
+    history: Vec<StatusChange>,
+    attachments: Vec<Version>,
+}
+
+/// GET /contracts/requests/{id}: a requester follows their request (status and history).
+pub async fn request_detail(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = requested_by(&ctx, &user, id).await?;
+    ctx.render(RequestPage {
+        layout: ctx.layout(&c.number, "contract-requests"),
+        history: store::history(&ctx.app, id).await?,
+        attachments: store::versions(&ctx.app, id)
+            .await?
+            .into_iter()
+            .filter(|v| v.source == "attachment")
+            .collect(),
+        c,
+    })
+}
+
+/// The contract if `user` requested it (anyone else: not found).
+async fn requested_by(ctx: &PageCtx, user: &CurrentUser, id: i64) -> Result<Contract, AppError> {
+    let c = store::get(&ctx.app, None, id).await?;
+    if c.requester_id != Some(user.id) {
+        return Err(AppError::NotFound("contract".into()));
+    }
+    Ok(c)
+}

@@ -1,0 +1,654 @@
+//! Contracts: a request from the business becomes a draft with an owner; legal drafts it from a
+//! template (a real DOCX), sends it, gets the counterparty's turn back with silent edits, reads
+//! the redline (HTML and a DOCX with tracked changes), moves it through approval and signature
+//! to executed (locked); bad files and bad templates are refused with their reason and change
+//! nothing; a walled matter's contract is absent off the wall.
+
+use lexops::platform::access::Role;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::harness::{TestApp, location};
+
+pub(crate) const SCHEMA: &str = r#"{"variables": [
+  {"name": "counterparty", "label": "Counterparty", "type": "party", "required": true},
+  {"name": "fee", "label": "Annual fee", "type": "money", "required": true, "currency": "USD"},
+  {"name": "start", "label": "Start date", "type": "date", "required": true},
+  {"name": "term", "label": "Initial term", "type": "duration", "required": true},
+  {"name": "payment_days", "label": "Days to pay", "type": "number", "required": true},
+  {"name": "law", "label": "Governing law", "type": "choice", "choices": ["New York", "Delaware"], "required": true},
+  {"name": "exclusive", "label": "Exclusive", "type": "yes_no"},
+  {"name": "services", "label": "Services", "type": "list", "required": true}
+]}"#;
+
+pub(crate) const BODY: &str = "# Services Agreement
+
+This Services Agreement is made between **Example Corp** and **{{ counterparty }}**, {{ counterparty.entity }}.
+
+1. Services
+   1. The Supplier provides these services:
+{% for s in services %}      - {{ s }}
+{% endfor %}
+2. Fees and payment
+   1. The annual fee is {{ fee }}.
+   2. Invoices are payable within {{ payment_days }} days of receipt.
+3. Term
+   1. This Agreement starts on {{ start }} and runs for {{ term }}.
+{% if exclusive %}4. Exclusivity
+   1. The Supplier will not provide the services to our competitors.
+{% endif %}
+{{ clause(\"governing_law\") }} {{ law }}.
+";
+
+async fn json_of(r: reqwest::Response) -> Value {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+pub(crate) async fn setup_library(t: &TestApp, ops: &str) -> i64 {
+    let http = reqwest::Client::new();
+    let r = http
+        .post(t.url("/api/v1/clauses"))
+        .bearer_auth(ops)
+        .json(&json!({"code": "governing_law", "title": "Governing law", "category": "Governing Law",
+            "preferred": "This Agreement is governed by the laws of the State of",
+            "guidance": "Prefer New York.",
+            "fallbacks": [{"text": "This Agreement is governed by the laws of", "guidance": "Any US state"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = http
+        .post(t.url("/api/v1/contract-templates"))
+        .bearer_auth(ops)
+        .json(&json!({"code": "services", "name": "Services Agreement", "type": "services", "body": BODY, "schema": SCHEMA, "active": true}))
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r).await;
+    v["id"].as_i64().unwrap_or_else(|| panic!("{v}"))
+}
+
+pub(crate) fn answers() -> Value {
+    json!({
+        "counterparty.name": "Northwind Traders LLC",
+        "counterparty.entity": "a Delaware limited liability company",
+        "fee": "250000",
+        "start": "2027-01-01",
+        "term.count": "24",
+        "term.unit": "months",
+        "payment_days": "30",
+        "law": "New York",
+        "exclusive": "yes",
+        "services": "Cloud hosting\nSupport, 24/7",
+    })
+}
+
+fn docx_text(bytes: &[u8]) -> String {
+    evidence::extract(evidence::Kind::Docx, bytes, &Default::default())
+        .expect("a readable DOCX")
+        .text
+}
+
+both!(a_contract_from_request_to_execution);
+async fn a_contract_from_request_to_execution(t: TestApp) {
+    let http = reqwest::Client::new();
+    // The one lawyer: requests go to them.
+    t.user("counsel@example.com", Role::Attorney).await;
+    let ops = t.token(Role::LegalOps).await;
+    let requester = t.token(Role::Requester).await;
+
+    // The business asks; a request without a reason is refused.
+    let r = http
+        .post(t.url("/api/v1/contract-requests"))
+        .bearer_auth(&requester)
+        .json(&json!({"title": "Hosting for the EU shop", "type": "services", "counterparty": "Northwind Traders LLC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        json_of(r).await["error"]["fields"][0]["field"],
+        "business_reason"
+    );
+    let r = http
+        .post(t.url("/api/v1/contract-requests"))
+        .bearer_auth(&requester)
+        .json(&json!({"title": "Hosting for the EU shop", "type": "services", "counterparty": "Northwind Traders LLC",
+            "value": 250000, "business_reason": "Move the EU web shop to a hosted platform by March."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let c = json_of(r).await;
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["status"], "draft");
+    assert_eq!(
+        c["owner_name"], "Test Attorney",
+        "the least-loaded lawyer owns it: {c}"
+    );
+    assert_eq!(c["value_minor"], 25_000_000);
+    let number = c["number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("CT-"), "{number}");
+    let mine = json_of(
+        http.get(t.url("/api/v1/contract-requests"))
+            .bearer_auth(&requester)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine[0]["number"], number.as_str());
+    // A requester does not browse the repository.
+    let r = http
+        .get(t.url("/api/v1/contracts"))
+        .bearer_auth(&requester)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Legal writes the library and a template; a broken template is refused with its line.
+    let template_id = setup_library(&t, &ops).await;
+    assert!(template_id > 0);
+    let r = http
+        .post(t.url("/api/v1/contract-templates"))
+        .bearer_auth(&ops)
+        .json(
+            &json!({"code": "broken", "name": "Broken", "type": "nda", "schema": SCHEMA,
+            "body": "# NDA\n\nBetween us and {{ counterparty }}.\n\nFee: {{ fees }}\n"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = json_of(r).await;
+    assert_eq!(
+        e["error"]["fields"][0]["message"],
+        "line 5: unknown variable `fees` (declare it in the schema)",
+        "{e}"
+    );
+    let r = http
+        .post(t.url("/api/v1/contract-templates"))
+        .bearer_auth(&ops)
+        .json(&json!({"code": "broken", "name": "Broken", "type": "nda", "schema": SCHEMA, "body": "# NDA\n\n{% if exclusive %}\nunclosed\n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let msg = json_of(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("line ") && msg.contains("syntax error"),
+        "{msg}"
+    );
+    let r = http
+        .post(t.url("/api/v1/contract-templates"))
+        .bearer_auth(&ops)
+        .json(&json!({"code": "sneaky", "name": "Sneaky", "type": "nda", "body": "{% include \"/etc/passwd\" %}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a template cannot read files");
+
+    // Draft version 1 from the template: bad answers name their fields, good ones make a DOCX.
+    let mut bad = answers();
+    bad["fee"] = json!("12.345");
+    bad["law"] = json!("Texas");
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/draft")))
+        .bearer_auth(&ops)
+        .json(&json!({"template": "services", "answers": bad}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let fields: Vec<String> = json_of(r).await["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["fee", "law"]);
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/draft")))
+        .bearer_auth(&ops)
+        .json(&json!({"template": "services", "answers": answers()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v1 = json_of(r).await;
+    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["source"], "generated");
+    let bytes = http
+        .get(t.url(&format!("/api/v1/contracts/{id}/versions/1/content")))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = docx_text(&bytes);
+    for expected in [
+        "Services Agreement",
+        "between Example Corp and Northwind Traders LLC, a Delaware limited liability company.",
+        "The annual fee is USD 250,000.00.",
+        "Invoices are payable within 30 days of receipt.",
+        "starts on 1 January 2027 and runs for 24 months.",
+        "Support, 24/7",
+        "The Supplier will not provide the services to our competitors.",
+        "governed by the laws of the State of New York.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/versions/1/sent")))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The counterparty's turn comes back without tracked changes, but edited.
+    let turn_text = text
+        .replace("within 30 days", "within 60 days")
+        .replace(
+            "The Supplier will not provide the services to our competitors.",
+            "",
+        )
+        .replace("the State of New York", "the State of Delaware");
+    let paras: Vec<&str> = turn_text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let turn = evidence::simple_docx("Services Agreement", "Northwind Legal", "", &paras);
+    let upload = |bytes: Vec<u8>, name: &'static str, source: &'static str| {
+        let http = http.clone();
+        let url = t.url(&format!("/api/v1/contracts/{id}/versions"));
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .header("X-Filename", name)
+                .header("X-Source", source)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = upload(turn.clone(), "northwind-turn.docx", "counterparty").await;
+    assert_eq!(r.status(), 201);
+    let v2 = json_of(r).await;
+    assert_eq!(
+        (v2["version"].as_i64(), v2["tracked_changes"].as_i64()),
+        (Some(2), Some(0))
+    );
+    // The same file again is the same version.
+    let r = upload(turn.clone(), "again.docx", "counterparty").await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        json_of(r).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("same as version 2")
+    );
+    // Corrupt and password-protected files are refused with the reason, nothing stored.
+    let r = upload(
+        b"PK\x03\x04 this is not really a zip".to_vec(),
+        "broken.docx",
+        "counterparty",
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken.docx")
+    );
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.extend_from_slice(&[0u8; 1024]);
+    let r = upload(ole, "locked.docx", "counterparty").await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password-protected")
+    );
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contract_versions WHERE contract_id = $1")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(count, 2);
+
+    // The redline: against the version we sent, silent edits flagged.
+    let red = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/redline?to=2")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (red["from_version"].as_i64(), red["to_version"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(red["untracked_changes"], true);
+    let html = red["html"].as_str().unwrap();
+    assert!(
+        html.contains("within <del>30</del><ins>60</ins> days"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<del>New</del><ins>Delaware</ins>")
+            || html.contains("<del>New York</del><ins>Delaware</ins>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<del>The Supplier will not provide the services to our competitors.</del>"),
+        "{html}"
+    );
+    let docx = http
+        .get(t.url(&format!("/api/v1/contracts/{id}/redline?to=2&format=docx")))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(evidence::docx_revisions(&docx, &Default::default()).unwrap() >= 3);
+    // Accepting every tracked change gives the counterparty's text.
+    let accepted: Vec<String> = docx_text(&docx)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let theirs: Vec<String> = docx_text(&turn)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(accepted, theirs);
+
+    // Status: executed needs the steps and a signed copy; then it is locked.
+    let status = |to: &'static str| {
+        let http = http.clone();
+        let url = t.url(&format!("/api/v1/contracts/{id}/status"));
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .json(&json!({"status": to, "note": format!("to {to}")}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status("executed").await.status(), 409);
+    for s in ["in_review", "negotiation", "approval", "signature"] {
+        let r = status(s).await;
+        assert_eq!(r.status(), 200, "{s}: {}", r.text().await.unwrap());
+    }
+    assert_eq!(status("executed").await.status(), 409, "no signed copy yet");
+    let signed = lexops::platform::pdf::Report {
+        title: "Services Agreement (signed)".into(),
+        subtitle: number.clone(),
+        footer: "Signed by both parties".into(),
+        blocks: vec![lexops::platform::pdf::Block::Paragraph(
+            "Signed for Example Corp and Northwind Traders LLC.".into(),
+        )],
+    }
+    .render();
+    let r = upload(signed, "signed.pdf", "signed").await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = status("executed").await;
+    assert_eq!(r.status(), 200);
+    let c = json_of(r).await;
+    assert_eq!(c["locked"], 1);
+    let r = upload(b"late change".to_vec(), "late.txt", "ours").await;
+    assert_eq!(r.status(), 409);
+    let r = http
+        .put(t.url(&format!("/api/v1/contracts/{id}")))
+        .bearer_auth(&ops)
+        .json(&json!({"title": "Renamed", "type": "services"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let d = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let path: Vec<&str> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        path,
+        [
+            "draft",
+            "in_review",
+            "negotiation",
+            "approval",
+            "signature",
+            "executed"
+        ]
+    );
+    assert_eq!(d["versions"].as_array().unwrap().len(), 3);
+
+    // The requester follows it.
+    let mine = json_of(
+        http.get(t.url("/api/v1/contract-requests"))
+            .bearer_auth(&requester)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine[0]["status"], "executed");
+
+    // Every step is in the audit trail.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE object_type = 'contract' ORDER BY seq",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    for a in [
+        "contract.request",
+        "contract.version",
+        "contract.version_sent",
+        "contract.download",
+        "contract.status",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} not audited: {actions:?}"
+        );
+    }
+    let report = lexops::platform::audit::verify(&t.app.db).await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
+both!(walled_contracts_and_the_pages);
+async fn walled_contracts_and_the_pages(t: TestApp) {
+    let http = reqwest::Client::new();
+    let ops = t.token(Role::LegalOps).await;
+    let other = t.token(Role::Attorney).await;
+    setup_library(&t, &ops).await;
+    // A confidential matter: only its creator (ops) is on the wall.
+    let r = http
+        .post(t.url("/api/v1/matters"))
+        .bearer_auth(&ops)
+        .json(&json!({"number": "MA-ORCA", "name": "Project Orca", "type": "transactional", "confidential": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let mk = |title: &'static str, matter: &'static str| {
+        let http = http.clone();
+        let url = t.url("/api/v1/contracts");
+        let ops = ops.clone();
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(ops)
+                .json(&json!({"title": title, "type": "nda", "counterparty": "Orca Target Inc", "matter_number": matter,
+                    "effective_on": "2027-02-01", "term_months": 12, "auto_renew": true, "renewal_months": 12, "notice_days": 60}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let secret = mk("Orca NDA", "MA-ORCA").await;
+    let open = mk("Plain NDA", "").await;
+    assert_eq!(open["expires_on"], "2028-01-31", "expiry from the term");
+    let sid = secret["id"].as_i64().unwrap();
+    let list = json_of(
+        http.get(t.url("/api/v1/contracts?q=nda"))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["title"], "Plain NDA");
+    for path in [
+        format!("/api/v1/contracts/{sid}"),
+        format!("/api/v1/contracts/{sid}/redline"),
+    ] {
+        let r = http
+            .get(t.url(&path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let list = json_of(
+        http.get(t.url("/api/v1/contracts?q=nda"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["total"], 2);
+
+    // The pages: the attorney off the wall sees one contract, in the list, the CSV and by id.
+    let mut b = t.signed_in(Role::Attorney).await;
+    let page = b.page("/contracts").await;
+    assert!(page.contains("Plain NDA") && !page.contains("Orca NDA"));
+    let csv = b.get("/contracts?format=csv").await.text().await.unwrap();
+    assert!(csv.starts_with("number,title,type,status"), "{csv}");
+    assert!(csv.contains("Plain NDA") && !csv.contains("Orca NDA"));
+    assert_eq!(b.get(&format!("/contracts/{sid}")).await.status(), 404);
+
+    // Draft through the form, upload a turn through the form, read the redline page.
+    let oid = open["id"].as_i64().unwrap();
+    let page = b.page(&format!("/contracts/{oid}")).await;
+    assert!(page.contains("Draft from a template"));
+    let tid: i64 = sqlx::query_scalar("SELECT id FROM contract_templates WHERE code = 'services'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let form = b
+        .page(&format!("/contracts/{oid}/draft?template={tid}"))
+        .await;
+    assert!(
+        form.contains("name=\"term.unit\""),
+        "the duration's unit field"
+    );
+    let tids = tid.to_string();
+    let mut fields: Vec<(String, String)> = answers()
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    fields.push(("template".into(), tids.clone()));
+    fields.retain(|(k, _)| k != "start");
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = b.post(&format!("/contracts/{oid}/draft"), &f).await;
+    assert_eq!(r.status(), 422, "the start date is required");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Start date is required"), "{body}");
+    let mut f = f.clone();
+    f.push(("start", "2027-02-01"));
+    let r = b.post(&format!("/contracts/{oid}/draft"), &f).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/contracts/{oid}"));
+    b.page(&format!("/contracts/{oid}")).await;
+    let turn = evidence::simple_docx(
+        "NDA",
+        "Orca",
+        "",
+        &["Services Agreement", "Completely different terms."],
+    );
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(turn).file_name("their-turn.docx"),
+        )
+        .text("source", "counterparty")
+        .text("note", "Their paper");
+    let r = b
+        .post_multipart(&format!("/contracts/{oid}/versions"), form)
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = b.page(&format!("/contracts/{oid}/redline")).await;
+    assert!(
+        page.contains("Changes without tracking"),
+        "silent edits are flagged"
+    );
+    assert!(
+        page.contains("<ins>Completely different terms.</ins>") || page.contains("<ins>Completely"),
+        "{page}"
+    );
+    let r = b.get(&format!("/contracts/{oid}/redline.docx")).await;
+    assert_eq!(r.status(), 200);
+    assert!(evidence::docx_revisions(&r.bytes().await.unwrap(), &Default::default()).unwrap() > 0);
+
+    // A requester asks through the form with an attachment and follows the request; nobody
+    // else's requester sees it.
+    let mut req = t.signed_in(Role::Requester).await;
+    req.page("/contracts/request").await;
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Reseller agreement")
+        .text("type", "services")
+        .text("counterparty", "Contoso")
+        .text("business_reason", "Sell through Contoso in Canada.")
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(b"Contoso's draft terms".to_vec())
+                .file_name("contoso.txt"),
+        );
+    let r = req.post_multipart("/contracts/request", form).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    let page = req.page(&to).await;
+    assert!(page.contains("Reseller agreement") && page.contains("contoso.txt"));
+    assert_eq!(req.get("/contracts").await.status(), 403);
+    let other_req = t.signed_in(Role::Requester).await;
+    assert_eq!(other_req.get(&to).await.status(), 404);
+}
