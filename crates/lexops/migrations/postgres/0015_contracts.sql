@@ -141,3 +141,16 @@ CREATE TABLE contract_comments (
     author_id       BIGINT REFERENCES users(id)
 );
 CREATE INDEX contract_comments_contract ON contract_comments(contract_id);
+
+-- Full-text search of the repository: one row per contract (rowid = contracts.id); meta = its
+-- number, title, parties and governing law; body = the text of all its versions. Written in the
+-- transaction of every change to either. Punctuation splits words as SQLite's tokenizer does.
+CREATE TABLE contract_text (
+    rowid BIGINT PRIMARY KEY REFERENCES contracts (id),
+    meta TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',
+    tsv TSVECTOR GENERATED ALWAYS AS (
+        to_tsvector('english', regexp_replace(meta || ' ' || body, '[^[:alnum:]]+', ' ', 'g'))
+    ) STORED
+);
+CREATE INDEX contract_text_tsv ON contract_text USING GIN (tsv);

@@ -141,3 +141,8 @@ CREATE TABLE contract_comments (
     author_id       INTEGER REFERENCES users(id)
 );
 CREATE INDEX contract_comments_contract ON contract_comments(contract_id);
+
+-- Full-text search of the repository: one row per contract (rowid = contracts.id); meta = its
+-- number, title, parties and governing law; body = the text of all its versions. Written in the
+-- transaction of every change to either.
+CREATE VIRTUAL TABLE contract_text USING fts5(meta, body, tokenize = 'porter unicode61 remove_diacritics 2');

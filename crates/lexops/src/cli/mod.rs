@@ -500,13 +500,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             .await
             .map_err(show)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let snips = crate::records::text::snippets(&app, &query, &ids)
+            let snips = crate::platform::search::snippets(&app, "record_text", &query, &ids)
                 .await
                 .map_err(show)?;
             if json {
                 let items: Vec<serde_json::Value> = rows
                     .iter()
-                    .map(|r| serde_json::json!({"record": r, "snippet": snips.get(&r.id).map(|s| crate::records::text::snippet_text(s))}))
+                    .map(|r| serde_json::json!({"record": r, "snippet": snips.get(&r.id).map(|s| crate::platform::search::snippet_text(s))}))
                     .collect();
                 println!(
                     "{}",
@@ -519,7 +519,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 for r in &rows {
                     println!("{:>7}  {}  ({})", r.id, r.title, r.filename);
                     if let Some(s) = snips.get(&r.id) {
-                        println!("         {}", crate::records::text::snippet_text(s));
+                        println!("         {}", crate::platform::search::snippet_text(s));
                     }
                 }
             }

@@ -67,12 +67,70 @@ pub async fn list(
         expires_by: q.expires_by,
         ..Default::default()
     };
-    let (items, total) = store::list(&app, Some(&u), &f, &order, limit, offset).await?;
+    let (mut items, total) = store::list(&app, Some(&u), &f, &order, limit, offset).await?;
+    for c in &mut items {
+        c.snippet = c
+            .snippet
+            .take()
+            .map(|s| crate::platform::search::snippet_text(&s));
+    }
     Ok(Json(Page {
         items,
         total,
         limit,
         offset,
+    }))
+}
+
+/// A value of a facet and how many contracts have it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// Counts of the contracts a search finds, by status and by type.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Facets {
+    pub status: Vec<FacetValue>,
+    #[serde(rename = "type")]
+    pub type_code: Vec<FacetValue>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/facets", tag = "contracts", operation_id = "contract_facets", params(ContractQuery),
+    responses((status = 200, body = Facets), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// How the contracts a search finds divide by status and by type (each ignoring its own filter).
+pub async fn facets(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<ContractQuery>,
+) -> ApiResult<Json<Facets>> {
+    let f = Filter {
+        q: q.q,
+        status: q.status,
+        type_code: q.type_code,
+        expires_by: q.expires_by,
+        ..Default::default()
+    };
+    let (s, t) = store::facets(&app, Some(&u), &f).await?;
+    Ok(Json(Facets {
+        status: s
+            .into_iter()
+            .map(|(v, count)| FacetValue {
+                label: Status::parse(&v).map(Status::label).unwrap_or("").into(),
+                value: v,
+                count,
+            })
+            .collect(),
+        type_code: t
+            .into_iter()
+            .map(|(value, label, count)| FacetValue {
+                value,
+                label,
+                count,
+            })
+            .collect(),
     }))
 }
 

@@ -132,9 +132,20 @@ pub struct Contract {
     pub locked: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Search results only: the words around the matches in its versions' text (the page marks
+    /// them; the API puts them between `[` and `]`).
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
 }
 
 impl Contract {
+    /// The search snippet as HTML (text escaped, matches in `<mark>`).
+    pub fn snippet_html(&self) -> Option<String> {
+        self.snippet
+            .as_deref()
+            .map(crate::platform::search::snippet_html)
+    }
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Draft)
     }

@@ -53,6 +53,9 @@ struct ListPage {
     owners: Vec<(i64, String, String)>,
     can_manage: bool,
     filtered: bool,
+    /// Facets of the search: (label, count, link, chosen).
+    status_facets: Vec<(String, i64, String, bool)>,
+    type_facets: Vec<(String, i64, String, bool)>,
 }
 
 fn statuses() -> Vec<(&'static str, &'static str)> {
@@ -152,6 +155,47 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         && f.type_code.is_empty()
         && f.owner.is_empty()
         && f.expires_by.is_empty());
+    let (sf, tf) = store::facets(&ctx.app, Some(&user), &filter).await?;
+    // A facet's link keeps the search and the other filters, and toggles its own value.
+    let link = |status: &str, type_code: &str| {
+        let pairs: Vec<(&str, &str)> = [
+            ("q", f.list.q.as_str()),
+            ("status", status),
+            ("type", type_code),
+            ("owner", f.owner.as_str()),
+            ("expires_by", f.expires_by.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        format!(
+            "/contracts?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let status_facets = sf
+        .into_iter()
+        .map(|(code, n)| {
+            let on = code == f.status;
+            let label = Status::parse(&code)
+                .map(Status::label)
+                .unwrap_or("")
+                .to_string();
+            (
+                label,
+                n,
+                link(if on { "" } else { &code }, &f.type_code),
+                on,
+            )
+        })
+        .collect();
+    let type_facets = tf
+        .into_iter()
+        .map(|(code, name, n)| {
+            let on = code == f.type_code;
+            (name, n, link(&f.status, if on { "" } else { &code }), on)
+        })
+        .collect();
     ctx.render(ListPage {
         layout: ctx.layout("Contracts", "contracts"),
         contracts: rows,
@@ -166,6 +210,8 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         owners: store::owners(&ctx.app).await?,
         can_manage: user.can(Permission::ManageContracts),
         filtered,
+        status_facets,
+        type_facets,
     })
 }
 

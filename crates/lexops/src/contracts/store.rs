@@ -61,7 +61,18 @@ pub const SORTS: &[(&str, &str)] = &[
     ("expires", "c.expires_on"),
 ];
 
-/// Contracts matching `f`, visible to `viewer` (`None`: the operator at the command line).
+/// The search condition of `q` as `$1` (with the value to bind), or `None` when `q` has no word
+/// to look for; an empty `q` matches everything (`$1 = ''`).
+fn text_condition(app: &App, q: &str) -> Option<(String, String)> {
+    if q.trim().is_empty() {
+        return Some(("$1 = ''".into(), String::new()));
+    }
+    crate::platform::search::matches(app.db.backend(), "contract_text", "c.id", q, 1)
+}
+
+/// Contracts matching `f`, visible to `viewer` (`None`: the operator at the command line). A
+/// search (`f.q`) looks in the number, title, parties, governing law and the text of every
+/// version, and brings a snippet of the text around the matches.
 pub async fn list(
     app: &App,
     viewer: Option<&CurrentUser>,
@@ -70,14 +81,11 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Contract>, i64), AppError> {
-    let like = if f.q.trim().is_empty() {
-        String::new()
-    } else {
-        format!("%{}%", f.q.trim().to_lowercase())
+    let Some((text, like)) = text_condition(app, &f.q) else {
+        return Ok((vec![], 0));
     };
     let filter = format!(
-        "($1 = '' OR LOWER(c.number) LIKE $1 OR LOWER(c.title) LIKE $1 OR LOWER(c.counterparty) LIKE $1 OR LOWER(c.governing_law) LIKE $1) \
-         AND ($2 = '' OR c.status = $2) AND ($3 = '' OR t.code = $3) AND ($4 = 0 OR c.owner_id = $4) AND ($5 = 0 OR c.requester_id = $5) \
+        "{text} AND ($2 = '' OR c.status = $2) AND ($3 = '' OR t.code = $3) AND ($4 = 0 OR c.owner_id = $4) AND ($5 = 0 OR c.requester_id = $5) \
          AND ($6 = '' OR c.expires_on <= $6){}",
         visible(viewer, 7)
     );
@@ -94,7 +102,7 @@ pub async fn list(
     .bind(uid)
     .fetch_one(app.db.pool())
     .await?;
-    let rows = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
+    let mut rows = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE {filter} ORDER BY {order_by}, c.id DESC LIMIT $8 OFFSET $9"
     )))
     .bind(&like)
@@ -108,7 +116,98 @@ pub async fn list(
     .bind(offset)
     .fetch_all(app.db.pool())
     .await?;
+    if !f.q.trim().is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut snips = crate::platform::search::snippets(app, "contract_text", &f.q, &ids).await?;
+        for r in &mut rows {
+            r.snippet = snips.remove(&r.id);
+        }
+    }
     Ok((rows, total))
+}
+
+/// Counts of the contracts matching a search by status and by type (each facet ignores its own
+/// filter, so every value can be chosen): `(status, count)` and `(type code, name, count)`.
+pub type Facets = (Vec<(String, i64)>, Vec<(String, String, i64)>);
+
+pub async fn facets(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    f: &Filter,
+) -> Result<Facets, AppError> {
+    let Some((text, like)) = text_condition(app, &f.q) else {
+        return Ok((vec![], vec![]));
+    };
+    let uid = viewer.map(|u| u.id).unwrap_or(0);
+    let base = "FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE";
+    let rest = format!(
+        "AND ($4 = 0 OR c.owner_id = $4) AND ($5 = '' OR c.expires_on <= $5){}",
+        visible(viewer, 6)
+    );
+    let statuses: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.status, COUNT(*) {base} {text} AND ($2 = '' OR $2 <> '') AND ($3 = '' OR t.code = $3) {rest} GROUP BY c.status"
+    )))
+    .bind(&like)
+    .bind(&f.status)
+    .bind(&f.type_code)
+    .bind(f.owner_id.unwrap_or(0))
+    .bind(&f.expires_by)
+    .bind(uid)
+    .fetch_all(app.db.pool())
+    .await?;
+    let types: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.code, t.name, COUNT(*) {base} {text} AND ($2 = '' OR c.status = $2) AND ($3 = '' OR $3 <> '') {rest} GROUP BY t.code, t.name ORDER BY COUNT(*) DESC, t.name"
+    )))
+    .bind(&like)
+    .bind(&f.status)
+    .bind(&f.type_code)
+    .bind(f.owner_id.unwrap_or(0))
+    .bind(&f.expires_by)
+    .bind(uid)
+    .fetch_all(app.db.pool())
+    .await?;
+    // In the order of the life cycle.
+    let mut statuses = statuses;
+    statuses.sort_by_key(|(s, _)| Status::parse(s).map(|x| x as u8).unwrap_or(99));
+    Ok((statuses, types))
+}
+
+/// Writes a contract's search row: its metadata and the text of all its versions.
+pub async fn index(tx: &mut Tx, contract_id: i64) -> Result<(), sqlx::Error> {
+    let (number, title, counterparty, our_entity, law, type_name): (String, String, String, String, String, String) = sqlx::query_as(
+        "SELECT c.number, c.title, c.counterparty, c.our_entity, c.governing_law, t.name FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE c.id = $1",
+    )
+    .bind(contract_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT text FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC",
+    )
+    .bind(contract_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut body = String::new();
+    for t in texts {
+        if body.len() + t.len() > MAX_TEXT {
+            break;
+        }
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        body.push_str(&t);
+    }
+    let meta = format!("{number} {title} {counterparty} {our_entity} {law} {type_name}");
+    sqlx::query("DELETE FROM contract_text WHERE rowid = $1")
+        .bind(contract_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO contract_text (rowid, meta, body) VALUES ($1, $2, $3)")
+        .bind(contract_id)
+        .bind(meta)
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// One contract, if `viewer` may see it.
@@ -339,6 +438,7 @@ async fn insert(
         user.id,
     )
     .await?;
+    index(tx, id).await?;
     let mut after = audit_view(v, "draft");
     after["number"] = json!(number);
     audit::record(
@@ -499,6 +599,7 @@ pub async fn update(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    index(&mut tx, id).await?;
     audit::record(
         &mut tx,
         &now,
@@ -753,6 +854,7 @@ async fn write_version(
         .bind(contract_id)
         .execute(&mut **tx)
         .await?;
+    index(tx, contract_id).await?;
     audit::record(
         tx,
         now,

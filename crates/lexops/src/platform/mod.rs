@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod pages;
 pub mod pdf;
 pub mod routes;
+pub mod search;
 pub mod time;
 pub mod users;
 pub mod web;

@@ -246,6 +246,7 @@ fn build() -> Table {
         .api(Method::GET, "/api/v1/jobs", req(P::ViewJobs), api::list_jobs)
         .api(Method::GET, "/api/v1/contracts", req(P::ViewContracts), contracts::api::list)
         .api(Method::POST, "/api/v1/contracts", req(P::ManageContracts), contracts::api::create)
+        .api(Method::GET, "/api/v1/contracts/facets", req(P::ViewContracts), contracts::api::facets)
         .api(Method::GET, "/api/v1/contracts/{id}", req(P::ViewContracts), contracts::api::get)
         .api(Method::PUT, "/api/v1/contracts/{id}", req(P::ManageContracts), contracts::api::update)
         .api(Method::POST, "/api/v1/contracts/{id}/status", req(P::ManageContracts), contracts::api::set_status)

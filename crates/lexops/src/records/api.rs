@@ -100,7 +100,10 @@ pub async fn records_list(
     let (mut items, total) =
         records::list(&app, Some(&user), &f, &today, "r.title ASC", limit, offset).await?;
     for r in &mut items {
-        r.snippet = r.snippet.take().map(|s| super::text::snippet_text(&s));
+        r.snippet = r
+            .snippet
+            .take()
+            .map(|s| crate::platform::search::snippet_text(&s));
     }
     Ok(Json(Page {
         items,

@@ -195,14 +195,26 @@ pub async fn run(settings: &Settings, records: u64) -> anyhow::Result<Value> {
     let index_s = t.elapsed().as_secs_f64();
     let hits: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM records r WHERE {}",
-        super::text::matches(app.db.backend(), "memos letters", 1)
-            .map(|(c, _)| c)
-            .unwrap_or_default()
+        crate::platform::search::matches(
+            app.db.backend(),
+            "record_text",
+            "r.id",
+            "memos letters",
+            1
+        )
+        .map(|(c, _)| c)
+        .unwrap_or_default()
     )))
     .bind(
-        super::text::matches(app.db.backend(), "memos letters", 1)
-            .map(|(_, v)| v)
-            .unwrap_or_default(),
+        crate::platform::search::matches(
+            app.db.backend(),
+            "record_text",
+            "r.id",
+            "memos letters",
+            1,
+        )
+        .map(|(_, v)| v)
+        .unwrap_or_default(),
     )
     .fetch_one(app.db.pool())
     .await?;

@@ -60,7 +60,9 @@ impl RecordRow {
     }
     /// The search snippet as HTML (text escaped, matches in `<mark>`).
     pub fn snippet_html(&self) -> Option<String> {
-        self.snippet.as_deref().map(super::text::snippet_html)
+        self.snippet
+            .as_deref()
+            .map(crate::platform::search::snippet_html)
     }
     /// Its text for search, in words.
     pub fn text_text(&self) -> String {
@@ -681,7 +683,7 @@ pub async fn list(
     let text = if q.is_empty() {
         None
     } else {
-        match super::text::matches(app.db.backend(), q, next) {
+        match crate::platform::search::matches(app.db.backend(), "record_text", "r.id", q, next) {
             Some(m) => Some(m),
             // Only punctuation: there is no word to find.
             None => return Ok((vec![], 0)),
@@ -732,7 +734,7 @@ pub async fn list(
         .await?;
     if text.is_some() {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut snips = super::text::snippets(app, q, &ids).await?;
+        let mut snips = crate::platform::search::snippets(app, "record_text", q, &ids).await?;
         for r in &mut rows {
             r.snippet = snips.remove(&r.id);
         }

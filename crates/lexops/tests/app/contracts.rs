@@ -625,6 +625,63 @@ async fn walled_contracts_and_the_pages(t: TestApp) {
         page.contains("<ins>Completely different terms.</ins>") || page.contains("<ins>Completely"),
         "{page}"
     );
+    // Search finds contracts by the words of any version, with the words marked, and
+    // counts them by status and type; the walled contract is not found by its words.
+    let page = b.page("/contracts?q=%22different+terms%22").await;
+    assert!(
+        page.contains("<mark>different</mark> <mark>terms</mark>")
+            || page.contains("<mark>different terms</mark>"),
+        "{page}"
+    );
+    assert!(page.contains("Plain NDA") && page.contains("chip-count"));
+    let found = json_of(
+        http.get(t.url("/api/v1/contracts?q=Orca"))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        found["total"], 1,
+        "the plain NDA's counterparty is Orca Target; the walled one stays hidden: {found}"
+    );
+    let found = json_of(
+        http.get(t.url("/api/v1/contracts?q=Orca"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(found["total"], 2);
+    let found = json_of(
+        http.get(t.url("/api/v1/contracts?q=%22different%20terms%22"))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(found["total"], 1);
+    let snippet = found["items"][0]["snippet"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        snippet.contains("[different] [terms]") || snippet.contains("[different terms]"),
+        "{found}"
+    );
+    let facets = json_of(
+        http.get(t.url("/api/v1/contracts/facets?q=nda"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(facets["status"][0]["value"], "draft", "{facets}");
+    assert_eq!(facets["status"][0]["count"], 2, "{facets}");
     let r = b.get(&format!("/contracts/{oid}/redline.docx")).await;
     assert_eq!(r.status(), 200);
     assert!(evidence::docx_revisions(&r.bytes().await.unwrap(), &Default::default()).unwrap() > 0);

@@ -1,0 +1,296 @@
+//! Full-text search shared by the modules: one reading of the search box (words, "phrases",
+//! -exclusions, OR, prefix*) rendered as SQLite FTS5 or PostgreSQL `websearch_to_tsquery` input,
+//! so nothing typed is query syntax; the match condition over a module's search table; snippets
+//! with control-character markers that pages escape around and turn into `<mark>`.
+
+use crate::platform::app::App;
+use crate::platform::db::Backend;
+use crate::platform::error::AppError;
+
+/// The SQL condition "row `id_expr` of the search table `table` has the words of query
+/// parameter `$n`", and the value to bind: FTS5's query language on SQLite ([`fts5_query`]),
+/// `websearch_to_tsquery` on PostgreSQL ([`websearch_query`]), both built from the same reading
+/// of the search box. `None` when the query has no word to look for. Search tables have the same
+/// shape on both backends: `rowid`, `meta`, `body` (an FTS5 table on SQLite; a table with a
+/// generated `tsv` column and a GIN index on PostgreSQL).
+pub fn matches(
+    backend: Backend,
+    table: &str,
+    id_expr: &str,
+    q: &str,
+    n: usize,
+) -> Option<(String, String)> {
+    match backend {
+        Backend::Sqlite => fts5_query(q).map(|fq| {
+            (
+                format!("{id_expr} IN (SELECT rowid FROM {table} WHERE {table} MATCH ${n})"),
+                fq,
+            )
+        }),
+        Backend::Postgres => websearch_query(q).map(|wq| {
+            (
+                format!("{id_expr} IN (SELECT rowid FROM {table} WHERE tsv @@ websearch_to_tsquery('english', ${n}))"),
+                wq,
+            )
+        }),
+    }
+}
+
+/// One term of a search: words that must come together (one word, or a quoted phrase).
+#[derive(Debug, PartialEq)]
+struct Term {
+    words: Vec<String>,
+    negate: bool,
+    prefix: bool,
+    /// `OR` stood between the previous term and this one.
+    or_before: bool,
+}
+
+/// Reads a search box: words and `"quoted phrases"` must all be there, `-word` must not, `OR`
+/// between two terms accepts either, `word*` is a prefix. Words are runs of letters and digits
+/// (punctuation separates them, as the index does), so nothing typed is read as syntax.
+/// Exclusions before the first wanted term are dropped (nothing to exclude from).
+fn terms(q: &str) -> Vec<Term> {
+    let mut out: Vec<Term> = vec![];
+    let mut chars = q.chars().peekable();
+    let mut pending_or = false;
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let negate = c == '-';
+        if negate {
+            chars.next();
+        }
+        let (raw, phrase) = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut t = String::new();
+            for c in chars.by_ref() {
+                if c == '"' {
+                    break;
+                }
+                t.push(c);
+            }
+            (t, true)
+        } else {
+            let mut t = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                t.push(c);
+                chars.next();
+            }
+            (t, false)
+        };
+        if !phrase && !negate && raw == "OR" {
+            pending_or = out.iter().any(|t| !t.negate);
+            continue;
+        }
+        let words: Vec<String> = raw
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        if words.is_empty() || (negate && !out.iter().any(|t| !t.negate)) {
+            continue;
+        }
+        out.push(Term {
+            words,
+            negate,
+            prefix: !phrase && raw.ends_with('*'),
+            or_before: pending_or && !negate,
+        });
+        pending_or = false;
+    }
+    out
+}
+
+/// The search box in FTS5's language, every term quoted; `None` when there is no word to
+/// look for.
+pub fn fts5_query(q: &str) -> Option<String> {
+    let terms = terms(q);
+    let mut out: Vec<String> = vec![];
+    for t in &terms {
+        let mut lit = format!("\"{}\"", t.words.join(" "));
+        if t.prefix {
+            lit.push('*');
+        }
+        if t.negate {
+            out.push(format!("NOT {lit}"));
+        } else {
+            if t.or_before {
+                out.push("OR".into());
+            }
+            out.push(lit);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// The search box for PostgreSQL's `websearch_to_tsquery`, from the same terms (PostgreSQL has
+/// no prefix search there: `word*` looks for the word); `None` when there is no word.
+pub fn websearch_query(q: &str) -> Option<String> {
+    let terms = terms(q);
+    let mut out: Vec<String> = vec![];
+    for t in &terms {
+        let lit = if t.words.len() == 1 {
+            t.words[0].clone()
+        } else {
+            format!("\"{}\"", t.words.join(" "))
+        };
+        if t.negate {
+            out.push(format!("-{lit}"));
+        } else {
+            if t.or_before {
+                out.push("or".into());
+            }
+            out.push(lit);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// Search snippets for the rows `ids` of a page: a few words of their `body` around the
+/// matches, with `\u{2}` before and `\u{3}` after each match (the page escapes the text, then
+/// marks them).
+pub async fn snippets(
+    app: &App,
+    table: &str,
+    q: &str,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, AppError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<(i64, String)> = match app.db.backend() {
+        Backend::Sqlite => {
+            let Some(fq) = fts5_query(q) else {
+                return Ok(Default::default());
+            };
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT rowid, snippet({table}, 1, char(2), char(3), '…', 24) FROM {table} WHERE {table} MATCH $1 AND rowid IN ({list})"
+            )))
+            .bind(fq)
+            .fetch_all(app.db.pool())
+            .await?
+        }
+        Backend::Postgres => {
+            let Some(wq) = websearch_query(q) else {
+                return Ok(Default::default());
+            };
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT rowid, ts_headline('english', body, websearch_to_tsquery('english', $1), 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') \
+                 FROM {table} WHERE rowid IN ({list}) AND body <> '' AND tsv @@ websearch_to_tsquery('english', $1)"
+            )))
+            .bind(wq)
+            .fetch_all(app.db.pool())
+            .await?
+        }
+    };
+    // A row found by its meta alone (title, file name) has no snippet of its text.
+    Ok(rows
+        .into_iter()
+        .filter(|(_, s)| s.contains('\u{2}'))
+        .collect())
+}
+
+/// A snippet as HTML: the text escaped, the matches in `<mark>`.
+pub fn snippet_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\u{2}' => out.push_str("<mark>"),
+            '\u{3}' => out.push_str("</mark>"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A snippet as plain text (API, CLI): the matches between `[` and `]`.
+pub fn snippet_text(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\u{2}' => Some('['),
+            '\u{3}' => Some(']'),
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_box_becomes_quoted_fts5() {
+        assert_eq!(
+            fts5_query("warehouse lease").unwrap(),
+            r#""warehouse" "lease""#
+        );
+        assert_eq!(
+            fts5_query(r#""legal hold" -draft"#).unwrap(),
+            r#""legal hold" NOT "draft""#
+        );
+        assert_eq!(
+            fts5_query("indemn* OR warranty").unwrap(),
+            r#""indemn"* OR "warranty""#
+        );
+        // FTS5 operators and punctuation typed by the user are only words.
+        assert_eq!(
+            fts5_query("NEAR(a b) AND col:x").unwrap(),
+            r#""NEAR a" "b" "AND" "col x""#
+        );
+        assert_eq!(fts5_query("O'Brien").unwrap(), r#""O Brien""#);
+        assert_eq!(fts5_query("-draft hold"), Some(r#""hold""#.into()));
+        assert_eq!(fts5_query("-draft"), None);
+        assert_eq!(fts5_query("  ?! "), None);
+        assert_eq!(fts5_query("OR"), None);
+        assert_eq!(fts5_query(r#"""#), None);
+    }
+
+    #[test]
+    fn postgres_gets_the_same_terms_in_its_web_search_syntax() {
+        assert_eq!(
+            websearch_query(r#"minutes-2019.pdf "legal hold" -draft OR x"#).unwrap(),
+            r#""minutes 2019 pdf" "legal hold" -draft or x"#
+        );
+        assert_eq!(
+            websearch_query("indemn* OR warranty").unwrap(),
+            "indemn or warranty"
+        );
+        assert_eq!(
+            websearch_query("dana@acme.example").unwrap(),
+            r#""dana acme example""#
+        );
+        assert_eq!(websearch_query("?!"), None);
+    }
+
+    #[test]
+    fn snippets_are_escaped_then_marked() {
+        assert_eq!(
+            snippet_html("a <b>\u{2}hold\u{3}</b> & \"x\""),
+            "a &lt;b&gt;<mark>hold</mark>&lt;/b&gt; &amp; &quot;x&quot;"
+        );
+        assert_eq!(
+            snippet_text("keep \u{2}all\u{3}\nfiles"),
+            "keep [all] files"
+        );
+    }
+}
