@@ -146,3 +146,52 @@ CREATE INDEX contract_comments_contract ON contract_comments(contract_id);
 -- number, title, parties and governing law; body = the text of all its versions. Written in the
 -- transaction of every change to either.
 CREATE VIRTUAL TABLE contract_text USING fts5(meta, body, tokenize = 'porter unicode61 remove_diacritics 2');
+
+-- Approval rules (data): when a rule's condition holds for the version going to approval, its
+-- approvers are added, one after another (sequential) or all at once (parallel).
+CREATE TABLE contract_approval_rules (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    position        INTEGER NOT NULL DEFAULT 0,
+    -- {"kind": "value_above", "amount_minor": 10000000} | {"kind": "governing_law_not_in", "laws": [...]}
+    -- | {"kind": "term_longer_than", "months": 36} | {"kind": "non_standard"} | {"kind": "type_in", "types": [...]} | {"kind": "always"}
+    condition_json  TEXT NOT NULL,
+    -- [{"role": "attorney"} | {"email": "gc@example.com"}, ...]
+    approvers_json  TEXT NOT NULL,
+    mode            TEXT NOT NULL CHECK (mode IN ('sequential','parallel')),
+    active          INTEGER NOT NULL DEFAULT 1,
+    updated_at      TEXT NOT NULL
+);
+-- The approvals a version needs. An approval belongs to the version approved: a new version
+-- voids it.
+CREATE TABLE contract_approvals (
+    id              INTEGER PRIMARY KEY,
+    contract_id     INTEGER NOT NULL REFERENCES contracts(id),
+    version_id      INTEGER NOT NULL REFERENCES contract_versions(id),
+    rule_id         INTEGER REFERENCES contract_approval_rules(id),
+    reason          TEXT NOT NULL,
+    step            INTEGER NOT NULL,
+    approver_role   TEXT,
+    approver_id     INTEGER REFERENCES users(id),
+    state           TEXT NOT NULL CHECK (state IN ('pending','approved','rejected','void')),
+    decided_by      INTEGER REFERENCES users(id),
+    decided_at      TEXT,
+    note            TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX contract_approvals_contract ON contract_approvals(contract_id, state);
+
+-- Signature: who signs the version sent for signature, and the signed copy that came back.
+CREATE TABLE contract_signatures (
+    id              INTEGER PRIMARY KEY,
+    contract_id     INTEGER NOT NULL REFERENCES contracts(id),
+    version_id      INTEGER NOT NULL REFERENCES contract_versions(id),
+    -- [{"name", "email", "party": "us"|"counterparty", "signed_on": "YYYY-MM-DD"|null}]
+    signatories_json TEXT NOT NULL,
+    method          TEXT NOT NULL DEFAULT 'electronic',
+    requested_at    TEXT NOT NULL,
+    requested_by    INTEGER REFERENCES users(id),
+    signed_version_id INTEGER REFERENCES contract_versions(id),
+    completed_at    TEXT
+);
+CREATE INDEX contract_signatures_contract ON contract_signatures(contract_id);

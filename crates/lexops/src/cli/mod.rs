@@ -89,7 +89,7 @@ pub enum Command {
     /// LEDES files: validate and convert (no database needed).
     #[command(subcommand)]
     Ledes(ledes::LedesCmd),
-    /// Run a benchmark suite (platform, ledes) and print its figures.
+    /// Run a benchmark suite (platform, ledes, spend, records, contracts) and print its figures.
     Bench {
         suite: String,
         /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000; spend: lines per invoice, default 84 ≈ 500,000 line items; records: records, default 1,000,000).
@@ -881,12 +881,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 "records" => {
                     crate::records::bench::run(&settings, size.unwrap_or(1_000_000)).await?
                 }
+                "contracts" => {
+                    crate::contracts::bench::run(&settings, size.unwrap_or(100_000)).await?
+                }
                 "ledes" => {
                     let n = size.unwrap_or(1_000_000) as usize;
                     tokio::task::spawn_blocking(move || ledes::bench(n)).await??
                 }
                 other => anyhow::bail!(
-                    "unknown benchmark suite {other}: choose platform, ledes, spend or records"
+                    "unknown benchmark suite {other}: choose platform, ledes, spend, records or contracts"
                 ),
             };
             if json {

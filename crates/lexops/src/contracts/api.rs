@@ -215,7 +215,8 @@ pub async fn set_status(
     request_body(content = String, description = "The document's bytes (DOCX, PDF or text)", content_type = "application/octet-stream"),
     params(("id" = i64, Path, description = "Contract id"), ("X-Filename" = String, Header, description = "The file's name"),
         ("X-Source" = Option<String>, Header, description = "ours (default), counterparty or signed"),
-        ("X-Note" = Option<String>, Header, description = "A note on the version")),
+        ("X-Note" = Option<String>, Header, description = "A note on the version"),
+        ("X-Signed-On" = Option<String>, Header, description = "For a signed copy: the date everyone signed, YYYY-MM-DD (today when absent)")),
     responses((status = 201, body = Version), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// Adds a version: its text is read at once; a corrupt or password-protected file is refused and
 /// nothing is stored.
@@ -233,7 +234,8 @@ pub async fn add_version(
     };
     store::get(&app, Some(&u), id).await?;
     let p = store::prepare(&app, filename, body.to_vec()).await?;
-    let v = store::add_version(
+    let signed_on = header_text(&headers, "x-signed-on", 10);
+    let v = store::add_version_signed(
         &app,
         &u,
         id,
@@ -241,6 +243,7 @@ pub async fn add_version(
         &source,
         &header_text(&headers, "x-note", 2000),
         None,
+        &super::approvals::signed_on_all(&signed_on),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(v)))
@@ -530,4 +533,90 @@ pub async fn clause_update(
     Json(input): Json<ClauseInput>,
 ) -> ApiResult<Json<Clause>> {
     Ok(Json(tpl::save_clause(&app, &u, Some(id), &input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/approvals", tag = "contracts", operation_id = "contract_approvals", params(("id" = i64, Path, description = "Contract id")),
+    responses((status = 200, body = Vec<super::approvals::Approval>), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The approvals the rules asked for, per version (void ones included).
+pub async fn approvals(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<super::approvals::Approval>>> {
+    store::get(&app, Some(&u), id).await?;
+    Ok(Json(super::approvals::list(&app, id).await?))
+}
+
+/// An approver's decision.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ApprovalDecision {
+    pub approve: bool,
+    /// Required to reject.
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/approvals/{approval}", tag = "contracts", operation_id = "decide_contract_approval",
+    params(("id" = i64, Path, description = "Contract id"), ("approval" = i64, Path, description = "Approval id")), request_body = ApprovalDecision,
+    responses((status = 200, body = Contract), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Approves or rejects (the caller must be the approver, at their turn; a rejection sends the
+/// contract back to negotiation).
+pub async fn decide(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path((id, aid)): Path<(i64, i64)>,
+    Json(d): Json<ApprovalDecision>,
+) -> ApiResult<Json<Contract>> {
+    Ok(Json(
+        super::approvals::decide(&app, &u, id, aid, d.approve, &d.note).await?,
+    ))
+}
+
+/// A signature request.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignatureRequest {
+    pub signatories: Vec<super::approvals::Signatory>,
+    /// electronic (default) or wet ink.
+    #[serde(default)]
+    pub method: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/signature", tag = "contracts", operation_id = "request_contract_signature",
+    params(("id" = i64, Path, description = "Contract id")), request_body = SignatureRequest,
+    responses((status = 201, body = Vec<super::approvals::Signature>), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Records who signs the current version (at the signature stage); the signed copy is then
+/// uploaded as a version with `X-Source: signed`.
+pub async fn request_signature(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(r): Json<SignatureRequest>,
+) -> ApiResult<(StatusCode, Json<Vec<super::approvals::Signature>>)> {
+    super::approvals::request_signature(&app, &u, id, &r.signatories, &r.method).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::approvals::signatures(&app, id).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/contract-approval-rules", tag = "contracts", operation_id = "list_contract_approval_rules",
+    responses((status = 200, body = Vec<super::approvals::Rule>)), security(("bearer" = [])))]
+/// The approval rules, in order.
+pub async fn rules_list(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+) -> ApiResult<Json<Vec<super::approvals::Rule>>> {
+    Ok(Json(super::approvals::rules(&app).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/contract-approval-rules", tag = "contracts", operation_id = "save_contract_approval_rule",
+    request_body = super::approvals::Rule,
+    responses((status = 200, body = super::approvals::Rule), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Adds a rule (`id` 0 or absent) or replaces one.
+pub async fn rule_save(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(r): Json<super::approvals::Rule>,
+) -> ApiResult<Json<super::approvals::Rule>> {
+    Ok(Json(super::approvals::save_rule(&app, &u, &r).await?))
 }

@@ -160,7 +160,7 @@ fn library() -> Vec<ClauseInput> {
     ]
 }
 
-const COUNTERPARTIES: [&str; 24] = [
+pub const COUNTERPARTIES: [&str; 24] = [
     "Northwind Traders LLC",
     "Contoso Ltd",
     "Fabrikam Inc",
@@ -281,6 +281,36 @@ pub async fn seed(
         },
     )
     .await?;
+    for rule in [
+        super::approvals::Rule {
+            id: 0,
+            name: "Large contracts".into(),
+            position: 1,
+            condition: super::approvals::Condition::ValueAbove {
+                amount_minor: 50_000_000,
+            },
+            approvers: vec![super::approvals::Approver::Role {
+                role: "legal_ops".into(),
+            }],
+            mode: "sequential".into(),
+            active: true,
+        },
+        super::approvals::Rule {
+            id: 0,
+            name: "Law outside New York and Delaware".into(),
+            position: 2,
+            condition: super::approvals::Condition::GoverningLawNotIn {
+                laws: vec!["New York".into(), "Delaware".into()],
+            },
+            approvers: vec![super::approvals::Approver::Role {
+                role: "legal_ops".into(),
+            }],
+            mode: "parallel".into(),
+            active: true,
+        },
+    ] {
+        super::approvals::save_rule(app, ops, &rule).await?;
+    }
     let mut rng = Rng(0x1e_c0_27_ac_75);
     let statuses = [
         Status::Draft,
@@ -434,7 +464,35 @@ pub async fn seed(
                 store::add_version(app, ops, c.id, p, "counterparty", "Their comments", None)
                     .await?;
             }
+            if *s == Status::Signature {
+                // Legal ops decides what the rules asked (the demo's rules ask legal ops only).
+                loop {
+                    let pending: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM contract_approvals WHERE contract_id = $1 AND state = 'pending' ORDER BY step, id LIMIT 1",
+                    )
+                    .bind(c.id)
+                    .fetch_optional(app.db.pool())
+                    .await?;
+                    let Some(aid) = pending else { break };
+                    super::approvals::decide(app, ops, c.id, aid, true, "").await?;
+                }
+            }
             if *s == Status::Executed {
+                let people = [
+                    super::approvals::Signatory {
+                        name: "Dana Whitfield".into(),
+                        email: "dana.whitfield@demo.lexops.test".into(),
+                        party: "us".into(),
+                        signed_on: None,
+                    },
+                    super::approvals::Signatory {
+                        name: format!("{} signatory", party.split(' ').next().unwrap_or("Their")),
+                        email: String::new(),
+                        party: "counterparty".into(),
+                        signed_on: None,
+                    },
+                ];
+                super::approvals::request_signature(app, ops, c.id, &people, "electronic").await?;
                 let pdf = crate::platform::pdf::Report {
                     title: format!("{} (signed)", c.title),
                     subtitle: format!("{} · signed {}", c.number, start),
@@ -445,8 +503,17 @@ pub async fn seed(
                 }
                 .render();
                 let p = store::prepare(app, format!("{}-signed.pdf", c.number), pdf).await?;
-                store::add_version(app, ops, c.id, p, "signed", "Signed by both parties", None)
-                    .await?;
+                store::add_version_signed(
+                    app,
+                    ops,
+                    c.id,
+                    p,
+                    "signed",
+                    "Signed by both parties",
+                    None,
+                    &super::approvals::signed_on_all(&start.to_string()),
+                )
+                .await?;
             }
             store::set_status(app, ops, c.id, *s, "").await?;
         }

@@ -3,6 +3,8 @@
 //! crate, drafting and redlines from the `drafting` crate.
 
 pub mod api;
+pub mod approvals;
+pub mod bench;
 pub mod compare;
 pub mod demo;
 pub mod model;

@@ -377,6 +377,23 @@ struct DetailPage {
     sources: Vec<(&'static str, &'static str)>,
     /// (from id, to id) of the redline the page offers first.
     compare: Option<(i64, i64)>,
+    approvals: Vec<super::approvals::Approval>,
+    /// Approvals the signed-in user may decide now.
+    mine: Vec<i64>,
+    current_version: Option<i64>,
+    signatures: Vec<super::approvals::Signature>,
+}
+
+impl DetailPage {
+    fn can_decide(&self, id: &i64) -> bool {
+        self.mine.contains(id)
+    }
+    fn at_signature(&self) -> bool {
+        self.c.status() == Status::Signature
+    }
+    fn open_signature(&self) -> bool {
+        self.signatures.iter().any(|s| s.completed_at.is_none())
+    }
 }
 
 async fn detail_page(ctx: &PageCtx, id: i64, errors: Errors) -> PageResult<Response> {
@@ -402,8 +419,15 @@ async fn detail_page(ctx: &PageCtx, id: i64, errors: Errors) -> PageResult<Respo
                 || (*k == "signed" && c.status() == Status::Signature)
         })
         .collect();
+    let approvals = super::approvals::list(&ctx.app, id).await?;
+    let current_version = super::approvals::current_number(&versions);
+    let mine = super::approvals::decidable(&approvals, &user, current_version);
     let r = ctx.render(DetailPage {
         layout: ctx.layout(&c.number, "contracts"),
+        approvals,
+        mine,
+        current_version,
+        signatures: super::approvals::signatures(&ctx.app, id).await?,
         history: store::history(&ctx.app, id).await?,
         comments: store::comments(&ctx.app, id).await?,
         templates: tpl::list(&ctx.app)
@@ -475,7 +499,8 @@ pub async fn add_version(
     multipart: Multipart,
 ) -> PageResult<Response> {
     let user = ctx.user()?.clone();
-    let (mut file, mut source, mut note) = (None, String::from("ours"), String::new());
+    let (mut file, mut source, mut note, mut signed_on) =
+        (None, String::from("ours"), String::new(), String::new());
     for part in crate::platform::web::read_upload(multipart).await? {
         match part.field.as_str() {
             "file"
@@ -489,6 +514,7 @@ pub async fn add_version(
             }
             "source" => source = part.text(),
             "note" => note = part.text(),
+            "signed_on" => signed_on = part.text(),
             _ => {}
         }
     }
@@ -502,7 +528,17 @@ pub async fn add_version(
     };
     let result = async {
         let p = store::prepare(&ctx.app, name, bytes).await?;
-        store::add_version(&ctx.app, &user, id, p, &source, &note, None).await
+        store::add_version_signed(
+            &ctx.app,
+            &user,
+            id,
+            p,
+            &source,
+            &note,
+            None,
+            &super::approvals::signed_on_all(&signed_on),
+        )
+        .await
     }
     .await;
     match result {
@@ -1233,4 +1269,182 @@ async fn requested_by(ctx: &PageCtx, user: &CurrentUser, id: i64) -> Result<Cont
         return Err(AppError::NotFound("contract".into()));
     }
     Ok(c)
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// POST /contracts/{id}/approvals/{aid}
+pub async fn decide(
+    ctx: PageCtx,
+    Path((id, aid)): Path<(i64, i64)>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let approve = f.decision == "approve";
+    match super::approvals::decide(&ctx.app, &user, id, aid, approve, &f.note).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}#approvals"),
+            FlashKind::Success,
+            if approve {
+                "Approved."
+            } else {
+                "Rejected: the contract is back in negotiation."
+            },
+        )),
+        Err(AppError::Forbidden(m)) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}"),
+            FlashKind::Error,
+            &m,
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}#approvals"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignatureForm {
+    #[serde(default)]
+    us_name: String,
+    #[serde(default)]
+    us_email: String,
+    #[serde(default)]
+    cp_name: String,
+    #[serde(default)]
+    cp_email: String,
+    #[serde(default)]
+    method: String,
+}
+
+/// POST /contracts/{id}/signature
+pub async fn request_signature(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<SignatureForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let people = vec![
+        super::approvals::Signatory {
+            name: f.us_name,
+            email: f.us_email,
+            party: "us".into(),
+            signed_on: None,
+        },
+        super::approvals::Signatory {
+            name: f.cp_name,
+            email: f.cp_email,
+            party: "counterparty".into(),
+            signed_on: None,
+        },
+    ];
+    match super::approvals::request_signature(&ctx.app, &user, id, &people, &f.method).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}#signature"),
+            FlashKind::Success,
+            "Signatories recorded: upload the signed copy when it comes back.",
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}#signature"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/approval_rules.html")]
+struct RulesPage {
+    layout: Layout,
+    rules: Vec<super::approvals::Rule>,
+    example: String,
+    form: String,
+    errors: Vec<String>,
+}
+
+impl RulesPage {
+    fn condition_text(&self, r: &super::approvals::Rule) -> String {
+        serde_json::to_string(&r.condition).unwrap_or_default()
+    }
+    fn approvers_text(&self, r: &super::approvals::Rule) -> String {
+        r.approvers
+            .iter()
+            .map(|a| match a {
+                super::approvals::Approver::Role { role } => format!("any {role}"),
+                super::approvals::Approver::User { email } => email.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(if r.mode == "sequential" {
+                " → "
+            } else {
+                " + "
+            })
+    }
+}
+
+const RULE_EXAMPLE: &str = r#"{"name": "Large contracts", "condition": {"kind": "value_above", "amount_minor": 50000000}, "approvers": [{"role": "attorney"}, {"email": "gc@example.com"}], "mode": "sequential"}"#;
+
+/// GET /contracts/approval-rules
+pub async fn rules_page(ctx: PageCtx) -> PageResult<Response> {
+    ctx.render(RulesPage {
+        layout: ctx.layout("Approval rules", "contract-rules"),
+        rules: super::approvals::rules(&ctx.app).await?,
+        example: RULE_EXAMPLE.into(),
+        form: String::new(),
+        errors: vec![],
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RuleForm {
+    rule: String,
+}
+
+/// POST /contracts/approval-rules (one rule as JSON; `id` to replace one)
+pub async fn rule_save(ctx: PageCtx, Form(f): Form<RuleForm>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let errors = match serde_json::from_str::<super::approvals::Rule>(&f.rule) {
+        Err(e) => vec![format!("line {}, column {}: {e}", e.line(), e.column())],
+        Ok(r) => match super::approvals::save_rule(&ctx.app, &user, &r).await {
+            Ok(r) => {
+                return Ok(redirect_with_flash(
+                    &ctx.app,
+                    "/contracts/approval-rules",
+                    FlashKind::Success,
+                    &format!("Rule {} saved.", r.name),
+                ));
+            }
+            Err(AppError::Validation(fs)) => fs
+                .into_iter()
+                .map(|x| format!("{}: {}", x.field, x.message))
+                .collect(),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let mut r = ctx.render(RulesPage {
+        layout: ctx.layout("Approval rules", "contract-rules"),
+        rules: super::approvals::rules(&ctx.app).await?,
+        example: RULE_EXAMPLE.into(),
+        form: f.rule,
+        errors,
+    })?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }

@@ -645,19 +645,17 @@ pub async fn set_status(
     }
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    if to == Status::Executed {
-        let signed: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM contract_versions WHERE contract_id = $1 AND source = 'signed'",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if signed == 0 {
-            return Err(AppError::Conflict(format!(
-                "{} has no signed copy: upload the signed document first.",
-                c.number
-            )));
-        }
+    if to == Status::Signature && !super::approvals::complete(&mut tx, id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} still waits for approvals of its current version.",
+            c.number
+        )));
+    }
+    if to == Status::Executed && !super::approvals::signed(&mut tx, id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} has no signed copy: record who signs, then upload the signed document.",
+            c.number
+        )));
     }
     let locked = matches!(to, Status::Executed | Status::Expired | Status::Terminated) as i64;
     let changed = sqlx::query(
@@ -678,6 +676,11 @@ pub async fn set_status(
         )));
     }
     status_row(&mut tx, id, Some(from), to, note.trim(), &now, user.id).await?;
+    if to == Status::Approval {
+        let mut moved = c.clone();
+        moved.status = to.as_str().into();
+        super::approvals::require(&mut tx, app, &now, &moved).await?;
+    }
     audit::record(
         &mut tx,
         &now,
@@ -886,6 +889,22 @@ pub async fn add_version(
     note: &str,
     generated: Option<Generated<'_>>,
 ) -> Result<Version, AppError> {
+    add_version_signed(app, user, id, p, source, note, generated, &[]).await
+}
+
+/// [`add_version`] with, for a signed copy, the date each signatory signed (by name; today for
+/// those not named). A signed copy completes the open signature request, and there must be one.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_version_signed(
+    app: &App,
+    user: &CurrentUser,
+    id: i64,
+    p: Prepared,
+    source: &str,
+    note: &str,
+    generated: Option<Generated<'_>>,
+    signed_on: &[(String, String)],
+) -> Result<Version, AppError> {
     let c = get(app, Some(user), id).await?;
     if !model::SOURCES.iter().any(|(k, _)| *k == source) || source == "attachment" {
         return Err(AppError::field(
@@ -944,6 +963,16 @@ pub async fn add_version(
         generated.as_ref(),
     )
     .await?;
+    if source == "signed" {
+        if !super::approvals::complete_signature(&mut tx, &now, id, vid, signed_on).await? {
+            return Err(AppError::Conflict(format!(
+                "{}: record who signs (the signature request) before the signed copy.",
+                c.number
+            )));
+        }
+    } else {
+        super::approvals::on_new_version(&mut tx, app, &now, &c, next).await?;
+    }
     tx.commit().await?;
     version(app, Some(user), id, vid).await
 }

@@ -281,7 +281,8 @@ impl Modify for BearerAuth {
         crate::contracts::api::version_sent, crate::contracts::api::draft, crate::contracts::api::redline, crate::contracts::api::comment,
         crate::contracts::api::request, crate::contracts::api::my_requests, crate::contracts::api::templates_list,
         crate::contracts::api::template_create, crate::contracts::api::template_update, crate::contracts::api::clauses_list,
-        crate::contracts::api::clause_create, crate::contracts::api::clause_update),
+        crate::contracts::api::clause_create, crate::contracts::api::clause_update, crate::contracts::api::approvals,
+        crate::contracts::api::decide, crate::contracts::api::request_signature, crate::contracts::api::rules_list, crate::contracts::api::rule_save),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
         crate::matters::model::Matter, crate::matters::model::MatterInput,
         crate::spend::intake::IntakeOutcome, crate::spend::intake::IntakeProblem, crate::spend::model::Invoice, crate::spend::model::InvoiceLine,
@@ -301,7 +302,10 @@ impl Modify for BearerAuth {
         crate::contracts::api::ContractDetail, crate::contracts::api::Facets, crate::contracts::api::FacetValue, crate::contracts::api::StatusRequest, crate::contracts::api::DraftRequest,
         crate::contracts::api::RedlineOut, crate::contracts::api::RedlineSeg, crate::contracts::api::CommentRequest,
         crate::contracts::templates::Template, crate::contracts::templates::TemplateInput, crate::contracts::templates::Clause,
-        crate::contracts::templates::ClauseInput, crate::contracts::templates::Fallback)),
+        crate::contracts::templates::ClauseInput, crate::contracts::templates::Fallback,
+        crate::contracts::approvals::Approval, crate::contracts::approvals::Rule, crate::contracts::approvals::Condition,
+        crate::contracts::approvals::Approver, crate::contracts::approvals::Signatory, crate::contracts::approvals::Signature,
+        crate::contracts::api::ApprovalDecision, crate::contracts::api::SignatureRequest)),
     modifiers(&BearerAuth),
     tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"), (name = "contracts"))
 )]

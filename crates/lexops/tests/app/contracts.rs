@@ -393,10 +393,102 @@ async fn a_contract_from_request_to_execution(t: TestApp) {
         }
     };
     assert_eq!(status("executed").await.status(), 409);
-    for s in ["in_review", "negotiation", "approval", "signature"] {
+    // Approval rules are data: above USD 100,000.00 an attorney approves; a law outside New
+    // York and Delaware needs legal ops too (it does not apply here).
+    for rule in [
+        json!({"name": "Large contracts", "condition": {"kind": "value_above", "amount_minor": 10_000_000}, "approvers": [{"role": "attorney"}], "mode": "sequential"}),
+        json!({"name": "Foreign law", "condition": {"kind": "governing_law_not_in", "laws": ["New York", "Delaware"]}, "approvers": [{"role": "legal_ops"}], "mode": "parallel"}),
+    ] {
+        let r = http
+            .post(t.url("/api/v1/contract-approval-rules"))
+            .bearer_auth(&ops)
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    let r = http
+        .post(t.url("/api/v1/contract-approval-rules"))
+        .bearer_auth(&ops)
+        .json(&json!({"name": "Bad", "condition": {"kind": "always"}, "approvers": [{"role": "vendor"}], "mode": "sequential"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a vendor cannot approve contracts");
+    for s in ["in_review", "negotiation", "approval"] {
         let r = status(s).await;
         assert_eq!(r.status(), 200, "{s}: {}", r.text().await.unwrap());
     }
+    let approvals = |http: reqwest::Client| {
+        let url = t.url(&format!("/api/v1/contracts/{id}/approvals"));
+        let ops = ops.clone();
+        async move { json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await }
+    };
+    let a = approvals(http.clone()).await;
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(
+        (
+            a[0]["version"].as_i64(),
+            a[0]["state"].as_str(),
+            a[0]["approver_role"].as_str()
+        ),
+        (Some(2), Some("pending"), Some("attorney"))
+    );
+    assert!(
+        a[0]["reason"].as_str().unwrap().contains("Large contracts"),
+        "{a}"
+    );
+    assert_eq!(
+        status("signature").await.status(),
+        409,
+        "waits for the approval"
+    );
+    // The attorney was told by mail.
+    let mail: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE to_addr = 'counsel@example.com' AND subject LIKE 'Approval needed%'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(mail, 1);
+    // Legal ops cannot decide an attorney's approval.
+    let aid = a[0]["id"].as_i64().unwrap();
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/approvals/{aid}")))
+        .bearer_auth(&ops)
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A change to the content voids the approval and asks again for the new version.
+    let ours = evidence::simple_docx(
+        "Services Agreement",
+        "Example Corp",
+        "",
+        &[&paras[..], &["Payment within 45 days."]].concat(),
+    );
+    let r = upload(ours, "our-reply.docx", "ours").await;
+    assert_eq!(r.status(), 201);
+    let a = approvals(http.clone()).await;
+    let states: Vec<(i64, &str)> = a
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["version"].as_i64().unwrap(), x["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [(3, "pending"), (2, "void")]);
+    let aid = a[0]["id"].as_i64().unwrap();
+    let attorney = t.token(Role::Attorney).await;
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/approvals/{aid}")))
+        .bearer_auth(&attorney)
+        .json(&json!({"approve": true, "note": "Fine at 45 days."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = status("signature").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(status("executed").await.status(), 409, "no signed copy yet");
     let signed = lexops::platform::pdf::Report {
         title: "Services Agreement (signed)".into(),
@@ -407,8 +499,28 @@ async fn a_contract_from_request_to_execution(t: TestApp) {
         )],
     }
     .render();
-    let r = upload(signed, "signed.pdf", "signed").await;
+    let r = upload(signed.clone(), "signed.pdf", "signed").await;
+    assert_eq!(r.status(), 409, "who signs is recorded first");
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/signature")))
+        .bearer_auth(&ops)
+        .json(&json!({"signatories": [{"name": "Ada Example", "email": "ada@example.com", "party": "us"}, {"name": "Nora Northwind", "party": "counterparty"}]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/versions")))
+        .bearer_auth(&ops)
+        .header("X-Filename", "signed.pdf")
+        .header("X-Source", "signed")
+        .header("X-Signed-On", "2026-12-01")
+        .body(signed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let signed_sha = json_of(r).await["sha256"].as_str().unwrap().to_string();
     let r = status("executed").await;
     assert_eq!(r.status(), 200);
     let c = json_of(r).await;
@@ -448,7 +560,17 @@ async fn a_contract_from_request_to_execution(t: TestApp) {
             "executed"
         ]
     );
-    assert_eq!(d["versions"].as_array().unwrap().len(), 3);
+    assert_eq!(d["versions"].as_array().unwrap().len(), 4);
+    let sigs: Vec<String> = sqlx::query_scalar(
+        "SELECT signatories_json FROM contract_signatures WHERE contract_id = $1 AND completed_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(sigs.len(), 1);
+    assert!(sigs[0].contains("\"signed_on\":\"2026-12-01\""), "{sigs:?}");
+    assert_eq!(d["versions"][0]["sha256"], signed_sha.as_str());
 
     // The requester follows it.
     let mine = json_of(

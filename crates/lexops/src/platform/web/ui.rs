@@ -98,6 +98,8 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Spend", "AP exports", "/spend/exports", "download", Permission::ReviewInvoices, "exports"),
     ("Contracts", "Contracts", "/contracts", "pen", Permission::ViewContracts, "contracts"),
     ("Contracts", "Templates & clauses", "/contracts/templates", "book", Permission::ManageTemplates, "contract-templates"),
+    ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
+    ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
     ("Contracts", "My requests", "/contracts/requests", "send", Permission::RequestContracts, "contract-requests"),
     ("Records", "Records", "/records", "file", Permission::ViewRecords, "records"),
     ("Records", "File plan", "/records/plan", "book", Permission::ViewRecords, "file-plan"),
