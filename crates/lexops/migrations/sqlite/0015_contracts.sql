@@ -195,3 +195,31 @@ CREATE TABLE contract_signatures (
     completed_at    TEXT
 );
 CREATE INDEX contract_signatures_contract ON contract_signatures(contract_id);
+
+-- Obligations a contract puts on us (or the counterparty): due dates, recurrence, evidence.
+CREATE TABLE contract_obligations (
+    id              INTEGER PRIMARY KEY,
+    contract_id     INTEGER NOT NULL REFERENCES contracts(id),
+    title           TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('payment','reporting','insurance','audit','confidentiality_return','delivery','other')),
+    owner_id        INTEGER REFERENCES users(id),
+    due_on          TEXT NOT NULL,
+    recurrence      TEXT NOT NULL DEFAULT 'none' CHECK (recurrence IN ('none','monthly','quarterly','yearly')),
+    status          TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','done','waived')),
+    evidence        TEXT NOT NULL DEFAULT '',
+    completed_at    TEXT,
+    completed_by    INTEGER REFERENCES users(id),
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX contract_obligations_due ON contract_obligations(status, due_on);
+CREATE INDEX contract_obligations_contract ON contract_obligations(contract_id);
+-- Alerts sent before key dates and obligations: one row per (contract, what, offset), so the
+-- daily run sends each once.
+CREATE TABLE contract_alerts (
+    contract_id     INTEGER NOT NULL REFERENCES contracts(id),
+    subject         TEXT NOT NULL,
+    offset_days     INTEGER NOT NULL,
+    to_addr         TEXT NOT NULL,
+    sent_at         TEXT NOT NULL,
+    PRIMARY KEY (contract_id, subject, offset_days)
+);

@@ -319,6 +319,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             crate::records::disposition::schedule_next(&app, 0).await?;
             crate::records::text::queue_now(&app).await?;
             jobs::schedule_daily(&app, "holds.notices", 0).await?;
+            jobs::schedule_daily(&app, crate::contracts::dates::JOB, 0).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
             let handles = jobs::spawn_workers(&app, workers, rx);
             tracing::info!(workers, "workers running; Ctrl-C to stop");
@@ -922,6 +923,8 @@ pub async fn serve(
         crate::records::text::queue_now(&app).await?;
         // The daily hold notices: reminders, escalations, re-affirmations.
         jobs::schedule_daily(&app, "holds.notices", 0).await?;
+        // The daily contract alerts: key dates and obligations.
+        jobs::schedule_daily(&app, crate::contracts::dates::JOB, 0).await?;
     }
     let handles = jobs::spawn_workers(&app, workers, rx);
     println!("lexops is running at http://{addr}/");

@@ -620,3 +620,103 @@ pub async fn rule_save(
 ) -> ApiResult<Json<super::approvals::Rule>> {
     Ok(Json(super::approvals::save_rule(&app, &u, &r).await?))
 }
+
+/// The window of `GET /api/v1/contracts/upcoming`.
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+pub struct UpcomingQuery {
+    /// Days ahead (default 90, at most 3,650).
+    pub days: Option<i64>,
+    /// `true`: only what the caller owns.
+    #[serde(default)]
+    pub mine: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/upcoming", tag = "contracts", operation_id = "contract_upcoming", params(UpcomingQuery),
+    responses((status = 200, body = Vec<super::dates::Upcoming>)), security(("bearer" = [])))]
+/// Key dates of executed contracts and open obligations coming up (overdue obligations first by
+/// date), with how each date was computed.
+pub async fn upcoming(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<UpcomingQuery>,
+) -> ApiResult<Json<Vec<super::dates::Upcoming>>> {
+    let days = q.days.unwrap_or(90).clamp(0, 3650);
+    Ok(Json(
+        super::dates::upcoming(&app, Some(&u), days, q.mine).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/alerts/run", tag = "contracts", operation_id = "run_contract_alerts",
+    responses((status = 200, body = super::dates::AlertRun)), security(("bearer" = [])))]
+/// Sends the alerts that are due now (the daily job does this by itself); each goes once.
+pub async fn alerts_run(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+) -> ApiResult<Json<super::dates::AlertRun>> {
+    Ok(Json(super::dates::run_alerts(&app).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/key-dates", tag = "contracts", operation_id = "contract_key_dates", params(("id" = i64, Path, description = "Contract id")),
+    responses((status = 200, body = Vec<super::keydates::KeyDate>), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The contract's key dates as of today, each with how it was computed.
+pub async fn key_dates(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<super::keydates::KeyDate>>> {
+    let c = store::get(&app, Some(&u), id).await?;
+    Ok(Json(super::dates::key_dates(&app, &c).await))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/obligations", tag = "contracts", operation_id = "contract_obligations", params(("id" = i64, Path, description = "Contract id")),
+    responses((status = 200, body = Vec<super::dates::Obligation>), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The contract's obligations.
+pub async fn obligations(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<super::dates::Obligation>>> {
+    store::get(&app, Some(&u), id).await?;
+    Ok(Json(super::dates::obligations(&app, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/obligations", tag = "contracts", operation_id = "add_contract_obligation", params(("id" = i64, Path, description = "Contract id")),
+    request_body = super::dates::ObligationInput,
+    responses((status = 201, body = super::dates::Obligation), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Adds an obligation (payment, reporting, insurance, audit…) with its due date and recurrence.
+pub async fn add_obligation(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(i): Json<super::dates::ObligationInput>,
+) -> ApiResult<(StatusCode, Json<super::dates::Obligation>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::dates::add_obligation(&app, &u, id, &i).await?),
+    ))
+}
+
+/// Meeting or waiving an obligation.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CompleteObligation {
+    /// How it was met (required unless waived).
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub waive: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/obligations/{obligation}", tag = "contracts", operation_id = "complete_contract_obligation",
+    params(("id" = i64, Path, description = "Contract id"), ("obligation" = i64, Path, description = "Obligation id")), request_body = CompleteObligation,
+    responses((status = 200, body = super::dates::Obligation), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Marks an obligation met (with its evidence) or waived; a recurring one gets its next occurrence.
+pub async fn complete_obligation(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path((id, oid)): Path<(i64, i64)>,
+    Json(r): Json<CompleteObligation>,
+) -> ApiResult<Json<super::dates::Obligation>> {
+    Ok(Json(
+        super::dates::complete_obligation(&app, &u, id, oid, r.waive, &r.evidence).await?,
+    ))
+}

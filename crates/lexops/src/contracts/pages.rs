@@ -382,6 +382,10 @@ struct DetailPage {
     mine: Vec<i64>,
     current_version: Option<i64>,
     signatures: Vec<super::approvals::Signature>,
+    key_dates: Vec<super::keydates::KeyDate>,
+    obligations: Vec<super::dates::Obligation>,
+    kinds: Vec<&'static str>,
+    recurrences: Vec<&'static str>,
 }
 
 impl DetailPage {
@@ -428,6 +432,10 @@ async fn detail_page(ctx: &PageCtx, id: i64, errors: Errors) -> PageResult<Respo
         mine,
         current_version,
         signatures: super::approvals::signatures(&ctx.app, id).await?,
+        key_dates: super::dates::key_dates(&ctx.app, &c).await,
+        obligations: super::dates::obligations(&ctx.app, id).await?,
+        kinds: super::dates::KINDS.to_vec(),
+        recurrences: super::dates::RECURRENCES.to_vec(),
         history: store::history(&ctx.app, id).await?,
         comments: store::comments(&ctx.app, id).await?,
         templates: tpl::list(&ctx.app)
@@ -1447,4 +1455,204 @@ pub async fn rule_save(ctx: PageCtx, Form(f): Form<RuleForm>) -> PageResult<Resp
     })?;
     *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DatesQuery {
+    #[serde(default)]
+    days: Option<i64>,
+    #[serde(default)]
+    mine: String,
+    #[serde(default)]
+    format: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/dates.html")]
+struct DatesPage {
+    layout: Layout,
+    items: Vec<super::dates::Upcoming>,
+    days: i64,
+    mine: bool,
+    feed: String,
+}
+
+/// GET /contracts/dates: key dates and obligations coming up and overdue.
+pub async fn dates_page(ctx: PageCtx, Query(q): Query<DatesQuery>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let days = q.days.unwrap_or(90).clamp(0, 3650);
+    let mine = q.mine == "1";
+    let items = super::dates::upcoming(&ctx.app, Some(&user), days, mine).await?;
+    if q.format == "csv" {
+        return Ok(csv_response(
+            "contract-dates.csv",
+            &[
+                "date",
+                "what",
+                "contract",
+                "title",
+                "counterparty",
+                "owner",
+                "overdue",
+                "how",
+            ],
+            items.iter().map(|i| {
+                vec![
+                    i.date.clone(),
+                    i.label.clone(),
+                    i.number.clone(),
+                    i.title.clone(),
+                    i.counterparty.clone(),
+                    i.owner_name.clone().unwrap_or_default(),
+                    if i.overdue { "yes" } else { "no" }.into(),
+                    i.how.clone(),
+                ]
+            }),
+        ));
+    }
+    ctx.render(DatesPage {
+        layout: ctx.layout("Key dates", "contract-dates"),
+        items,
+        days,
+        mine,
+        feed: format!("/calendar/{}", super::dates::feed_token(&ctx.app, user.id)),
+    })
+}
+
+/// GET /calendar/{token}: the signed-in-elsewhere user's calendar feed (iCalendar), for
+/// calendar programs; the signed token is the credential.
+pub async fn calendar_feed(ctx: PageCtx, Path(token): Path<String>) -> PageResult<Response> {
+    let token = token.trim_end_matches(".ics");
+    let Some(user) = super::dates::feed_user(&ctx.app, token).await? else {
+        return Err(AppError::NotFound("calendar".into()).into());
+    };
+    if !user.can(Permission::ViewContracts) {
+        return Err(AppError::NotFound("calendar".into()).into());
+    }
+    let items = super::dates::upcoming(&ctx.app, Some(&user), 400, true).await?;
+    Ok(ics_response(super::dates::ics(
+        &format!("Contract dates of {}", user.name),
+        &items,
+        &ctx.app.clock.now_text(),
+    )))
+}
+
+fn ics_response(body: String) -> Response {
+    use axum::response::IntoResponse;
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    r
+}
+
+/// GET /contracts/{id}/calendar.ics: one contract's dates and obligations.
+pub async fn contract_calendar(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let today = ctx.app.clock.today();
+    let mut items: Vec<super::dates::Upcoming> = super::dates::key_dates(&ctx.app, &c)
+        .await
+        .into_iter()
+        .filter(|k| k.date.to_string() >= today)
+        .map(|k| super::dates::Upcoming {
+            contract_id: c.id,
+            number: c.number.clone(),
+            title: c.title.clone(),
+            counterparty: c.counterparty.clone(),
+            owner_name: c.owner_name.clone(),
+            kind: k.kind.as_str().into(),
+            label: k.label.into(),
+            date: k.date.to_string(),
+            how: k.how,
+            overdue: false,
+            obligation_id: None,
+        })
+        .collect();
+    for o in super::dates::obligations(&ctx.app, id)
+        .await?
+        .into_iter()
+        .filter(|o| o.status == "open")
+    {
+        items.push(super::dates::Upcoming {
+            contract_id: c.id,
+            number: c.number.clone(),
+            title: c.title.clone(),
+            counterparty: c.counterparty.clone(),
+            owner_name: o.owner_name.clone(),
+            kind: "obligation".into(),
+            label: o.title.clone(),
+            overdue: o.due_on < today,
+            date: o.due_on,
+            how: "an obligation of the contract".into(),
+            obligation_id: Some(o.id),
+        });
+    }
+    Ok(ics_response(super::dates::ics(
+        &c.number,
+        &items,
+        &ctx.app.clock.now_text(),
+    )))
+}
+
+/// POST /contracts/{id}/obligations
+pub async fn add_obligation(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<super::dates::ObligationInput>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match super::dates::add_obligation(&ctx.app, &user, id, &f).await {
+        Ok(o) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}#obligations"),
+            FlashKind::Success,
+            &format!("Obligation added, due {}.", o.due_on),
+        )),
+        Err(e) => detail_page(&ctx, id, e.into_field_map()?).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ObligationDoneForm {
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// POST /contracts/{id}/obligations/{oid}
+pub async fn complete_obligation(
+    ctx: PageCtx,
+    Path((id, oid)): Path<(i64, i64)>,
+    Form(f): Form<ObligationDoneForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match super::dates::complete_obligation(
+        &ctx.app,
+        &user,
+        id,
+        oid,
+        f.action == "waive",
+        &f.evidence,
+    )
+    .await
+    {
+        Ok(o) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/{id}#obligations"),
+            FlashKind::Success,
+            &format!("“{}” is {}.", o.title, o.status),
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                &format!("/contracts/{id}#obligations"),
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
 }

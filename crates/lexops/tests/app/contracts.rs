@@ -831,3 +831,273 @@ async fn walled_contracts_and_the_pages(t: TestApp) {
     let other_req = t.signed_in(Role::Requester).await;
     assert_eq!(other_req.get(&to).await.status(), 404);
 }
+
+/// Takes a contract through review, approval and signature to executed (no approval rules).
+async fn execute(t: &TestApp, token: &str, id: i64) {
+    let http = reqwest::Client::new();
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/versions")))
+        .bearer_auth(token)
+        .header("X-Filename", "final.txt")
+        .body("The final text of the agreement.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    for s in ["in_review", "negotiation", "approval", "signature"] {
+        let r = http
+            .post(t.url(&format!("/api/v1/contracts/{id}/status")))
+            .bearer_auth(token)
+            .json(&json!({"status": s}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{s}: {}", r.text().await.unwrap());
+    }
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/signature")))
+        .bearer_auth(token)
+        .json(&json!({"signatories": [{"name": "Us", "party": "us"}, {"name": "Them", "party": "counterparty"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/versions")))
+        .bearer_auth(token)
+        .header("X-Filename", "signed.txt")
+        .header("X-Source", "signed")
+        .body("Signed: Us, Them.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/status")))
+        .bearer_auth(token)
+        .json(&json!({"status": "executed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+both!(key_dates_obligations_alerts_and_calendars);
+async fn key_dates_obligations_alerts_and_calendars(t: TestApp) {
+    use jiff::{SignedDuration, Timestamp};
+    let http = reqwest::Client::new();
+    t.app
+        .clock
+        .set_to(Some("2026-06-01T12:00:00Z".parse::<Timestamp>().unwrap()));
+    t.user("owner@example.com", Role::LegalOps).await;
+    let ops = t.token(Role::LegalOps).await;
+    let r = http
+        .post(t.url("/api/v1/contracts"))
+        .bearer_auth(&ops)
+        .json(&json!({"title": "Hosting", "type": "services", "counterparty": "Northwind", "owner_email": "owner@example.com",
+            "effective_on": "2025-01-01", "term_months": 12, "auto_renew": true, "renewal_months": 12, "notice_days": 90}))
+        .send()
+        .await
+        .unwrap();
+    let c = json_of(r).await;
+    let id = c["id"].as_i64().unwrap();
+    execute(&t, &ops, id).await;
+    let kd = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/key-dates")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let find = |kd: &Value, k: &str| {
+        kd.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k}: {kd}"))
+    };
+    assert_eq!(find(&kd, "expiry")["date"], "2026-12-31");
+    assert!(
+        find(&kd, "expiry")["how"]
+            .as_str()
+            .unwrap()
+            .contains("renewed automatically 1 time"),
+        "{kd}"
+    );
+    assert_eq!(find(&kd, "notice_deadline")["date"], "2026-10-02");
+    assert_eq!(find(&kd, "send_notice_by")["date"], "2026-09-29");
+    assert_eq!(find(&kd, "renewal")["date"], "2027-01-01");
+    // An obligation: bad input names its field; a quarterly report due in 29 days.
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/obligations")))
+        .bearer_auth(&ops)
+        .json(&json!({"title": "Usage report", "kind": "reporting", "due_on": "2026-06-31"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/obligations")))
+        .bearer_auth(&ops)
+        .json(&json!({"title": "Usage report", "kind": "reporting", "due_on": "2026-06-30", "recurrence": "quarterly"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let oid = json_of(r).await["id"].as_i64().unwrap();
+    let up = json_of(
+        http.get(t.url("/api/v1/contracts/upcoming?days=180"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kinds: Vec<&str> = up
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["obligation", "send_notice_by", "notice_deadline"],
+        "{up}"
+    );
+    // Alerts: the obligation is within 30 days; the notice dates are not yet within 90.
+    let run = |http: reqwest::Client| {
+        let url = t.url("/api/v1/contracts/alerts/run");
+        let ops = ops.clone();
+        async move {
+            json_of(http.post(url).bearer_auth(ops).send().await.unwrap()).await["sent"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(run(http.clone()).await, 1);
+    assert_eq!(run(http.clone()).await, 0, "each alert goes once");
+    t.app.clock.advance(SignedDuration::from_hours(24 * 34));
+    // 2026-07-05: the notice deadline is 89 days away, the send-by date 86; the report is overdue.
+    assert_eq!(run(http.clone()).await, 3);
+    let subjects: Vec<String> = sqlx::query_scalar(
+        "SELECT subject FROM mail_outbox WHERE to_addr = 'owner@example.com' ORDER BY id",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("Usage report is overdue")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("Last day for notice of non-renewal is in 89 days (2026-10-02)")),
+        "{subjects:?}"
+    );
+    // Meeting the obligation needs evidence; the next quarter's comes due.
+    let done = |body: Value| {
+        let http = http.clone();
+        let url = t.url(&format!("/api/v1/contracts/{id}/obligations/{oid}"));
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(done(json!({})).await.status(), 422);
+    assert_eq!(
+        done(json!({"evidence": "Report sent 2026-07-06, ref UR-7"}))
+            .await
+            .status(),
+        200
+    );
+    let obs = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/obligations")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let due: Vec<(&str, &str)> = obs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["status"].as_str().unwrap(), o["due_on"].as_str().unwrap()))
+        .collect();
+    assert_eq!(due, [("done", "2026-06-30"), ("open", "2026-09-30")]);
+    // After the renewal date the dates roll forward.
+    t.app.clock.advance(SignedDuration::from_hours(24 * 200));
+    let kd = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/key-dates")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(find(&kd, "expiry")["date"], "2027-12-31");
+    assert_eq!(find(&kd, "notice_deadline")["date"], "2027-10-02");
+
+    // Calendars: the owner's personal feed (no sign-in: the signed link), and the contract's.
+    let mut b = t.client();
+    assert_eq!(
+        b.sign_in("owner@example.com", crate::harness::PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let page = b.page("/contracts/dates?days=365").await;
+    assert!(page.contains("Last day for notice of non-renewal"));
+    let feed = page
+        .split("href=\"/calendar/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = reqwest::get(t.url(&format!("/calendar/{feed}")))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
+    let ics = r.text().await.unwrap();
+    assert!(
+        ics.contains("BEGIN:VEVENT")
+            && ics.contains(c["number"].as_str().unwrap())
+            && ics.contains("DTSTART;VALUE=DATE:20271002"),
+        "{ics}"
+    );
+    let forged = format!("{}0", &feed[..feed.len() - 1]);
+    assert_eq!(
+        reqwest::get(t.url(&format!("/calendar/{forged}")))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (uid, mac) = feed.split_once('.').unwrap();
+    let other = format!("{}.{mac}", uid.parse::<i64>().unwrap() + 1);
+    assert_eq!(
+        reqwest::get(t.url(&format!("/calendar/{other}")))
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "another user's id with this mac"
+    );
+    let r = b.get(&format!("/contracts/{id}/calendar.ics")).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Usage report"));
+}

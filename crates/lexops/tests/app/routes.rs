@@ -15,6 +15,10 @@ const PUBLIC: &[&str] = &[
     "GET /login/totp",
     "POST /login/totp",
     "POST /logout",
+    // A user's contract calendar feed for calendar programs, which cannot sign in: the signed
+    // link is the credential (tests/app/contracts.rs proves a tampered one gets nothing and the
+    // feed shows only what the user may see).
+    "GET /calendar/{token}",
     // A custodian's hold notice: the signed, expiring link is the credential (tests/app/holds.rs
     // proves a tampered, expired or released link opens nothing).
     "GET /hold-notice/{token}",

@@ -1,0 +1,661 @@
+//! Key dates in use: each contract's computed dates ([`super::keydates`]) and its obligations;
+//! the upcoming and overdue list; the daily alert run (mail before each date, at offsets from the
+//! `contract_alert_offsets` setting, once each); iCalendar feeds per contract and per user (a
+//! signed link a calendar program can subscribe to).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::keydates::{self, KeyDate, Terms};
+use super::model::Contract;
+use super::store;
+use crate::platform::access::CurrentUser;
+use crate::platform::app::App;
+use crate::platform::audit::{self, Change};
+use crate::platform::error::{AppError, FieldError};
+
+/// The daily job.
+pub const JOB: &str = "contracts.alerts";
+/// Days before a date that alerts go out, unless the setting says otherwise.
+pub const DEFAULT_OFFSETS: [i64; 4] = [90, 30, 7, 1];
+/// Business days allowed for a notice to arrive, unless the setting says otherwise.
+pub const DEFAULT_DELIVERY_DAYS: i64 = 3;
+
+fn date(s: &Option<String>) -> Option<jiff::civil::Date> {
+    s.as_deref()
+        .and_then(|d| jiff::civil::Date::strptime("%Y-%m-%d", d).ok())
+}
+
+pub fn terms(c: &Contract) -> Terms {
+    Terms {
+        effective_on: date(&c.effective_on),
+        term_months: c.term_months,
+        expires_on: date(&c.expires_on),
+        auto_renew: c.auto_renew != 0,
+        renewal_months: c.renewal_months,
+        notice_days: c.notice_days,
+    }
+}
+
+async fn delivery_days(app: &App) -> i64 {
+    app.db
+        .setting("contract_notice_delivery_days")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_DELIVERY_DAYS)
+}
+
+async fn offsets(app: &App) -> Vec<i64> {
+    app.db
+        .setting("contract_alert_offsets")
+        .await
+        .ok()
+        .flatten()
+        .map(|v| {
+            v.split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect::<Vec<i64>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_OFFSETS.to_vec())
+}
+
+fn today(app: &App) -> jiff::civil::Date {
+    jiff::civil::Date::strptime("%Y-%m-%d", app.clock.today()).unwrap_or(jiff::civil::Date::MIN)
+}
+
+/// A contract's key dates as of today.
+pub async fn key_dates(app: &App, c: &Contract) -> Vec<KeyDate> {
+    keydates::compute(&terms(c), today(app), delivery_days(app).await)
+}
+
+/// An obligation.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Obligation {
+    pub id: i64,
+    pub contract_id: i64,
+    pub title: String,
+    pub kind: String,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub due_on: String,
+    pub recurrence: String,
+    pub status: String,
+    pub evidence: String,
+    pub completed_at: Option<String>,
+}
+
+const OBLIGATION_SELECT: &str = "SELECT o.id, o.contract_id, o.title, o.kind, o.owner_id, u.name AS owner_name, o.due_on, o.recurrence, o.status, o.evidence, o.completed_at \
+    FROM contract_obligations o LEFT JOIN users u ON u.id = o.owner_id";
+
+pub const KINDS: [&str; 7] = [
+    "payment",
+    "reporting",
+    "insurance",
+    "audit",
+    "confidentiality_return",
+    "delivery",
+    "other",
+];
+pub const RECURRENCES: [&str; 4] = ["none", "monthly", "quarterly", "yearly"];
+
+/// An obligation as typed into the form or sent to the API.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ObligationInput {
+    pub title: String,
+    #[serde(default)]
+    pub kind: String,
+    /// YYYY-MM-DD
+    pub due_on: String,
+    /// none, monthly, quarterly or yearly.
+    #[serde(default)]
+    pub recurrence: String,
+    /// The owner's email (the contract's owner when empty).
+    #[serde(default)]
+    pub owner_email: String,
+}
+
+pub async fn obligations(app: &App, contract_id: i64) -> Result<Vec<Obligation>, AppError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OBLIGATION_SELECT} WHERE o.contract_id = $1 ORDER BY o.status, o.due_on, o.id"
+    )))
+    .bind(contract_id)
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
+/// Adds an obligation to a contract.
+pub async fn add_obligation(
+    app: &App,
+    user: &CurrentUser,
+    contract_id: i64,
+    input: &ObligationInput,
+) -> Result<Obligation, AppError> {
+    let c = store::get(app, Some(user), contract_id).await?;
+    let mut errs = vec![];
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 300 {
+        errs.push(FieldError::new(
+            "title",
+            "Describe the obligation (1 to 300 characters).",
+        ));
+    }
+    let kind = if input.kind.trim().is_empty() {
+        "other"
+    } else {
+        input.kind.trim()
+    };
+    if !KINDS.contains(&kind) {
+        errs.push(FieldError::new(
+            "kind",
+            format!("Choose one of {}.", KINDS.join(", ")),
+        ));
+    }
+    let recurrence = if input.recurrence.trim().is_empty() {
+        "none"
+    } else {
+        input.recurrence.trim()
+    };
+    if !RECURRENCES.contains(&recurrence) {
+        errs.push(FieldError::new(
+            "recurrence",
+            "Choose none, monthly, quarterly or yearly.",
+        ));
+    }
+    let due = jiff::civil::Date::strptime("%Y-%m-%d", input.due_on.trim());
+    if due.is_err() {
+        errs.push(FieldError::new(
+            "due_on",
+            format!("`{}` is not a date (YYYY-MM-DD).", input.due_on.trim()),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    let owner = if input.owner_email.trim().is_empty() {
+        c.owner_id
+    } else {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE LOWER(email) = LOWER($1) AND status = 'active'",
+        )
+        .bind(input.owner_email.trim())
+        .fetch_optional(&mut *tx)
+        .await?;
+        Some(id.ok_or_else(|| {
+            AppError::field(
+                "owner_email",
+                format!("No active user {}.", input.owner_email.trim()),
+            )
+        })?)
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO contract_obligations (contract_id, title, kind, owner_id, due_on, recurrence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(contract_id)
+    .bind(title)
+    .bind(kind)
+    .bind(owner)
+    .bind(input.due_on.trim())
+    .bind(recurrence)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: "contract.obligation_add",
+            object_type: "contract",
+            object_id: contract_id.to_string(),
+            before: None,
+            after: Some(json!({"obligation_id": id, "title": title, "kind": kind, "due_on": input.due_on.trim(), "recurrence": recurrence})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    obligation(app, id).await
+}
+
+async fn obligation(app: &App, id: i64) -> Result<Obligation, AppError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OBLIGATION_SELECT} WHERE o.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::NotFound("obligation".into()))
+}
+
+/// Marks an obligation met (with its evidence) or waived; a recurring one gets its next
+/// occurrence.
+pub async fn complete_obligation(
+    app: &App,
+    user: &CurrentUser,
+    contract_id: i64,
+    id: i64,
+    waive: bool,
+    evidence: &str,
+) -> Result<Obligation, AppError> {
+    store::get(app, Some(user), contract_id).await?;
+    let o = obligation(app, id).await?;
+    if o.contract_id != contract_id {
+        return Err(AppError::NotFound("obligation".into()));
+    }
+    if o.status != "open" {
+        return Err(AppError::Conflict(format!(
+            "This obligation is already {}.",
+            o.status
+        )));
+    }
+    if !waive && evidence.trim().is_empty() {
+        return Err(AppError::field(
+            "evidence",
+            "Say how it was met (a reference, a document, a payment).",
+        ));
+    }
+    let now = app.clock.now_text();
+    let mut tx = app.db.begin().await?;
+    sqlx::query("UPDATE contract_obligations SET status = $1, evidence = $2, completed_at = $3, completed_by = $4 WHERE id = $5")
+        .bind(if waive { "waived" } else { "done" })
+        .bind(evidence.trim())
+        .bind(&now)
+        .bind(user.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let months = match o.recurrence.as_str() {
+        "monthly" => 1,
+        "quarterly" => 3,
+        "yearly" => 12,
+        _ => 0,
+    };
+    let mut next = None;
+    if months > 0
+        && let Ok(d) = jiff::civil::Date::strptime("%Y-%m-%d", &o.due_on)
+        && let Ok(n) = d.checked_add(jiff::Span::new().months(months))
+    {
+        let nid: i64 = sqlx::query_scalar(
+            "INSERT INTO contract_obligations (contract_id, title, kind, owner_id, due_on, recurrence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(contract_id)
+        .bind(&o.title)
+        .bind(&o.kind)
+        .bind(o.owner_id)
+        .bind(n.to_string())
+        .bind(&o.recurrence)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        next = Some((nid, n.to_string()));
+    }
+    audit::record(
+        &mut tx,
+        &now,
+        &user.actor(),
+        Change {
+            action: if waive {
+                "contract.obligation_waive"
+            } else {
+                "contract.obligation_done"
+            },
+            object_type: "contract",
+            object_id: contract_id.to_string(),
+            before: None,
+            after: Some(json!({"obligation_id": id, "evidence": evidence.trim(), "next": next})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    obligation(app, id).await
+}
+
+/// One line of the upcoming and overdue list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Upcoming {
+    pub contract_id: i64,
+    pub number: String,
+    pub title: String,
+    pub counterparty: String,
+    pub owner_name: Option<String>,
+    /// A key date kind (expiry, notice_deadline, send_notice_by, renewal) or `obligation`.
+    pub kind: String,
+    pub label: String,
+    pub date: String,
+    pub how: String,
+    pub overdue: bool,
+    pub obligation_id: Option<i64>,
+}
+
+/// Key dates (of executed contracts) and open obligations from `days_back` ago to `days_ahead`
+/// ahead, visible to `viewer`, soonest first; `mine` keeps only what the viewer owns.
+pub async fn upcoming(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    days_ahead: i64,
+    mine: bool,
+) -> Result<Vec<Upcoming>, AppError> {
+    let today = today(app);
+    let until = today
+        .checked_add(jiff::Span::new().days(days_ahead))
+        .unwrap_or(today);
+    let delivery = delivery_days(app).await;
+    let f = store::Filter {
+        status: "executed".into(),
+        owner_id: if mine { viewer.map(|u| u.id) } else { None },
+        ..Default::default()
+    };
+    let (contracts, _) = store::list(app, viewer, &f, "c.id", 1_000_000, 0).await?;
+    let mut out = vec![];
+    for c in &contracts {
+        for k in keydates::compute(&terms(c), today, delivery) {
+            if k.kind == keydates::Kind::Effective || k.date < today || k.date > until {
+                continue;
+            }
+            out.push(Upcoming {
+                contract_id: c.id,
+                number: c.number.clone(),
+                title: c.title.clone(),
+                counterparty: c.counterparty.clone(),
+                owner_name: c.owner_name.clone(),
+                kind: k.kind.as_str().into(),
+                label: k.label.into(),
+                date: k.date.to_string(),
+                how: k.how,
+                overdue: false,
+                obligation_id: None,
+            });
+        }
+    }
+    let until_s = until.to_string();
+    let today_s = today.to_string();
+    let rows: Vec<(i64, i64, String, String, String, String, Option<String>, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT o.id, c.id, c.number, c.title, c.counterparty, o.title || '|' || o.due_on, u.name, o.owner_id FROM contract_obligations o JOIN contracts c ON c.id = o.contract_id \
+         LEFT JOIN users u ON u.id = o.owner_id WHERE o.status = 'open' AND o.due_on <= $1 AND ($2 = 0 OR o.owner_id = $2){}",
+        store::visible(viewer, 3)
+    )))
+    .bind(&until_s)
+    .bind(if mine { viewer.map(|u| u.id).unwrap_or(0) } else { 0 })
+    .bind(viewer.map(|u| u.id).unwrap_or(0))
+    .fetch_all(app.db.pool())
+    .await?;
+    for (oid, cid, number, title, counterparty, title_due, owner, _) in rows {
+        let (otitle, due) = title_due.rsplit_once('|').unwrap_or((&title_due, ""));
+        out.push(Upcoming {
+            contract_id: cid,
+            number,
+            title,
+            counterparty,
+            owner_name: owner,
+            kind: "obligation".into(),
+            label: otitle.to_string(),
+            date: due.to_string(),
+            how: "an obligation of the contract".into(),
+            overdue: due < today_s.as_str(),
+            obligation_id: Some(oid),
+        });
+    }
+    out.sort_by(|a, b| (&a.date, &a.number).cmp(&(&b.date, &b.number)));
+    Ok(out)
+}
+
+/// What an alert run sent.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct AlertRun {
+    pub sent: usize,
+}
+
+/// Sends the alerts that are due today (or were missed): for each key date and open obligation
+/// within the largest offset, once per offset, to the contract's (or obligation's) owner.
+pub async fn run_alerts(app: &App) -> Result<AlertRun, AppError> {
+    let offsets = offsets(app).await;
+    let horizon = offsets.iter().copied().max().unwrap_or(0);
+    let items = upcoming(app, None, horizon, false).await?;
+    let today = today(app);
+    let now = app.clock.now_text();
+    let mut run = AlertRun::default();
+    let mut tx = app.db.begin().await?;
+    for it in items {
+        let Ok(d) = jiff::civil::Date::strptime("%Y-%m-%d", &it.date) else {
+            continue;
+        };
+        let days = if it.overdue {
+            0
+        } else {
+            today.until(d).map(|s| s.get_days() as i64).unwrap_or(0)
+        };
+        // The smallest offset the date is already inside: alert once for it.
+        let Some(offset) = offsets.iter().copied().filter(|o| days <= *o).min() else {
+            continue;
+        };
+        let to: Option<String> = if let Some(oid) = it.obligation_id {
+            sqlx::query_scalar("SELECT u.email FROM contract_obligations o JOIN users u ON u.id = o.owner_id WHERE o.id = $1")
+                .bind(oid)
+                .fetch_optional(&mut *tx)
+                .await?
+        } else {
+            sqlx::query_scalar(
+                "SELECT u.email FROM contracts c JOIN users u ON u.id = c.owner_id WHERE c.id = $1",
+            )
+            .bind(it.contract_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        };
+        let Some(to) = to else { continue };
+        let subject_key = match it.obligation_id {
+            Some(o) => format!("obligation:{o}:{}", it.date),
+            None => format!("{}:{}", it.kind, it.date),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO contract_alerts (contract_id, subject, offset_days, to_addr, sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(it.contract_id)
+        .bind(&subject_key)
+        .bind(offset)
+        .bind(&to)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            continue;
+        }
+        let when = if it.overdue {
+            "is overdue".to_string()
+        } else if days == 0 {
+            "is today".to_string()
+        } else {
+            format!("is in {days} day{}", if days == 1 { "" } else { "s" })
+        };
+        let link = format!(
+            "{}/contracts/{}",
+            app.settings.public_base().trim_end_matches('/'),
+            it.contract_id
+        );
+        crate::platform::mail::queue(
+            &mut tx,
+            &now,
+            &to,
+            &format!("{}: {} {} ({})", it.number, it.label, when, it.date),
+            &format!(
+                "{} — {} ({})\n\n{}: {} {}.\nHow it was computed: {}.\n\nOpen the contract: {link}\n",
+                it.number, it.title, it.counterparty, it.label, it.date, when, it.how
+            ),
+        )
+        .await?;
+        run.sent += 1;
+    }
+    tx.commit().await?;
+    Ok(run)
+}
+
+/// The daily job: sends what is due, then queues tomorrow's run.
+pub async fn job(app: App, _job: crate::platform::jobs::Job) -> crate::platform::jobs::JobResult {
+    run_alerts(&app).await.map_err(|e| e.to_string())?;
+    crate::platform::jobs::schedule_daily(&app, JOB, 1)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Escapes a text value (RFC 5545 3.3.11).
+fn ics_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Folds a content line at 75 octets (RFC 5545 3.1), never inside a character.
+fn fold(line: &str, out: &mut String) {
+    let mut used = 0;
+    for c in line.chars() {
+        let n = c.len_utf8();
+        if used + n > 75 {
+            out.push_str("\r\n ");
+            used = 1;
+        }
+        out.push(c);
+        used += n;
+    }
+    out.push_str("\r\n");
+}
+
+/// An iCalendar file of all-day events, one per upcoming line.
+pub fn ics(name: &str, items: &[Upcoming], stamp: &str) -> String {
+    let mut out = String::new();
+    let dtstamp: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .take(15)
+        .collect::<String>()
+        + "Z";
+    for l in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//lexops//contracts//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ] {
+        fold(l, &mut out);
+    }
+    fold(&format!("X-WR-CALNAME:{}", ics_text(name)), &mut out);
+    for it in items {
+        let d = it.date.replace('-', "");
+        let next = jiff::civil::Date::strptime("%Y-%m-%d", &it.date)
+            .ok()
+            .and_then(|x| x.checked_add(jiff::Span::new().days(1)).ok())
+            .map(|x| x.to_string().replace('-', ""))
+            .unwrap_or_else(|| d.clone());
+        fold("BEGIN:VEVENT", &mut out);
+        fold(
+            &format!(
+                "UID:contract-{}-{}-{}-{}@lexops",
+                it.contract_id,
+                it.kind,
+                it.obligation_id.unwrap_or(0),
+                d
+            ),
+            &mut out,
+        );
+        fold(&format!("DTSTAMP:{dtstamp}"), &mut out);
+        fold(&format!("DTSTART;VALUE=DATE:{d}"), &mut out);
+        fold(&format!("DTEND;VALUE=DATE:{next}"), &mut out);
+        fold(
+            &format!(
+                "SUMMARY:{}",
+                ics_text(&format!(
+                    "{}: {} ({})",
+                    it.number, it.label, it.counterparty
+                ))
+            ),
+            &mut out,
+        );
+        fold(
+            &format!(
+                "DESCRIPTION:{}",
+                ics_text(&format!("{}\n{}", it.title, it.how))
+            ),
+            &mut out,
+        );
+        fold("END:VEVENT", &mut out);
+    }
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
+/// The signed token of a user's calendar feed (`user.mac`): a calendar program cannot sign in,
+/// so the link is the credential; it names no secret and is checked in constant time.
+pub fn feed_token(app: &App, user_id: i64) -> String {
+    format!("{user_id}.{}", mac(app, user_id))
+}
+
+fn mac(app: &App, user_id: i64) -> String {
+    use hmac::{KeyInit, Mac};
+    let key = app.derived_key("contracts.calendar");
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
+    m.update(user_id.to_string().as_bytes());
+    hex::encode(&m.finalize().into_bytes()[..16])
+}
+
+/// The user a feed token belongs to, if it is valid and the user active.
+pub async fn feed_user(app: &App, token: &str) -> Result<Option<CurrentUser>, AppError> {
+    let Some((id, m)) = token.split_once('.') else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    if !crate::platform::web::constant_eq(m, &mac(app, id)) {
+        return Ok(None);
+    }
+    let u = crate::platform::users::get(app, id).await.ok();
+    Ok(u.filter(|u| u.status == "active").map(|u| CurrentUser {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: u.role(),
+        via_token: true,
+        vendor_id: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ics_lines_are_escaped_and_folded() {
+        let it = Upcoming {
+            contract_id: 7,
+            number: "CT-2026-00007".into(),
+            title: "Hosting, support; and more".into(),
+            counterparty: "Northwind".into(),
+            owner_name: None,
+            kind: "notice_deadline".into(),
+            label: "Last day for notice of non-renewal".into(),
+            date: "2026-10-02".into(),
+            how: "x".repeat(200),
+            overdue: false,
+            obligation_id: None,
+        };
+        let s = ics("Contracts", &[it], "2026-11-27T10:00:00.000000Z");
+        assert!(s.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+        assert!(s.contains("DTSTART;VALUE=DATE:20261002\r\nDTEND;VALUE=DATE:20261003\r\n"));
+        assert!(s.contains("DTSTAMP:20261127T100000Z"), "{s}");
+        assert!(s.contains("Hosting\\, support\\; and more"));
+        assert!(s.lines().all(|l| l.len() <= 75), "{s}");
+        assert!(s.ends_with("END:VCALENDAR\r\n"));
+    }
+}

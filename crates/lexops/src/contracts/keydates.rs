@@ -1,0 +1,302 @@
+//! Key dates computed from a contract's terms, never typed in: the effective date, the end of
+//! the current term (rolled forward over every automatic renewal up to today), the last day to
+//! give notice of non-renewal, the day to send that notice allowing for delivery in business
+//! days, and the renewal date. Each date says how it was computed. No database here.
+
+use jiff::civil::{Date, Weekday};
+use jiff::{Span, ToSpan};
+use serde::Serialize;
+
+/// The terms the dates come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Terms {
+    pub effective_on: Option<Date>,
+    pub term_months: Option<i64>,
+    /// An explicit expiry (used as the initial term's end when given).
+    pub expires_on: Option<Date>,
+    pub auto_renew: bool,
+    pub renewal_months: Option<i64>,
+    pub notice_days: Option<i64>,
+}
+
+/// What a key date is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Effective,
+    Expiry,
+    NoticeDeadline,
+    SendNoticeBy,
+    Renewal,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Effective => "Effective",
+            Kind::Expiry => "Term ends",
+            Kind::NoticeDeadline => "Last day for notice of non-renewal",
+            Kind::SendNoticeBy => "Send the non-renewal notice by",
+            Kind::Renewal => "Renews",
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Effective => "effective",
+            Kind::Expiry => "expiry",
+            Kind::NoticeDeadline => "notice_deadline",
+            Kind::SendNoticeBy => "send_notice_by",
+            Kind::Renewal => "renewal",
+        }
+    }
+}
+
+/// A computed date and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct KeyDate {
+    pub kind: Kind,
+    #[schema(value_type = String)]
+    pub date: Date,
+    pub label: &'static str,
+    /// How it was computed, in words.
+    pub how: String,
+}
+
+/// The last day of a term of `months` starting on `start`.
+pub fn term_end(start: Date, months: i64) -> Option<Date> {
+    start
+        .checked_add(months.months())
+        .ok()?
+        .checked_sub(1.day())
+        .ok()
+}
+
+fn is_business_day(d: Date) -> bool {
+    !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
+/// `n` business days (Monday to Friday) before `d`.
+pub fn business_days_before(d: Date, n: i64) -> Date {
+    let mut x = d;
+    let mut left = n;
+    while left > 0 {
+        x = x.checked_sub(1.day()).unwrap_or(x);
+        if is_business_day(x) {
+            left -= 1;
+        }
+    }
+    x
+}
+
+/// The latest business day on or before `d`.
+fn business_day_on_or_before(d: Date) -> Date {
+    let mut x = d;
+    while !is_business_day(x) {
+        x = x.checked_sub(1.day()).unwrap_or(x);
+    }
+    x
+}
+
+fn fmt(d: Date) -> String {
+    format!("{} ({})", d, weekday(d))
+}
+
+fn weekday(d: Date) -> &'static str {
+    match d.weekday() {
+        Weekday::Monday => "Monday",
+        Weekday::Tuesday => "Tuesday",
+        Weekday::Wednesday => "Wednesday",
+        Weekday::Thursday => "Thursday",
+        Weekday::Friday => "Friday",
+        Weekday::Saturday => "Saturday",
+        Weekday::Sunday => "Sunday",
+    }
+}
+
+/// The key dates of a contract as of `today`; `delivery_days` business days are allowed for a
+/// notice to arrive.
+pub fn compute(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
+    let mut out = vec![];
+    if let Some(e) = t.effective_on {
+        out.push(KeyDate {
+            kind: Kind::Effective,
+            date: e,
+            label: Kind::Effective.label(),
+            how: "the contract's effective date".into(),
+        });
+    }
+    let (initial_end, how_end) = match (t.expires_on, t.effective_on, t.term_months) {
+        (Some(x), _, _) => (x, format!("the initial term ends on {}", fmt(x))),
+        (None, Some(e), Some(m)) => match term_end(e, m) {
+            Some(x) => (
+                x,
+                format!("a {m}-month initial term from {e} ends on {}", fmt(x)),
+            ),
+            None => return out,
+        },
+        _ => return out,
+    };
+    // Roll the term forward over the renewals that have already happened.
+    let mut end = initial_end;
+    let mut renewals = 0;
+    let period = t.renewal_months.filter(|m| *m > 0);
+    if t.auto_renew
+        && let Some(p) = period
+    {
+        while end < today && renewals < 1200 {
+            let start = end.checked_add(1.day()).unwrap_or(end);
+            match term_end(start, p) {
+                Some(x) => end = x,
+                None => break,
+            }
+            renewals += 1;
+        }
+    }
+    let how = if renewals == 0 {
+        how_end.clone()
+    } else {
+        format!(
+            "{how_end}; it renewed automatically {renewals} time{} for {} months, so the current term ends on {}",
+            if renewals == 1 { "" } else { "s" },
+            period.unwrap_or(0),
+            fmt(end)
+        )
+    };
+    out.push(KeyDate {
+        kind: Kind::Expiry,
+        date: end,
+        label: Kind::Expiry.label(),
+        how,
+    });
+    if !t.auto_renew {
+        return out;
+    }
+    let Some(p) = period else {
+        return out;
+    };
+    let renews = end.checked_add(1.day()).unwrap_or(end);
+    out.push(KeyDate {
+        kind: Kind::Renewal,
+        date: renews,
+        label: Kind::Renewal.label(),
+        how: format!(
+            "unless notice is given, a new {p}-month term starts the day after the term ends"
+        ),
+    });
+    if let Some(n) = t.notice_days.filter(|n| *n > 0) {
+        let deadline = end.checked_sub(Span::new().days(n)).unwrap_or(end);
+        out.push(KeyDate {
+            kind: Kind::NoticeDeadline,
+            date: deadline,
+            label: Kind::NoticeDeadline.label(),
+            how: format!(
+                "{n} days' notice before the term ends on {}: it must arrive by {}",
+                fmt(end),
+                fmt(deadline)
+            ),
+        });
+        let last_business = business_day_on_or_before(deadline);
+        let send = business_days_before(last_business, delivery_days);
+        let mut how = String::new();
+        if last_business != deadline {
+            how.push_str(&format!(
+                "{} is not a business day, so it must arrive by {}; ",
+                fmt(deadline),
+                fmt(last_business)
+            ));
+        }
+        how.push_str(&format!(
+            "allowing {delivery_days} business days for delivery, send it by {}",
+            fmt(send)
+        ));
+        out.push(KeyDate {
+            kind: Kind::SendNoticeBy,
+            date: send,
+            label: Kind::SendNoticeBy.label(),
+            how,
+        });
+    }
+    out.sort_by_key(|k| k.date);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn terms() -> Terms {
+        Terms {
+            effective_on: Some(date(2025, 1, 1)),
+            term_months: Some(12),
+            expires_on: None,
+            auto_renew: true,
+            renewal_months: Some(12),
+            notice_days: Some(90),
+        }
+    }
+
+    fn get(v: &[KeyDate], k: Kind) -> &KeyDate {
+        v.iter().find(|d| d.kind == k).unwrap()
+    }
+
+    #[test]
+    fn dates_roll_forward_after_each_renewal() {
+        let before = compute(&terms(), date(2025, 6, 1), 3);
+        assert_eq!(get(&before, Kind::Expiry).date, date(2025, 12, 31));
+        // 2025-12-31 minus 90 days is 2025-10-02, a Thursday; three business days before is
+        // Monday 2025-09-29.
+        assert_eq!(get(&before, Kind::NoticeDeadline).date, date(2025, 10, 2));
+        assert_eq!(get(&before, Kind::SendNoticeBy).date, date(2025, 9, 29));
+        assert_eq!(get(&before, Kind::Renewal).date, date(2026, 1, 1));
+        let after = compute(&terms(), date(2026, 3, 1), 3);
+        let e = get(&after, Kind::Expiry);
+        assert_eq!(e.date, date(2026, 12, 31));
+        assert!(
+            e.how.contains("renewed automatically 1 time for 12 months"),
+            "{}",
+            e.how
+        );
+        assert_eq!(get(&after, Kind::NoticeDeadline).date, date(2026, 10, 2));
+    }
+
+    #[test]
+    fn a_weekend_deadline_moves_to_the_business_day_before() {
+        // 2026-12-31 - 88 days = 2026-10-04, a Sunday: arrive by Friday 2 October, send by
+        // Tuesday 29 September with three business days.
+        let t = Terms {
+            notice_days: Some(88),
+            ..terms()
+        };
+        let d = compute(&t, date(2026, 3, 1), 3);
+        assert_eq!(get(&d, Kind::NoticeDeadline).date, date(2026, 10, 4));
+        let s = get(&d, Kind::SendNoticeBy);
+        assert_eq!(s.date, date(2026, 9, 29));
+        assert!(s.how.contains("is not a business day"), "{}", s.how);
+    }
+
+    #[test]
+    fn month_ends_clamp_and_fixed_terms_just_expire() {
+        let t = Terms {
+            effective_on: Some(date(2024, 1, 31)),
+            term_months: Some(1),
+            auto_renew: false,
+            ..Default::default()
+        };
+        let d = compute(&t, date(2024, 1, 31), 3);
+        assert_eq!(get(&d, Kind::Expiry).date, date(2024, 2, 28));
+        assert_eq!(d.len(), 2, "no renewal, no notice");
+    }
+
+    #[test]
+    fn business_days_skip_weekends() {
+        assert_eq!(
+            business_days_before(date(2026, 11, 30), 1),
+            date(2026, 11, 27)
+        );
+        assert_eq!(
+            business_days_before(date(2026, 11, 30), 0),
+            date(2026, 11, 30)
+        );
+    }
+}
