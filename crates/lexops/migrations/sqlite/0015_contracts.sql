@@ -92,6 +92,7 @@ CREATE INDEX contracts_requester ON contracts(requester_id);
 CREATE INDEX contracts_matter ON contracts(matter_id);
 CREATE INDEX contracts_parent ON contracts(parent_id);
 CREATE INDEX contracts_expires ON contracts(expires_on);
+CREATE INDEX contracts_updated ON contracts(updated_at);
 
 CREATE TABLE contract_versions (
     id              INTEGER PRIMARY KEY,

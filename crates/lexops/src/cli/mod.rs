@@ -83,6 +83,9 @@ pub enum Command {
     /// Legal holds: list them, send the notices that are due, print a hold's report.
     #[command(subcommand)]
     Holds(HoldsCmd),
+    /// Contracts: search the repository, redline two versions, list key dates, send alerts.
+    #[command(subcommand)]
+    Contracts(ContractsCmd),
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -123,6 +126,46 @@ pub enum UserCmd {
     },
     /// Disable a user: sessions and API tokens end at once.
     Disable { email: String },
+}
+
+#[derive(Subcommand)]
+pub enum ContractsCmd {
+    /// Search the repository (number, title, parties, governing law and every version's text):
+    /// words and "quoted phrases" must all be there, -word must not, OR accepts either.
+    Search {
+        query: String,
+        /// draft, in_review, negotiation, approval, signature, executed, expired or terminated.
+        #[arg(long, default_value = "")]
+        status: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the redline of two versions of a contract as a DOCX with tracked changes (and print
+    /// its counts); FROM defaults to what TO should be read against.
+    Redline {
+        /// The contract's number (CT-…).
+        number: String,
+        /// The later version's number (default: the newest).
+        #[arg(long)]
+        to: Option<i64>,
+        /// The earlier version's number.
+        #[arg(long)]
+        from: Option<i64>,
+        /// Where to write the DOCX.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Key dates of executed contracts and open obligations in the next DAYS days.
+    Dates {
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send the key-date and obligation alerts that are due (the daily job does this by itself).
+    Alerts,
 }
 
 #[derive(Subcommand)]
@@ -526,6 +569,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Contracts(cmd) => contracts_cmd(settings, cmd).await,
         Command::Records(RecordsCmd::Sweep { dry_run, json }) => {
             let app = App::open(settings).await?;
             let r = crate::records::disposition::sweep(&app, dry_run)
@@ -1003,6 +1047,137 @@ fn report_import<R>(
                 println!("  {p}");
             }
             1
+        }
+    }
+}
+
+async fn contracts_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Result<i32> {
+    let app = App::open(settings).await?;
+    match cmd {
+        ContractsCmd::Search {
+            query,
+            status,
+            limit,
+            json,
+        } => {
+            let f = crate::contracts::store::Filter {
+                q: query,
+                status,
+                ..Default::default()
+            };
+            let (mut rows, total) = crate::contracts::store::list(
+                &app,
+                None,
+                &f,
+                "c.updated_at DESC",
+                limit.clamp(1, 10_000),
+                0,
+            )
+            .await
+            .map_err(show)?;
+            for c in &mut rows {
+                c.snippet = c
+                    .snippet
+                    .take()
+                    .map(|s| crate::platform::search::snippet_text(&s));
+            }
+            if json {
+                let items: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|c| serde_json::json!({"contract": c, "snippet": c.snippet}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"total": total, "items": items})
+                    )?
+                );
+            } else {
+                println!("{total} contract(s) match");
+                for c in &rows {
+                    println!(
+                        "{}  {:<12} {}  ({})",
+                        c.number, c.status, c.title, c.counterparty
+                    );
+                    if let Some(s) = &c.snippet {
+                        println!(
+                            "               {}",
+                            crate::platform::search::snippet_text(s)
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
+        ContractsCmd::Redline {
+            number,
+            to,
+            from,
+            out,
+        } => {
+            let c = crate::contracts::store::by_number(&app, None, &number)
+                .await
+                .map_err(show)?;
+            let vid = |n: Option<i64>| {
+                let app = app.clone();
+                async move {
+                    match n {
+                        Some(n) => crate::contracts::store::version_by_number(&app, None, c.id, n)
+                            .await
+                            .map(|v| Some(v.id)),
+                        None => Ok(None),
+                    }
+                }
+            };
+            let (f, t) = (vid(from).await.map_err(show)?, vid(to).await.map_err(show)?);
+            let cmp = crate::contracts::compare::compare(&app, None, c.id, f, t)
+                .await
+                .map_err(show)?;
+            std::fs::write(&out, cmp.docx().map_err(show)?)?;
+            println!(
+                "{}: version {} -> {}: {} paragraph(s) changed, {} word(s) added, {} removed{}; wrote {}",
+                c.number,
+                cmp.from.version,
+                cmp.to.version,
+                cmp.redline.paras_changed,
+                cmp.redline.words_inserted,
+                cmp.redline.words_deleted,
+                if cmp.untracked_changes() {
+                    " (the counterparty made them without tracked changes)"
+                } else {
+                    ""
+                },
+                out.display()
+            );
+            Ok(0)
+        }
+        ContractsCmd::Dates { days, json } => {
+            let items = crate::contracts::dates::upcoming(&app, None, days.clamp(0, 3650), false)
+                .await
+                .map_err(show)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                for i in &items {
+                    println!(
+                        "{}{}  {}  {}  {}",
+                        i.date,
+                        if i.overdue { " OVERDUE" } else { "" },
+                        i.number,
+                        i.label,
+                        i.counterparty
+                    );
+                }
+                println!("{} date(s)", items.len());
+            }
+            Ok(0)
+        }
+        ContractsCmd::Alerts => {
+            let r = crate::contracts::dates::run_alerts(&app)
+                .await
+                .map_err(show)?;
+            println!("queued {} alert(s)", r.sent);
+            Ok(0)
         }
     }
 }

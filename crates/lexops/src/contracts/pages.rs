@@ -120,7 +120,8 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
     };
     let order = store::order_by(&f.list);
     let (limit, offset) = f.list.window();
-    let (rows, total) = store::list(&ctx.app, Some(&user), &filter, &order, limit, offset).await?;
+    let (rows, total, (sf, tf)) =
+        store::search(&ctx.app, Some(&user), &filter, &order, limit, offset).await?;
     if f.list.is_csv() {
         return Ok(csv_response(
             "contracts.csv",
@@ -155,7 +156,6 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         && f.type_code.is_empty()
         && f.owner.is_empty()
         && f.expires_by.is_empty());
-    let (sf, tf) = store::facets(&ctx.app, Some(&user), &filter).await?;
     // A facet's link keeps the search and the other filters, and toggles its own value.
     let link = |status: &str, type_code: &str| {
         let pairs: Vec<(&str, &str)> = [

@@ -81,8 +81,26 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Contract>, i64), AppError> {
+    let total = grid(app, viewer, f).await?.total(f);
+    let rows = if total == 0 {
+        vec![]
+    } else {
+        rows(app, viewer, f, order_by, limit, offset).await?
+    };
+    Ok((rows, total))
+}
+
+/// A page of the contracts matching `f`, with snippets when searching.
+async fn rows(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    f: &Filter,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Contract>, AppError> {
     let Some((text, like)) = text_condition(app, &f.q) else {
-        return Ok((vec![], 0));
+        return Ok(vec![]);
     };
     let filter = format!(
         "{text} AND ($2 = '' OR c.status = $2) AND ($3 = '' OR t.code = $3) AND ($4 = 0 OR c.owner_id = $4) AND ($5 = 0 OR c.requester_id = $5) \
@@ -90,18 +108,6 @@ pub async fn list(
         visible(viewer, 7)
     );
     let uid = viewer.map(|u| u.id).unwrap_or(0);
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE {filter}"
-    )))
-    .bind(&like)
-    .bind(&f.status)
-    .bind(&f.type_code)
-    .bind(f.owner_id.unwrap_or(0))
-    .bind(f.requester_id.unwrap_or(0))
-    .bind(&f.expires_by)
-    .bind(uid)
-    .fetch_one(app.db.pool())
-    .await?;
     let mut rows = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE {filter} ORDER BY {order_by}, c.id DESC LIMIT $8 OFFSET $9"
     )))
@@ -114,6 +120,7 @@ pub async fn list(
     .bind(uid)
     .bind(limit)
     .bind(offset)
+    .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
     if !f.q.trim().is_empty() {
@@ -123,9 +130,8 @@ pub async fn list(
             r.snippet = snips.remove(&r.id);
         }
     }
-    Ok((rows, total))
+    Ok(rows)
 }
-
 /// Counts of the contracts matching a search by status and by type (each facet ignores its own
 /// filter, so every value can be chosen): `(status, count)` and `(type code, name, count)`.
 pub type Facets = (Vec<(String, i64)>, Vec<(String, String, i64)>);
@@ -135,41 +141,91 @@ pub async fn facets(
     viewer: Option<&CurrentUser>,
     f: &Filter,
 ) -> Result<Facets, AppError> {
+    Ok(grid(app, viewer, f).await?.facets(f))
+}
+
+/// How the contracts matching a search (all filters but status and type) divide by status and
+/// type: one pass over the matches gives the total and both facets.
+pub struct Grid(Vec<(String, String, String, i64)>);
+
+impl Grid {
+    /// The contracts matching every filter.
+    pub fn total(&self, f: &Filter) -> i64 {
+        self.0
+            .iter()
+            .filter(|(s, t, _, _)| {
+                (f.status.is_empty() || *s == f.status)
+                    && (f.type_code.is_empty() || *t == f.type_code)
+            })
+            .map(|r| r.3)
+            .sum()
+    }
+
+    pub fn facets(&self, f: &Filter) -> Facets {
+        let mut statuses: Vec<(String, i64)> = vec![];
+        let mut types: Vec<(String, String, i64)> = vec![];
+        for (s, t, name, n) in &self.0 {
+            if f.type_code.is_empty() || *t == f.type_code {
+                match statuses.iter_mut().find(|x| x.0 == *s) {
+                    Some(x) => x.1 += n,
+                    None => statuses.push((s.clone(), *n)),
+                }
+            }
+            if f.status.is_empty() || *s == f.status {
+                match types.iter_mut().find(|x| x.0 == *t) {
+                    Some(x) => x.2 += n,
+                    None => types.push((t.clone(), name.clone(), *n)),
+                }
+            }
+        }
+        // In the order of the life cycle; types by count.
+        statuses.sort_by_key(|(s, _)| Status::parse(s).map(|x| x as u8).unwrap_or(99));
+        types.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+        (statuses, types)
+    }
+}
+
+/// The status × type counts of a search (see [`Grid`]).
+pub async fn grid(app: &App, viewer: Option<&CurrentUser>, f: &Filter) -> Result<Grid, AppError> {
     let Some((text, like)) = text_condition(app, &f.q) else {
-        return Ok((vec![], vec![]));
+        return Ok(Grid(vec![]));
     };
-    let uid = viewer.map(|u| u.id).unwrap_or(0);
-    let base = "FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE";
-    let rest = format!(
-        "AND ($4 = 0 OR c.owner_id = $4) AND ($5 = '' OR c.expires_on <= $5){}",
-        visible(viewer, 6)
-    );
-    let statuses: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT c.status, COUNT(*) {base} {text} AND ($2 = '' OR $2 <> '') AND ($3 = '' OR t.code = $3) {rest} GROUP BY c.status"
+    // Not a cached statement: PostgreSQL then plans each search with its words (a generic plan,
+    // blind to the query's selectivity, scanned every row's tsvector: seconds at 100,000).
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.status, t.code, t.name, COUNT(*) FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE {text} \
+         AND ($2 = 0 OR c.owner_id = $2) AND ($3 = 0 OR c.requester_id = $3) AND ($4 = '' OR c.expires_on <= $4){} GROUP BY c.status, t.code, t.name",
+        visible(viewer, 5)
     )))
     .bind(&like)
-    .bind(&f.status)
-    .bind(&f.type_code)
     .bind(f.owner_id.unwrap_or(0))
+    .bind(f.requester_id.unwrap_or(0))
     .bind(&f.expires_by)
-    .bind(uid)
+    .bind(viewer.map(|u| u.id).unwrap_or(0))
+    .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
-    let types: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT t.code, t.name, COUNT(*) {base} {text} AND ($2 = '' OR c.status = $2) AND ($3 = '' OR $3 <> '') {rest} GROUP BY t.code, t.name ORDER BY COUNT(*) DESC, t.name"
-    )))
-    .bind(&like)
-    .bind(&f.status)
-    .bind(&f.type_code)
-    .bind(f.owner_id.unwrap_or(0))
-    .bind(&f.expires_by)
-    .bind(uid)
-    .fetch_all(app.db.pool())
-    .await?;
-    // In the order of the life cycle.
-    let mut statuses = statuses;
-    statuses.sort_by_key(|(s, _)| Status::parse(s).map(|x| x as u8).unwrap_or(99));
-    Ok((statuses, types))
+    Ok(Grid(rows))
+}
+
+/// A search as the repository page runs it: a page of rows with snippets, the total and the
+/// facets, from two passes over the matches (the rows; the status × type counts).
+pub async fn search(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    f: &Filter,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Contract>, i64, Facets), AppError> {
+    let g = grid(app, viewer, f).await?;
+    let total = g.total(f);
+    let rows = if total == 0 {
+        vec![]
+    } else {
+        rows(app, viewer, f, order_by, limit, offset).await?
+    };
+    Ok((rows, total, g.facets(f)))
 }
 
 /// Writes a contract's search row: its metadata and the text of all its versions.

@@ -178,6 +178,7 @@ pub async fn snippets(
                 "SELECT rowid, snippet({table}, 1, char(2), char(3), '…', 24) FROM {table} WHERE {table} MATCH $1 AND rowid IN ({list})"
             )))
             .bind(fq)
+            .persistent(false)
             .fetch_all(app.db.pool())
             .await?
         }
@@ -190,6 +191,7 @@ pub async fn snippets(
                  FROM {table} WHERE rowid IN ({list}) AND body <> '' AND tsv @@ websearch_to_tsquery('english', $1)"
             )))
             .bind(wq)
+            .persistent(false)
             .fetch_all(app.db.pool())
             .await?
         }

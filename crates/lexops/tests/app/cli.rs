@@ -674,3 +674,71 @@ fn import_matters_and_invoices_from_the_command_line() {
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contracts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &["demo", "--scale", "tiny"])
+            .status
+            .success()
+    );
+    let o = run(
+        dir.path(),
+        &["contracts", "search", "\"Services Agreement\"", "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["total"].as_i64().unwrap() > 0, "{v}");
+    let marked = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["snippet"].as_str())
+        .any(|s| s.contains("[Services Agreement]"));
+    assert!(marked, "the words are marked in a snippet: {v}");
+    // A contract that went through negotiation: its counterparty's turn against what we sent.
+    let app = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    let number: String = sqlx::query_scalar(
+        "SELECT c.number FROM contracts c WHERE EXISTS (SELECT 1 FROM contract_versions v WHERE v.contract_id = c.id AND v.source = 'counterparty') ORDER BY c.id LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    app.db.close().await;
+    let out = dir.path().join("redline.docx");
+    let o = run(
+        dir.path(),
+        &[
+            "contracts",
+            "redline",
+            &number,
+            "--to",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("version 1 -> 2") && text(&o).contains("without tracked changes"),
+        "{}",
+        text(&o)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(evidence::docx_revisions(&bytes, &Default::default()).unwrap() > 0);
+    let o = run(dir.path(), &["contracts", "dates", "--days", "3650"]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("date(s)"), "{}", text(&o));
+    let o = run(
+        dir.path(),
+        &[
+            "contracts",
+            "redline",
+            "CT-NOPE",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+}
