@@ -517,6 +517,44 @@ pub async fn seed(
             }
             store::set_status(app, ops, c.id, *s, "").await?;
         }
+        // Executed services agreements carry their obligations: quarterly usage reports, and a
+        // yearly certificate of insurance.
+        if matches!(target, Status::Executed) && !is_nda {
+            let due = |days: i64| {
+                today
+                    .checked_add(jiff::Span::new().days(days))
+                    .unwrap_or(today)
+                    .to_string()
+            };
+            for (title, kind, due_on, recurrence) in [
+                (
+                    "Quarterly usage report",
+                    "reporting",
+                    due(rng.below(80) as i64 - 10),
+                    "quarterly",
+                ),
+                (
+                    "Certificate of insurance",
+                    "insurance",
+                    due(rng.below(300) as i64 + 5),
+                    "yearly",
+                ),
+            ] {
+                super::dates::add_obligation(
+                    app,
+                    ops,
+                    c.id,
+                    &super::dates::ObligationInput {
+                        title: title.into(),
+                        kind: kind.into(),
+                        due_on,
+                        recurrence: recurrence.into(),
+                        owner_email: String::new(),
+                    },
+                )
+                .await?;
+            }
+        }
     }
     Ok(())
 }
