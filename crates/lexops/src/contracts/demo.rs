@@ -520,6 +520,8 @@ pub async fn seed(
         // Executed services agreements carry their obligations: quarterly usage reports, and a
         // yearly certificate of insurance.
         if matches!(target, Status::Executed) && !is_nda {
+            // Their own stream, so the contracts stay the same whatever is added here.
+            let mut orng = Rng(0x0b11_6a71_0000 + c.id as u64);
             let due = |days: i64| {
                 today
                     .checked_add(jiff::Span::new().days(days))
@@ -530,13 +532,13 @@ pub async fn seed(
                 (
                     "Quarterly usage report",
                     "reporting",
-                    due(rng.below(80) as i64 - 10),
+                    due(orng.below(80) as i64 - 10),
                     "quarterly",
                 ),
                 (
                     "Certificate of insurance",
                     "insurance",
-                    due(rng.below(300) as i64 + 5),
+                    due(orng.below(300) as i64 + 5),
                     "yearly",
                 ),
             ] {
