@@ -224,3 +224,20 @@ CREATE TABLE contract_alerts (
     sent_at         TEXT NOT NULL,
     PRIMARY KEY (contract_id, subject, offset_days)
 );
+
+-- Metadata read out of imported contracts, waiting for a person to confirm or correct it.
+CREATE TABLE contract_extractions (
+    id              INTEGER PRIMARY KEY,
+    contract_id     INTEGER NOT NULL REFERENCES contracts(id),
+    field           TEXT NOT NULL,
+    value           TEXT NOT NULL,
+    evidence        TEXT NOT NULL,
+    matched         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','confirmed','corrected')),
+    decided_value   TEXT,
+    decided_by      INTEGER REFERENCES users(id),
+    decided_at      TEXT,
+    created_at      TEXT NOT NULL,
+    UNIQUE (contract_id, field)
+);
+CREATE INDEX contract_extractions_state ON contract_extractions(state);

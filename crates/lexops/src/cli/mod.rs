@@ -260,6 +260,17 @@ pub enum ImportCmd {
         #[arg(long, default_value = "")]
         matter: String,
     },
+    /// Import existing contracts (PDF, Word, text) from a folder as executed contracts: each file
+    /// is read first (one unreadable file stops the import, nothing is written); the metadata
+    /// found in the text goes to the verification queue. Files already imported are skipped.
+    Contracts {
+        dir: PathBuf,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// The names our side goes by (the other party is the counterparty).
+        #[arg(long = "our-name", default_value = "Example Corp")]
+        our_names: Vec<String>,
+    },
     /// Import the company directory of custodians from CSV (name,email,department,
     /// manager_email,employee_status): all or nothing, one person per email, re-import updates.
     Custodians {
@@ -817,6 +828,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                             }
                             Ok(1)
                         }
+                    }
+                }
+                ImportCmd::Contracts {
+                    dir,
+                    as_user,
+                    our_names,
+                } => {
+                    let user = acting(as_user).await?;
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageContracts,
+                        "import contracts",
+                    )?;
+                    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+                        .with_context(|| format!("cannot read {}", dir.display()))?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.is_file())
+                        .collect();
+                    paths.sort();
+                    let mut files = vec![];
+                    for p in &paths {
+                        files.push(crate::contracts::store::Upload {
+                            filename: p
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                            bytes: std::fs::read(p)
+                                .with_context(|| format!("cannot read {}", p.display()))?,
+                        });
+                    }
+                    let names: Vec<&str> = our_names.iter().map(String::as_str).collect();
+                    match crate::contracts::import::import(&app, &user, files, &names).await {
+                        Ok(r) => {
+                            println!(
+                                "imported {} contract(s) ({} already there), {} value(s) to verify: {}",
+                                r.imported,
+                                r.skipped,
+                                r.fields,
+                                r.numbers.join(", ")
+                            );
+                            Ok(0)
+                        }
+                        Err(crate::platform::error::AppError::Validation(fs)) => {
+                            eprintln!("nothing was imported:");
+                            for f in fs {
+                                eprintln!("  {}", f.message);
+                            }
+                            Ok(1)
+                        }
+                        Err(e) => Err(show(e)),
                     }
                 }
                 ImportCmd::Custodians { file, as_user } => {

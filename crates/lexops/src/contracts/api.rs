@@ -720,3 +720,60 @@ pub async fn complete_obligation(
         super::dates::complete_obligation(&app, &u, id, oid, r.waive, &r.evidence).await?,
     ))
 }
+
+#[utoipa::path(post, path = "/api/v1/contracts/import", tag = "contracts", operation_id = "import_contract",
+    request_body(content = String, description = "An existing contract's bytes (PDF, DOCX or text)", content_type = "application/octet-stream"),
+    params(("X-Filename" = String, Header, description = "The file's name"), ("X-Our-Name" = Option<String>, Header, description = "The name our side goes by (default Example Corp)")),
+    responses((status = 200, body = super::import::ImportReport), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Imports an existing executed contract: its metadata is read from the text and queued for
+/// verification; the same file twice is skipped.
+pub async fn import(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<super::import::ImportReport>> {
+    let filename = required_filename(&headers)?;
+    let ours = match header_text(&headers, "x-our-name", 200) {
+        s if s.is_empty() => "Example Corp".to_string(),
+        s => s,
+    };
+    let files = vec![store::Upload {
+        filename,
+        bytes: body.to_vec(),
+    }];
+    Ok(Json(
+        super::import::import(&app, &u, files, &[ours.as_str()]).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/verification", tag = "contracts", operation_id = "contract_verification_queue",
+    responses((status = 200, body = Vec<super::import::Pending>)), security(("bearer" = [])))]
+/// Values read out of imported contracts, waiting for a person, with the words they came from.
+pub async fn verification(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+) -> ApiResult<Json<Vec<super::import::Pending>>> {
+    Ok(Json(super::import::queue(&app, Some(&u)).await?))
+}
+
+/// A person's answer on a value.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VerifyRequest {
+    /// The right value; absent to confirm the one found.
+    pub value: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/verification/{id}", tag = "contracts", operation_id = "verify_contract_value",
+    params(("id" = i64, Path, description = "Value id")), request_body = VerifyRequest,
+    responses((status = 200), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Confirms or corrects a value; the contract takes it.
+pub async fn verify(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(r): Json<VerifyRequest>,
+) -> ApiResult<StatusCode> {
+    super::import::decide(&app, &u, id, r.value.as_deref()).await?;
+    Ok(StatusCode::OK)
+}

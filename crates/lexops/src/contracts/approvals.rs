@@ -101,8 +101,7 @@ impl Condition {
                 .filter(|m| m > months)
                 .map(|m| format!("term of {m} months is longer than {months}")),
             Condition::TypeIn { types } => types
-                .iter()
-                .any(|t| *t == c.type_code)
+                .contains(&c.type_code)
                 .then(|| format!("a {} needs this approval", c.type_name.to_lowercase())),
             Condition::NonStandard => f.non_standard.then(|| "not our standard paper".into()),
         }

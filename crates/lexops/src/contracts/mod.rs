@@ -8,6 +8,8 @@ pub mod bench;
 pub mod compare;
 pub mod dates;
 pub mod demo;
+pub mod extract;
+pub mod import;
 pub mod keydates;
 pub mod model;
 pub mod pages;

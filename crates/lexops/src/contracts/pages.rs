@@ -1656,3 +1656,93 @@ pub async fn complete_obligation(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "contracts/verify.html")]
+struct VerifyPage {
+    layout: Layout,
+    items: Vec<super::import::Pending>,
+}
+
+/// GET /contracts/verify: values read out of imported contracts, waiting for a person.
+pub async fn verify_page(ctx: PageCtx) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    ctx.render(VerifyPage {
+        layout: ctx.layout("Verify imported contracts", "contract-verify"),
+        items: super::import::queue(&ctx.app, Some(&user)).await?,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    value: String,
+}
+
+/// POST /contracts/verify/{id}
+pub async fn verify(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<VerifyForm>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match super::import::decide(&ctx.app, &user, id, Some(&f.value)).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/verify",
+            FlashKind::Success,
+            "Saved.",
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                "/contracts/verify",
+                FlashKind::Error,
+                &m,
+            ))
+        }
+    }
+}
+
+/// POST /contracts/import (multipart: `files`; CSRF token in `_csrf`)
+pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut files = vec![];
+    for part in crate::platform::web::read_upload(multipart).await? {
+        if part.field == "files" && !part.bytes.is_empty() {
+            files.push(Upload {
+                filename: part.file_name.clone().unwrap_or_else(|| "contract".into()),
+                bytes: part.bytes,
+            });
+        }
+    }
+    if files.is_empty() {
+        return Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/verify",
+            FlashKind::Error,
+            "Choose the contracts to import.",
+        ));
+    }
+    match super::import::import(&ctx.app, &user, files, &["Example Corp"]).await {
+        Ok(r) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/verify",
+            FlashKind::Success,
+            &format!(
+                "Imported {} contract(s) ({} already there); {} value(s) to verify below.",
+                r.imported, r.skipped, r.fields
+            ),
+        )),
+        Err(e) => {
+            let m = e.into_message()?;
+            Ok(redirect_with_flash(
+                &ctx.app,
+                "/contracts/verify",
+                FlashKind::Error,
+                &format!("Nothing was imported. {m}"),
+            ))
+        }
+    }
+}

@@ -437,7 +437,7 @@ fn audit_view(v: &ValidContract, status: &str) -> serde_json::Value {
 }
 
 /// Creates a contract in `draft` (a request when `requester` is set).
-async fn insert(
+pub(super) async fn insert(
     tx: &mut Tx,
     now: &str,
     user: &CurrentUser,
@@ -523,7 +523,7 @@ fn rand_bytes() -> [u8; 8] {
     b
 }
 
-async fn status_row(
+pub(super) async fn status_row(
     tx: &mut Tx,
     id: i64,
     from: Option<Status>,
@@ -873,7 +873,7 @@ pub struct Generated<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn write_version(
+pub(super) async fn write_version(
     tx: &mut Tx,
     now: &str,
     user: &CurrentUser,

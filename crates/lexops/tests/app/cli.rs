@@ -730,6 +730,33 @@ async fn contracts_from_the_command_line() {
     let o = run(dir.path(), &["contracts", "dates", "--days", "3650"]);
     assert!(o.status.success());
     assert!(text(&o).contains("date(s)"), "{}", text(&o));
+    // Existing contracts from a folder: imported once, skipped the second time.
+    let legacy = dir.path().join("legacy");
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::fs::write(
+        legacy.join("acme-nda.txt"),
+        "MUTUAL NON-DISCLOSURE AGREEMENT\n\nThis Agreement is made on 1 June 2024 between Acme Corp and Example Corp. It is governed by the laws of the State of Delaware.\n",
+    )
+    .unwrap();
+    let args = [
+        "import",
+        "contracts",
+        legacy.to_str().unwrap(),
+        "--as",
+        "legalops@demo.lexops.test",
+    ];
+    let o = run(dir.path(), &args);
+    assert!(
+        text(&o).contains("imported 1 contract(s) (0 already there)"),
+        "{}",
+        text(&o)
+    );
+    let o = run(dir.path(), &args);
+    assert!(
+        text(&o).contains("imported 0 contract(s) (1 already there)"),
+        "{}",
+        text(&o)
+    );
     let o = run(
         dir.path(),
         &[

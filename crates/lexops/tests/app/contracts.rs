@@ -1102,3 +1102,166 @@ async fn key_dates_obligations_alerts_and_calendars(t: TestApp) {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("Usage report"));
 }
+
+const LEGACY: &str = "MASTER SERVICES AGREEMENT\n\nThis Master Services Agreement is entered into as of March 3, 2021 between Northwind Traders LLC, a Delaware limited liability company, and Example Corp (the \"Customer\").\n\n1. Term. The initial term of this Agreement is three (3) years. Thereafter it renews automatically for successive one-year periods unless either party gives at least sixty (60) days' prior written notice of non-renewal.\n\n2. This Agreement is governed by the laws of the State of New York.\n";
+
+both!(importing_existing_contracts_and_verifying_what_was_read);
+async fn importing_existing_contracts_and_verifying_what_was_read(t: TestApp) {
+    let http = reqwest::Client::new();
+    let ops = t.token(Role::LegalOps).await;
+    let send = |name: &'static str, bytes: Vec<u8>| {
+        let http = http.clone();
+        let url = t.url("/api/v1/contracts/import");
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .header("X-Filename", name)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send("broken.docx", b"PK\x03\x04 not a real package".to_vec()).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        json_of(r).await["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken.docx")
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "nothing of a refused import is stored");
+    let r = send("northwind-msa.txt", LEGACY.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), 200);
+    let rep = json_of(r).await;
+    assert_eq!(
+        (rep["imported"].as_i64(), rep["fields"].as_i64()),
+        (Some(1), Some(8)),
+        "{rep}"
+    );
+    let r = send("again.txt", LEGACY.as_bytes().to_vec()).await;
+    assert_eq!(json_of(r).await["skipped"], 1, "the same file is skipped");
+    let list = json_of(
+        http.get(t.url("/api/v1/contracts?q=Northwind"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let c = &list["items"][0];
+    assert_eq!(
+        (
+            c["title"].as_str(),
+            c["type_code"].as_str(),
+            c["status"].as_str()
+        ),
+        (
+            Some("Master Services Agreement"),
+            Some("msa"),
+            Some("executed")
+        )
+    );
+    assert_eq!(
+        (
+            c["counterparty"].as_str(),
+            c["effective_on"].as_str(),
+            c["expires_on"].as_str()
+        ),
+        (
+            Some("Northwind Traders LLC"),
+            Some("2021-03-03"),
+            Some("2024-03-02")
+        )
+    );
+    let id = c["id"].as_i64().unwrap();
+    // The queue: each value with the words it came from.
+    let q = json_of(
+        http.get(t.url("/api/v1/contracts/verification"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let items = q.as_array().unwrap();
+    assert_eq!(items.len(), 8);
+    let law = items
+        .iter()
+        .find(|i| i["field"] == "governing_law")
+        .unwrap();
+    assert_eq!(law["value"], "New York");
+    assert_eq!(
+        law["matched"],
+        "governed by the laws of the State of New York"
+    );
+    let decide = |vid: i64, body: Value| {
+        let http = http.clone();
+        let url = t.url(&format!("/api/v1/contracts/verification/{vid}"));
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let eff = items.iter().find(|i| i["field"] == "effective_on").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = decide(eff, json!({"value": "2021-02-30"})).await;
+    assert_eq!(r.status(), 422, "a wrong date is refused");
+    assert_eq!(decide(eff, json!({})).await.status(), 200);
+    assert_eq!(
+        decide(law["id"].as_i64().unwrap(), json!({"value": "Delaware"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(decide(eff, json!({})).await.status(), 409, "decided once");
+    let d = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d["contract"]["governing_law"], "Delaware");
+    let left = json_of(
+        http.get(t.url("/api/v1/contracts/verification"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(left.as_array().unwrap().len(), 6);
+    // The page shows the evidence with the words marked.
+    let mut b = t.signed_in(Role::LegalOps).await;
+    let page = b.page("/contracts/verify").await;
+    assert!(page.contains("<mark>renews automatically</mark>"), "{page}");
+    // Key dates come from what was read: rolled forward over the renewals since 2024.
+    let kd = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/key-dates")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        kd.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "notice_deadline"),
+        "{kd}"
+    );
+}

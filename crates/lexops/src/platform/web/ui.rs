@@ -98,6 +98,7 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Spend", "AP exports", "/spend/exports", "download", Permission::ReviewInvoices, "exports"),
     ("Contracts", "Contracts", "/contracts", "pen", Permission::ViewContracts, "contracts"),
     ("Contracts", "Key dates", "/contracts/dates", "clock", Permission::ViewContracts, "contract-dates"),
+    ("Contracts", "Import & verify", "/contracts/verify", "upload", Permission::ManageContracts, "contract-verify"),
     ("Contracts", "Templates & clauses", "/contracts/templates", "book", Permission::ManageTemplates, "contract-templates"),
     ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
     ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
