@@ -576,9 +576,11 @@ pub async fn request(
     attachments: Vec<Upload>,
 ) -> Result<Contract, AppError> {
     let mut input = input.clone();
-    // A requester names neither the owner nor a matter: legal decides.
+    // A requester names neither the owner, a matter nor a parent contract: legal decides (and a
+    // requester learns nothing of the repository by guessing numbers).
     input.owner_email.clear();
     input.matter_number.clear();
+    input.parent_number.clear();
     let v = model::check(&input).map_err(AppError::Validation)?;
     if v.business_reason.is_empty() {
         return Err(AppError::field(

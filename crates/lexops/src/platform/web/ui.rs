@@ -101,7 +101,6 @@ const NAV: &[(&str, &str, &str, &str, Permission, &str)] = &[
     ("Contracts", "Import & verify", "/contracts/verify", "upload", Permission::ManageContracts, "contract-verify"),
     ("Contracts", "Templates & clauses", "/contracts/templates", "book", Permission::ManageTemplates, "contract-templates"),
     ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
-    ("Contracts", "Approval rules", "/contracts/approval-rules", "check", Permission::ManageTemplates, "contract-rules"),
     ("Contracts", "My requests", "/contracts/requests", "send", Permission::RequestContracts, "contract-requests"),
     ("Records", "Records", "/records", "file", Permission::ViewRecords, "records"),
     ("Records", "File plan", "/records/plan", "book", Permission::ViewRecords, "file-plan"),
