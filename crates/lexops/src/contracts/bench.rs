@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::demo::Rng;
 use crate::App;
 use crate::platform::access::{CurrentUser, Role};
 use crate::platform::audit::Actor;
@@ -30,28 +31,6 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     }
     let i = ((v.len() as f64 - 1.0) * p).round() as usize;
     (v[i] * 100.0).round() / 100.0
-}
-
-/// A deterministic stream (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Skewed towards small indexes, as word frequencies are.
-    fn zipf(&mut self, n: usize) -> usize {
-        let a = self.below(n);
-        let b = self.below(n);
-        a.min(b).min(self.below(n))
-    }
 }
 
 const WORDS: &str = "agreement party parties services supplier customer fee fees payment invoice term termination notice renewal \
@@ -181,11 +160,11 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
     let mut new = old.clone();
     let mut edits = 0;
     for i in (0..new.len()).rev() {
-        match rng.below(100) {
+        match rng.index(100) {
             0 => {
                 let mut ws: Vec<String> = new[i].split(' ').map(str::to_string).collect();
-                let k = 1 + rng.below(ws.len() - 1);
-                ws[k] = words[rng.below(words.len())].to_string();
+                let k = 1 + rng.index(ws.len() - 1);
+                ws[k] = words[rng.index(words.len())].to_string();
                 new[i] = ws.join(" ");
                 edits += 1;
             }
@@ -194,7 +173,7 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
                 edits += 1;
             }
             2 => {
-                new.insert(i, format!("{} {}", words[rng.below(words.len())], new[i]));
+                new.insert(i, format!("{} {}", words[rng.index(words.len())], new[i]));
                 edits += 1;
             }
             _ => {}
@@ -251,23 +230,23 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
         let mut rows = vec![];
         for k in 0..n {
             let cid = id + k as i64 + 1;
-            let party = parties[rng.below(parties.len())];
-            let type_id = types[rng.below(types.len())].0;
-            let title = format!("{} {} agreement", party, words[rng.below(words.len())]);
-            let year = 2019 + rng.below(8);
-            let eff = format!("{year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28));
-            let exp = format!("{}-{}", year + 1 + rng.below(3), &eff[5..]);
-            let law = ["New York", "Delaware", "California", "England and Wales"][rng.below(4)];
+            let party = parties[rng.index(parties.len())];
+            let type_id = types[rng.index(types.len())].0;
+            let title = format!("{} {} agreement", party, words[rng.index(words.len())]);
+            let year = 2019 + rng.index(8);
+            let eff = format!("{year}-{:02}-{:02}", 1 + rng.index(12), 1 + rng.index(28));
+            let exp = format!("{}-{}", year + 1 + rng.index(3), &eff[5..]);
+            let law = ["New York", "Delaware", "California", "England and Wales"][rng.index(4)];
             q = q
                 .bind(cid)
                 .bind(format!("CT-B-{cid:06}"))
                 .bind(title.clone())
                 .bind(type_id)
-                .bind(statuses[rng.below(statuses.len())])
+                .bind(statuses[rng.index(statuses.len())])
                 .bind(now.clone())
                 .bind(party)
                 .bind("Example Corp")
-                .bind((rng.below(5_000) as i64 + 1) * 100_000)
+                .bind((rng.index(5_000) as i64 + 1) * 100_000)
                 .bind("USD")
                 .bind(eff)
                 .bind(exp)

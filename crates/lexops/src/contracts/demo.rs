@@ -200,11 +200,11 @@ const SERVICES: [&str; 8] = [
 
 const LAWS: [&str; 4] = ["New York", "Delaware", "California", "England and Wales"];
 
-/// A deterministic pseudo-random stream (SplitMix64).
-struct Rng(u64);
+/// A deterministic pseudo-random stream (SplitMix64), for the demo and the benchmark.
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -213,6 +213,16 @@ impl Rng {
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+    /// An index below `n`.
+    pub(super) fn index(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// An index below `n`, skewed towards small ones as word frequencies are.
+    pub(super) fn zipf(&mut self, n: usize) -> usize {
+        let a = self.index(n);
+        let b = self.index(n);
+        a.min(b).min(self.index(n))
     }
 }
 
