@@ -9,8 +9,10 @@ use docx_rs::{
     TableRow,
 };
 
-const CLAUSES: usize = 1;
-const BULLETS: usize = 2;
+// docx-rs always writes a default numbering with id 1 (first in the part, so it would win):
+// ours take the next ids.
+const CLAUSES: usize = 2;
+const BULLETS: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 #[error("the DOCX could not be written: {0}")]
@@ -189,8 +191,8 @@ mod tests {
         // The XML carries real numbering, a heading style, bold and italic.
         let xml = tests_part(&bytes, "word/document.xml");
         assert!(
-            xml.contains("<w:numId w:val=\"1\" />") || xml.contains("<w:numId w:val=\"1\"/>"),
-            "{xml}"
+            xml.contains("<w:numId w:val=\"2\" />") || xml.contains("<w:numId w:val=\"2\"/>"),
+            "clauses use our numbering, not docx-rs' default (id 1): {xml}"
         );
         assert!(xml.contains("Heading1"));
         assert!(xml.contains("<w:b />") || xml.contains("<w:b/>"));
