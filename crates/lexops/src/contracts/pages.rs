@@ -18,8 +18,8 @@ use super::templates::{
 };
 use crate::platform::access::{CurrentUser, Permission};
 use crate::platform::error::{AppError, PageResult};
-use crate::platform::web::redirect_with_flash;
 use crate::platform::web::ui::{FlashKind, Layout, ListParams, PageCtx, Pager, csv_response};
+use crate::platform::web::{redirect_with_error, redirect_with_flash};
 
 type Errors = HashMap<String, String>;
 
@@ -488,15 +488,7 @@ pub async fn set_status(
             FlashKind::Success,
             &format!("{} is now {}.", c.number, to.label().to_lowercase()),
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}"), e),
     }
 }
 
@@ -564,15 +556,7 @@ pub async fn add_version(
             )
             .await
         }
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}"), e),
     }
 }
 
@@ -620,15 +604,7 @@ pub async fn version_sent(ctx: PageCtx, Path((id, vid)): Path<(i64, i64)>) -> Pa
             FlashKind::Success,
             &format!("Version {} marked as sent to the counterparty.", v.version),
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}"), e),
     }
 }
 
@@ -856,15 +832,7 @@ pub async fn draft(
             )
             .await
         }
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}"), e),
     }
 }
 
@@ -1311,15 +1279,7 @@ pub async fn decide(
             FlashKind::Error,
             &m,
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}#approvals"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}#approvals"), e),
     }
 }
 
@@ -1365,15 +1325,7 @@ pub async fn request_signature(
             FlashKind::Success,
             "Signatories recorded: upload the signed copy when it comes back.",
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}#signature"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}#signature"), e),
     }
 }
 
@@ -1645,15 +1597,7 @@ pub async fn complete_obligation(
             FlashKind::Success,
             &format!("“{}” is {}.", o.title, o.status),
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                &format!("/contracts/{id}#obligations"),
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, &format!("/contracts/{id}#obligations"), e),
     }
 }
 
@@ -1693,15 +1637,7 @@ pub async fn verify(
             FlashKind::Success,
             "Saved.",
         )),
-        Err(e) => {
-            let m = e.into_message()?;
-            Ok(redirect_with_flash(
-                &ctx.app,
-                "/contracts/verify",
-                FlashKind::Error,
-                &m,
-            ))
-        }
+        Err(e) => redirect_with_error(&ctx.app, "/contracts/verify", e),
     }
 }
 

@@ -307,6 +307,13 @@ pub fn redirect_with_flash(app: &App, to: &str, kind: ui::FlashKind, message: &s
     resp
 }
 
+/// Back to `to` with the error as an error flash, when it is one a person can act on
+/// (validation, conflict, bad request); any other error becomes an error page.
+pub fn redirect_with_error(app: &App, to: &str, e: AppError) -> Result<Response, PageError> {
+    let m = e.into_message()?;
+    Ok(redirect_with_flash(app, to, ui::FlashKind::Error, &m))
+}
+
 /// One part of a multipart form: a file (with its name and type) or a text field.
 pub struct UploadPart {
     pub field: String,
