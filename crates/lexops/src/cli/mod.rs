@@ -92,9 +92,14 @@ pub enum Command {
     /// LEDES files: validate and convert (no database needed).
     #[command(subcommand)]
     Ledes(ledes::LedesCmd),
-    /// Run a benchmark suite (platform, ledes, spend, records, contracts) and print its figures.
+    /// Run a benchmark suite (platform, ledes, spend, records, contracts, cuad DIR) and print its figures.
     Bench {
         suite: String,
+        /// cuad: the folder laid out like CUAD (contracts/*.txt and master_clauses.csv).
+        dir: Option<PathBuf>,
+        /// cuad: also score contracts the model was trained on (by default they are left out).
+        #[arg(long)]
+        include_trained: bool,
         /// Size of the run (platform: seconds of load; ledes: line items, default 1,000,000; spend: lines per invoice, default 84 ≈ 500,000 line items; records: records, default 1,000,000).
         #[arg(long)]
         size: Option<u64>,
@@ -166,6 +171,24 @@ pub enum ContractsCmd {
     },
     /// Send the key-date and obligation alerts that are due (the daily job does this by itself).
     Alerts,
+    /// Find the CUAD clauses in a contract file (PDF, DOCX or text), with their evidence.
+    Clauses {
+        file: PathBuf,
+        /// Lowest confidence shown (0–1).
+        #[arg(long, default_value_t = 0.5)]
+        min: f32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train the clause models on a folder laid out like CUAD, leaving out the fixed held-out
+    /// fifth (unless --all), and write the model file (shipped as crates/clauses/model/cuad.bin).
+    TrainClauses {
+        dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -980,8 +1003,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
-        Command::Bench { suite, size, json } => {
+        Command::Bench {
+            suite,
+            dir,
+            include_trained,
+            size,
+            json,
+        } => {
             let v = match suite.as_str() {
+                "cuad" => {
+                    let dir = dir.ok_or_else(|| {
+                        anyhow::anyhow!("lexops bench cuad DIR: name the folder (contracts/ and master_clauses.csv)")
+                    })?;
+                    tokio::task::spawn_blocking(move || {
+                        crate::contracts::clauses::bench(&dir, include_trained)
+                    })
+                    .await??
+                }
                 "platform" => bench::platform(size.unwrap_or(10)).await?,
                 "spend" => crate::spend::bench::run(&settings, size.unwrap_or(84) as usize).await?,
                 "records" => {
@@ -995,7 +1033,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     tokio::task::spawn_blocking(move || ledes::bench(n)).await??
                 }
                 other => anyhow::bail!(
-                    "unknown benchmark suite {other}: choose platform, ledes, spend, records or contracts"
+                    "unknown benchmark suite {other}: choose platform, ledes, spend, records, contracts or cuad"
                 ),
             };
             if json {
@@ -1113,6 +1151,25 @@ fn report_import<R>(
 }
 
 async fn contracts_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Result<i32> {
+    // The clause commands need no database.
+    match cmd {
+        ContractsCmd::Clauses { file, min, json } => {
+            return tokio::task::spawn_blocking(move || {
+                crate::contracts::clauses::cli_find(&file, min, json)
+            })
+            .await?;
+        }
+        ContractsCmd::TrainClauses { dir, out, all } => {
+            return tokio::task::spawn_blocking(move || {
+                crate::contracts::clauses::cli_train(&dir, &out, all)
+            })
+            .await?;
+        }
+        cmd => contracts_db_cmd(settings, cmd).await,
+    }
+}
+
+async fn contracts_db_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Result<i32> {
     let app = App::open(settings).await?;
     match cmd {
         ContractsCmd::Search {
@@ -1239,6 +1296,9 @@ async fn contracts_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Result<
                 .map_err(show)?;
             println!("queued {} alert(s)", r.sent);
             Ok(0)
+        }
+        ContractsCmd::Clauses { .. } | ContractsCmd::TrainClauses { .. } => {
+            anyhow::bail!("the clause commands run without a database")
         }
     }
 }

@@ -668,6 +668,35 @@ pub async fn key_dates(
     Ok(Json(super::dates::key_dates(&app, &c).await))
 }
 
+/// How sure a clause must be to be listed.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ClausesQuery {
+    /// 0–1; default 0.5.
+    pub min: Option<f32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/clauses", tag = "contracts", operation_id = "contract_clauses",
+    params(("id" = i64, Path, description = "Contract id"), ClausesQuery),
+    responses((status = 200, body = super::clauses::ContractClauses), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// The clauses of the contract's newest version on the CUAD taxonomy (41 categories), each with
+/// its evidence, confidence and normalised answer.
+pub async fn clauses(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ClausesQuery>,
+) -> ApiResult<Json<super::clauses::ContractClauses>> {
+    Ok(Json(
+        super::clauses::of_contract(
+            &app,
+            &u,
+            id,
+            q.min.unwrap_or(super::clauses::QUEUE_CONFIDENCE),
+        )
+        .await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/obligations", tag = "contracts", operation_id = "contract_obligations", params(("id" = i64, Path, description = "Contract id")),
     responses((status = 200, body = Vec<super::dates::Obligation>), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
 /// The contract's obligations.

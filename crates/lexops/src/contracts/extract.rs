@@ -21,99 +21,11 @@ pub struct Found {
 }
 
 fn number(word: &str) -> Option<i64> {
-    let w = word.trim().to_ascii_lowercase();
-    if let Ok(n) = w.parse() {
-        return Some(n);
-    }
-    let units = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    if let Some(i) = units.iter().position(|u| *u == w) {
-        return Some(i as i64);
-    }
-    let tens = [
-        ("twenty", 20),
-        ("thirty", 30),
-        ("forty", 40),
-        ("fifty", 50),
-        ("sixty", 60),
-        ("seventy", 70),
-        ("eighty", 80),
-        ("ninety", 90),
-    ];
-    for (t, v) in tens {
-        if w == t {
-            return Some(v);
-        }
-        if let Some(rest) = w.strip_prefix(t).and_then(|r| r.strip_prefix('-'))
-            && let Some(i) = units.iter().position(|u| *u == rest)
-        {
-            return Some(v + i as i64);
-        }
-    }
-    None
+    clauses::normalise::number(word).map(i64::from)
 }
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 fn date(s: &str) -> Option<String> {
-    let t = s.trim().trim_end_matches([',', '.']);
-    if let Ok(d) = jiff::civil::Date::strptime("%Y-%m-%d", t) {
-        return Some(d.to_string());
-    }
-    let parts: Vec<&str> = t
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|p| !p.is_empty())
-        .collect();
-    let month = |p: &str| {
-        MONTHS
-            .iter()
-            .position(|m| *m == p.to_ascii_lowercase())
-            .map(|i| i as i8 + 1)
-    };
-    let day = |p: &str| {
-        p.trim_end_matches(|c: char| c.is_ascii_alphabetic())
-            .parse::<i8>()
-            .ok()
-    };
-    let (y, m, d) = match parts.as_slice() {
-        [m, d, y] if month(m).is_some() => (y.parse::<i16>().ok()?, month(m)?, day(d)?),
-        [d, m, y] if month(m).is_some() => (y.parse::<i16>().ok()?, month(m)?, day(d)?),
-        _ => return None,
-    };
-    jiff::civil::Date::new(y, m, d).ok().map(|d| d.to_string())
+    clauses::normalise::date(s)
 }
 
 fn sentence(text: &str, start: usize, end: usize) -> String {

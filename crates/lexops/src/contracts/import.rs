@@ -117,10 +117,32 @@ pub async fn import(
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
+    // Clause finding is CPU work (tens of milliseconds a contract): off the async threads.
+    let texts: Vec<String> = ready.iter().map(|p| p.text.clone()).collect();
+    let clause_sets = tokio::task::spawn_blocking(move || {
+        texts
+            .iter()
+            .map(|t| super::clauses::found(t))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    for p in &ready {
-        let found = super::extract::extract(&p.text, our_names);
+    for (p, clauses_found) in ready.iter().zip(&clause_sets) {
+        let mut found = super::extract::extract(&p.text, our_names);
+        // What the pattern rules missed, the clause finder's normalised answers may give.
+        for (field, value, c) in super::clauses::metadata(clauses_found) {
+            if !found.iter().any(|f| f.field == field) {
+                found.push(super::extract::Found {
+                    field,
+                    value,
+                    evidence: super::clauses::evidence(c),
+                    start: c.start,
+                    end: c.end,
+                });
+            }
+        }
         let get = |k: &str| {
             found
                 .iter()
@@ -201,6 +223,21 @@ pub async fn import(
             .await?;
             report.fields += 1;
         }
+        for c in clauses_found {
+            let evidence = super::clauses::evidence(c);
+            sqlx::query(
+                "INSERT INTO contract_extractions (contract_id, field, value, evidence, matched, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(super::clauses::field(&c.slug))
+            .bind(super::clauses::value(c))
+            .bind(&evidence)
+            .bind(&evidence)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            report.fields += 1;
+        }
         let number: String = sqlx::query_scalar("SELECT number FROM contracts WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -238,6 +275,9 @@ pub struct Pending {
     pub evidence: String,
     /// The words of the sentence that gave the value.
     pub matched: String,
+    /// What the field is, for people ("Governing law", or the CUAD category of a clause).
+    #[sqlx(skip)]
+    pub label: String,
 }
 
 impl Pending {
@@ -267,20 +307,24 @@ pub fn field_label(f: &str) -> &'static str {
         "auto_renew" => "Renews automatically",
         "renewal_months" => "Renewal period (months)",
         "notice_days" => "Notice period (days)",
-        _ => "Field",
+        f => super::clauses::label(f).unwrap_or("Field"),
     }
 }
 
 /// The values waiting for a person, oldest first (walls apply).
 pub async fn queue(app: &App, viewer: Option<&CurrentUser>) -> Result<Vec<Pending>, AppError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut rows: Vec<Pending> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT x.id, c.id AS contract_id, c.number, c.title, x.field, x.value, x.evidence, x.matched FROM contract_extractions x JOIN contracts c ON c.id = x.contract_id \
          WHERE x.state = 'pending' AND $1 = $1{} ORDER BY c.id, x.id LIMIT 1000",
         store::visible(viewer, 1)
     )))
     .bind(viewer.map(|u| u.id).unwrap_or(0))
     .fetch_all(app.db.pool())
-    .await?)
+    .await?;
+    for r in &mut rows {
+        r.label = field_label(&r.field).to_string();
+    }
+    Ok(rows)
 }
 
 /// Confirms a value (`value` None or the same) or corrects it; the contract takes the value.
@@ -304,76 +348,76 @@ pub async fn decide(
         )));
     }
     let v = value.map(str::trim).unwrap_or(&found).to_string();
-    // The contract's fields with this one changed go through the same checks as the form.
-    let mut input = ContractInput {
-        title: c.title.clone(),
-        type_code: c.type_code.clone(),
-        counterparty: c.counterparty.clone(),
-        our_entity: c.our_entity.clone(),
-        value: c.value_plain(),
-        currency: c.currency.clone(),
-        effective_on: c.effective_on.clone().unwrap_or_default(),
-        term_months: c.term_months.map(|m| m.to_string()).unwrap_or_default(),
-        auto_renew: if c.auto_renew != 0 {
-            "1".into()
-        } else {
-            String::new()
-        },
-        renewal_months: c.renewal_months.map(|m| m.to_string()).unwrap_or_default(),
-        notice_days: c.notice_days.map(|m| m.to_string()).unwrap_or_default(),
-        governing_law: c.governing_law.clone(),
-        ..Default::default()
-    };
-    match field.as_str() {
-        "counterparty" => input.counterparty = v.clone(),
-        "our_entity" => input.our_entity = v.clone(),
-        "effective_on" => input.effective_on = v.clone(),
-        "governing_law" => input.governing_law = v.clone(),
-        "term_months" => input.term_months = v.clone(),
-        "auto_renew" => {
-            input.auto_renew = if matches!(v.to_lowercase().as_str(), "yes" | "1" | "true") {
-                "1".into()
-            } else {
-                String::new()
-            }
-        }
-        "renewal_months" => input.renewal_months = v.clone(),
-        "notice_days" => input.notice_days = v.clone(),
-        _ => {
-            return Err(AppError::field(
-                "field",
-                format!("`{field}` cannot be set here."),
-            ));
-        }
-    }
-    let checked = model::check(&input).map_err(|fs| {
-        AppError::Validation(
-            fs.into_iter()
-                .map(|f| {
-                    FieldError::new("value", format!("{}: {}", field_label(&field), f.message))
-                })
-                .collect(),
-        )
-    })?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    sqlx::query(
-        "UPDATE contracts SET counterparty = $1, our_entity = $2, effective_on = $3, term_months = $4, expires_on = $5, auto_renew = $6, renewal_months = $7, \
-         notice_days = $8, governing_law = $9, updated_at = $10 WHERE id = $11",
-    )
-    .bind(&checked.counterparty)
-    .bind(&checked.our_entity)
-    .bind(checked.effective_on.map(|d| d.to_string()))
-    .bind(checked.term_months)
-    .bind(checked.expires_on.map(|d| d.to_string()))
-    .bind(checked.auto_renew as i64)
-    .bind(checked.renewal_months)
-    .bind(checked.notice_days)
-    .bind(&checked.governing_law)
-    .bind(&now)
-    .bind(cid)
-    .execute(&mut *tx)
-    .await?;
+    if field.starts_with("clause:") {
+        // A clause: the person confirms it, says it is not there ("No"), or writes the right
+        // answer; the contract's own fields are not touched.
+        if v.is_empty() || v.chars().count() > 500 {
+            return Err(AppError::field(
+                "value",
+                "Write the answer (Yes, No, or the right value), at most 500 characters.",
+            ));
+        }
+    } else {
+        // The contract's fields with this one changed go through the same checks as the form.
+        // (The expiry follows from the term: not carried over.)
+        let mut input = ContractInput {
+            expires_on: String::new(),
+            matter_number: String::new(),
+            parent_number: String::new(),
+            business_reason: String::new(),
+            ..c.to_input()
+        };
+        match field.as_str() {
+            "counterparty" => input.counterparty = v.clone(),
+            "our_entity" => input.our_entity = v.clone(),
+            "effective_on" => input.effective_on = v.clone(),
+            "governing_law" => input.governing_law = v.clone(),
+            "term_months" => input.term_months = v.clone(),
+            "auto_renew" => {
+                input.auto_renew = if matches!(v.to_lowercase().as_str(), "yes" | "1" | "true") {
+                    "1".into()
+                } else {
+                    String::new()
+                }
+            }
+            "renewal_months" => input.renewal_months = v.clone(),
+            "notice_days" => input.notice_days = v.clone(),
+            _ => {
+                return Err(AppError::field(
+                    "field",
+                    format!("`{field}` cannot be set here."),
+                ));
+            }
+        }
+        let checked = model::check(&input).map_err(|fs| {
+            AppError::Validation(
+                fs.into_iter()
+                    .map(|f| {
+                        FieldError::new("value", format!("{}: {}", field_label(&field), f.message))
+                    })
+                    .collect(),
+            )
+        })?;
+        sqlx::query(
+            "UPDATE contracts SET counterparty = $1, our_entity = $2, effective_on = $3, term_months = $4, expires_on = $5, auto_renew = $6, renewal_months = $7, \
+             notice_days = $8, governing_law = $9, updated_at = $10 WHERE id = $11",
+        )
+        .bind(&checked.counterparty)
+        .bind(&checked.our_entity)
+        .bind(checked.effective_on.map(|d| d.to_string()))
+        .bind(checked.term_months)
+        .bind(checked.expires_on.map(|d| d.to_string()))
+        .bind(checked.auto_renew as i64)
+        .bind(checked.renewal_months)
+        .bind(checked.notice_days)
+        .bind(&checked.governing_law)
+        .bind(&now)
+        .bind(cid)
+        .execute(&mut *tx)
+        .await?;
+    }
     let corrected = v != found;
     sqlx::query("UPDATE contract_extractions SET state = $1, decided_value = $2, decided_by = $3, decided_at = $4 WHERE id = $5")
         .bind(if corrected { "corrected" } else { "confirmed" })

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod approvals;
 pub mod bench;
+pub mod clauses;
 pub mod compare;
 pub mod dates;
 pub mod demo;

@@ -140,6 +140,34 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// The contract's terms as the form holds them (owner e-mail left to the caller).
+    pub fn to_input(&self) -> ContractInput {
+        let n = |x: Option<i64>| x.map(|m| m.to_string()).unwrap_or_default();
+        ContractInput {
+            title: self.title.clone(),
+            type_code: self.type_code.clone(),
+            counterparty: self.counterparty.clone(),
+            our_entity: self.our_entity.clone(),
+            value: self.value_plain(),
+            currency: self.currency.clone(),
+            effective_on: self.effective_on.clone().unwrap_or_default(),
+            term_months: n(self.term_months),
+            expires_on: self.expires_on.clone().unwrap_or_default(),
+            auto_renew: if self.auto_renew != 0 {
+                "1".into()
+            } else {
+                String::new()
+            },
+            renewal_months: n(self.renewal_months),
+            notice_days: n(self.notice_days),
+            governing_law: self.governing_law.clone(),
+            matter_number: self.matter_number.clone().unwrap_or_default(),
+            parent_number: self.parent_number.clone().unwrap_or_default(),
+            business_reason: self.business_reason.clone(),
+            ..Default::default()
+        }
+    }
+
     /// The search snippet as HTML (text escaped, matches in `<mark>`).
     pub fn snippet_html(&self) -> Option<String> {
         self.snippet

@@ -310,27 +310,8 @@ pub async fn edit_form(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<Response
         None => None,
     };
     let form = ContractInput {
-        title: c.title.clone(),
-        type_code: c.type_code.clone(),
-        counterparty: c.counterparty.clone(),
-        our_entity: c.our_entity.clone(),
-        value: c.value_plain(),
-        currency: c.currency.clone(),
-        effective_on: c.effective_on.clone().unwrap_or_default(),
-        term_months: c.term_months.map(|m| m.to_string()).unwrap_or_default(),
-        expires_on: c.expires_on.clone().unwrap_or_default(),
-        auto_renew: if c.auto_renew != 0 {
-            "1".into()
-        } else {
-            String::new()
-        },
-        renewal_months: c.renewal_months.map(|m| m.to_string()).unwrap_or_default(),
-        notice_days: c.notice_days.map(|m| m.to_string()).unwrap_or_default(),
-        governing_law: c.governing_law.clone(),
         owner_email: owner_email.unwrap_or_default(),
-        matter_number: c.matter_number.clone().unwrap_or_default(),
-        parent_number: c.parent_number.clone().unwrap_or_default(),
-        business_reason: c.business_reason.clone(),
+        ..c.to_input()
     };
     form_page(&ctx, Some(id), c.number, form, Errors::new(), false).await
 }
@@ -1417,6 +1398,59 @@ pub struct DatesQuery {
     mine: String,
     #[serde(default)]
     format: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/clauses.html")]
+struct ClausesPage {
+    layout: Layout,
+    c: Contract,
+    found: super::clauses::ContractClauses,
+    min_text: String,
+}
+
+#[derive(Deserialize)]
+pub struct ClausesQuery {
+    #[serde(default)]
+    min: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// GET /contracts/{id}/clauses: the CUAD clauses of the newest version, with their evidence.
+pub async fn clauses_page(
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<ClausesQuery>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let c = store::get(&ctx.app, Some(&user), id).await?;
+    let min_text = match q.min.as_str() {
+        m @ ("0.9" | "0.7" | "0.5" | "0.3" | "0.1") => m.to_string(),
+        _ => "0.5".to_string(),
+    };
+    let min: f32 = min_text.parse().unwrap_or(0.5);
+    let found = super::clauses::of_contract(&ctx.app, &user, id, min).await?;
+    if q.format == "csv" {
+        return Ok(csv_response(
+            &format!("{}-clauses.csv", c.number),
+            &["category", "answer", "confidence", "evidence"],
+            found.clauses.iter().map(|f| {
+                vec![
+                    f.category.clone(),
+                    f.answer.clone().unwrap_or_default(),
+                    format!("{:.2}", f.confidence),
+                    f.text.clone(),
+                ]
+            }),
+        ));
+    }
+    Ok(ctx.render(ClausesPage {
+        layout: ctx.layout(&format!("{} clauses", c.number), "contracts"),
+        c,
+        found,
+        min_text,
+    })?)
 }
 
 #[derive(Template)]

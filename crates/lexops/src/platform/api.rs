@@ -283,7 +283,7 @@ impl Modify for BearerAuth {
         crate::contracts::api::template_create, crate::contracts::api::template_update, crate::contracts::api::clauses_list,
         crate::contracts::api::clause_create, crate::contracts::api::clause_update, crate::contracts::api::approvals,
         crate::contracts::api::decide, crate::contracts::api::request_signature, crate::contracts::api::rules_list, crate::contracts::api::rule_save,
-        crate::contracts::api::upcoming, crate::contracts::api::alerts_run, crate::contracts::api::key_dates, crate::contracts::api::obligations,
+        crate::contracts::api::upcoming, crate::contracts::api::alerts_run, crate::contracts::api::key_dates, crate::contracts::api::clauses, crate::contracts::api::obligations,
         crate::contracts::api::add_obligation, crate::contracts::api::complete_obligation, crate::contracts::api::import,
         crate::contracts::api::verification, crate::contracts::api::verify),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,

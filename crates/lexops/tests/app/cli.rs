@@ -769,3 +769,117 @@ async fn contracts_from_the_command_line() {
     );
     assert!(!o.status.success());
 }
+
+/// A folder laid out like CUAD, written by the test: two contracts, the 83 columns of
+/// `master_clauses.csv`, labels on two categories.
+fn cuad_folder(dir: &Path) {
+    std::fs::create_dir_all(dir.join("contracts")).unwrap();
+    let law = "This Agreement shall be governed by the laws of the State of New York.";
+    let assign = "Neither party may assign this Agreement without the prior written consent of the other party.";
+    let texts = [
+        (
+            "Alpha Corp - Supply Agreement.txt",
+            format!(
+                "SUPPLY AGREEMENT\n\n1. Supply. Alpha shall supply the Products.\n\n2. Law. {law}\n\n3. Assignment. {assign}\n"
+            ),
+        ),
+        (
+            "Beta Inc - Services Agreement.txt",
+            format!(
+                "SERVICES AGREEMENT\n\n1. Services. Beta shall perform the Services.\n\n2. Governing Law. {law}\n"
+            ),
+        ),
+    ];
+    let mut header = vec!["Filename".to_string()];
+    for c in clauses::CATEGORIES {
+        header.push(c.to_string());
+        header.push(format!("{c}-Answer"));
+    }
+    let mut w = csv::Writer::from_path(dir.join("master_clauses.csv")).unwrap();
+    w.write_record(&header).unwrap();
+    for (i, (name, text)) in texts.iter().enumerate() {
+        std::fs::write(dir.join("contracts").join(name), text).unwrap();
+        let mut row = vec![name.replace(".txt", ".pdf")];
+        for c in clauses::CATEGORIES {
+            let labels = match c {
+                "Governing Law" => format!("['{law}']"),
+                "Anti-Assignment" if i == 0 => format!("['{assign}']"),
+                _ => "[]".into(),
+            };
+            row.push(labels);
+            row.push(if c == "Governing Law" {
+                "New York".into()
+            } else {
+                String::new()
+            });
+        }
+        w.write_record(&row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn clause_finding_and_the_cuad_benchmark_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cuad = dir.path().join("cuad");
+    cuad_folder(&cuad);
+    let o = run(
+        dir.path(),
+        &["bench", "cuad", cuad.to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["suite"], "cuad");
+    assert_eq!(v["contracts"], 2);
+    assert_eq!(v["labels"], 3);
+    for k in ["precision_at_80_recall", "aupr", "contracts_per_second"] {
+        assert!(v[k].as_f64().is_some(), "{k} in {v}");
+    }
+    // Both governing-law clauses and the assignment clause are found, nothing else is labelled:
+    // recall reaches 1, and the governing-law category is perfect at the top of the curve.
+    assert_eq!(v["max_recall"], 1.0, "{v}");
+    let law = &v["per_category"]["Governing Law"];
+    assert_eq!(law["labels"], 2);
+    assert!(law["aupr"].as_f64().unwrap() > 0.9, "{law}");
+    // A folder without the CSV is a clear error naming the file.
+    let o = run(
+        dir.path(),
+        &["bench", "cuad", dir.path().join("nope").to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("nope"), "{}", text(&o));
+    // One contract's clauses, with the normalised answers.
+    let f = cuad
+        .join("contracts")
+        .join("Alpha Corp - Supply Agreement.txt");
+    let o = run(
+        dir.path(),
+        &["contracts", "clauses", f.to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let law = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "governing_law")
+        .unwrap_or_else(|| panic!("{found}"));
+    assert_eq!(law["answer"], "New York");
+    // Training writes a model file that the benchmark could use.
+    let out = dir.path().join("model.bin");
+    let o = run(
+        dir.path(),
+        &[
+            "contracts",
+            "train-clauses",
+            cuad.to_str().unwrap(),
+            "--all",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let m = clauses::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(m.training_size(), 2);
+    assert!(m.trained_on("Alpha Corp - Supply Agreement.txt"));
+}
