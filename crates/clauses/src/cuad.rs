@@ -416,6 +416,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cuad_answers_compare_with_ours() {
+        assert_eq!(
+            cuad_answer("Agreement Date", "6/21/1999"),
+            Some("1999-06-21".into())
+        );
+        assert_eq!(cuad_answer("Agreement Date", "[]/[]/2004"), None);
+        assert!(same_answer(
+            "Renewal Term",
+            "Successive 1 year",
+            &cuad_answer("Renewal Term", "successive 1 years").unwrap()
+        ));
+        assert!(same_answer(
+            "Governing Law",
+            "New York",
+            &cuad_answer("Governing Law", "New York").unwrap()
+        ));
+        assert!(!same_answer(
+            "Notice Period to Terminate Renewal",
+            "60 days",
+            &cuad_answer("x", "30 days").unwrap()
+        ));
+    }
+
+    #[test]
     fn python_lists() {
         assert_eq!(python_list("[]").unwrap(), Vec::<String>::new());
         assert_eq!(
@@ -488,6 +512,103 @@ pub struct Report {
     pub contracts_per_second: f64,
     pub seconds: f64,
     pub scores: Scores,
+    /// The normalised answers of the best span (confidence ≥ 0.5) against CUAD's answer column.
+    pub answers: Vec<AnswerScore>,
+}
+
+/// Normalised answers of one category compared with CUAD's.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct AnswerScore {
+    pub category: String,
+    /// Contracts where CUAD gives a usable answer (a whole date, a duration, a jurisdiction).
+    pub labelled: usize,
+    /// Of those, contracts where we give one.
+    pub answered: usize,
+    /// Of those, answers equal to CUAD's.
+    pub correct: usize,
+}
+
+/// The categories whose CUAD answer column can be compared.
+const ANSWERED: [&str; 6] = [
+    "Agreement Date",
+    "Effective Date",
+    "Expiration Date",
+    "Renewal Term",
+    "Notice Period to Terminate Renewal",
+    "Governing Law",
+];
+
+/// CUAD's answer in our form, or None when it is not one we can compare (a partial date
+/// `[]/[]/2004`, an empty cell).
+fn cuad_answer(category: &str, a: &str) -> Option<String> {
+    let a = a.trim();
+    if a.is_empty() || a.contains("[]") || a.eq_ignore_ascii_case("no") {
+        return None;
+    }
+    match category {
+        "Agreement Date" | "Effective Date" | "Expiration Date" => {
+            if a.eq_ignore_ascii_case("perpetual") {
+                return Some("perpetual".into());
+            }
+            let p: Vec<u32> = a.split('/').filter_map(|x| x.trim().parse().ok()).collect();
+            (p.len() == 3).then(|| format!("{:04}-{:02}-{:02}", p[2], p[0], p[1]))
+        }
+        "Governing Law" => Some(a.to_lowercase()),
+        _ => Some(duration_key(a)),
+    }
+}
+
+fn duration_key(d: &str) -> String {
+    d.to_lowercase()
+        .split_whitespace()
+        .filter(|w| *w != "successive")
+        .map(|w| w.trim_end_matches('s'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn same_answer(category: &str, ours: &str, theirs: &str) -> bool {
+    match category {
+        "Governing Law" => {
+            let o = ours.to_lowercase();
+            o == theirs || theirs.contains(&o) || o.contains(theirs)
+        }
+        "Agreement Date" | "Effective Date" | "Expiration Date" => ours.to_lowercase() == theirs,
+        _ => duration_key(ours) == theirs,
+    }
+}
+
+fn answer_scores(docs: &[&Doc], found: &[Vec<crate::Finding>]) -> Vec<AnswerScore> {
+    ANSWERED
+        .iter()
+        .map(|&name| {
+            let c = CATEGORIES
+                .iter()
+                .position(|x| *x == name)
+                .expect("a CUAD category");
+            let mut s = AnswerScore {
+                category: name.to_string(),
+                ..Default::default()
+            };
+            for (d, f) in docs.iter().zip(found) {
+                let Some(theirs) = cuad_answer(name, &d.answers[c]) else {
+                    continue;
+                };
+                s.labelled += 1;
+                let ours = f
+                    .iter()
+                    .find(|x| x.category == c && x.confidence >= 0.5)
+                    .and_then(|x| crate::normalise::answer(c, &d.text[x.start..x.end]));
+                if let Some(o) = ours {
+                    s.answered += 1;
+                    if same_answer(name, &o, &theirs) {
+                        s.correct += 1;
+                    }
+                }
+            }
+            s
+        })
+        .collect()
 }
 
 /// Predictions per contract and category are capped like a QA model's n-best list.
@@ -505,6 +626,7 @@ pub fn run(model: &crate::Model, docs: &[Doc], include_trained: bool) -> Report 
         model.extract(&d.text, PER_CATEGORY, 0.0)
     });
     let seconds = started.elapsed().as_secs_f64();
+    let answers = answer_scores(&chosen, &found);
     let mut questions = Vec::new();
     for (d, f) in chosen.iter().zip(found) {
         let mut per: Vec<Vec<(String, f32)>> = vec![Vec::new(); CATEGORIES.len()];
@@ -525,5 +647,6 @@ pub fn run(model: &crate::Model, docs: &[Doc], include_trained: bool) -> Report 
         contracts_per_second: chosen.len() as f64 / seconds.max(1e-9),
         seconds,
         scores: evaluate(&questions),
+        answers,
     }
 }

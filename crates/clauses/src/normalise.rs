@@ -186,7 +186,13 @@ pub fn renewal(s: &str) -> Option<String> {
         .iter()
         .filter_map(|a| l.find(a))
         .min()?;
-    let d = duration(&s[from..])?;
+    // The period is written right after those words ("successive one-year terms", "renew for an
+    // additional two years"); a duration further on is something else (a notice period).
+    let mut to = (from + 70).min(s.len());
+    while !s.is_char_boundary(to) {
+        to -= 1;
+    }
+    let d = duration(&s[from..to])?;
     Some(if l.contains("successive") {
         format!("Successive {d}")
     } else {
@@ -247,6 +253,13 @@ mod tests {
         assert_eq!(
             duration("at least sixty (60) days' prior notice"),
             Some("60 days".into())
+        );
+        assert_eq!(
+            renewal(
+                "After the Initial Term this Agreement renews automatically for successive periods equal to the Initial Term. Either party may give notice of non-renewal at least 90 days before the end of the then-current term."
+            ),
+            None,
+            "the notice period is not the renewal term"
         );
         assert_eq!(
             notice(

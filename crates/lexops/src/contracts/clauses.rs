@@ -148,6 +148,7 @@ pub fn bench(dir: &Path, include_trained: bool) -> anyhow::Result<Value> {
         "max_recall": round(max_recall),
         "curve": recall_points,
         "per_category": per,
+        "normalised_answers": r.answers,
         "contracts_per_second": (r.contracts_per_second * 10.0).round() / 10.0,
         "seconds": round(r.seconds),
         "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),

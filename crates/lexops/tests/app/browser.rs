@@ -632,6 +632,24 @@ async fn contracts_redline_and_repository_in_chromium() {
             .contains("Changes without tracking")
     );
     screenshot(&c, "contract-redline").await;
+    // Back to the contract: the clauses its newest version holds, on the CUAD categories.
+    c.back().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#versions"))
+        .await
+        .unwrap();
+    click(&c, ".page-actions a[href$='/clauses']").await;
+    c.wait()
+        .for_element(Locator::Css("form.filter-bar"))
+        .await
+        .unwrap();
+    let found = c
+        .find_all(Locator::Css("table.table tbody tr"))
+        .await
+        .unwrap();
+    assert!(!found.is_empty(), "the demo draft's clauses are found");
+    assert!(text_of(&c, "table.table").await.contains("Governing Law"));
+    screenshot(&c, "contract-clauses").await;
     let tid: i64 = sqlx::query_scalar("SELECT id FROM contract_templates WHERE code = 'services'")
         .fetch_one(t.app.db.pool())
         .await
