@@ -77,7 +77,10 @@ fn main() {
         r.contracts_per_second
     );
     for a in &r.answers {
-        eprintln!("answers {:36} labelled {:3} answered {:3} correct {:3}", a.category, a.labelled, a.answered, a.correct);
+        eprintln!(
+            "answers {:36} labelled {:3} answered {:3} correct {:3}",
+            a.category, a.labelled, a.answered, a.correct
+        );
     }
     // Oracle: labels any candidate span matches, and recall by threshold.
     let (mut hit, mut all) = (0, 0);
