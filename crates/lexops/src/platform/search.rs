@@ -171,16 +171,23 @@ pub async fn snippets(
         .join(",");
     let rows: Vec<(i64, String)> = match app.db.backend() {
         Backend::Sqlite => {
-            let Some(fq) = fts5_query(q) else {
+            // FTS5's snippet() would evaluate the MATCH over the whole index for each page (a
+            // broad or prefix query: over a second at 100,000 contracts); the page's bodies are
+            // read by rowid instead and the snippet made here.
+            let terms = terms(q);
+            if terms.iter().all(|t| t.negate) {
                 return Ok(Default::default());
-            };
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT rowid, snippet({table}, 1, char(2), char(3), '…', 24) FROM {table} WHERE {table} MATCH $1 AND rowid IN ({list})"
+            }
+            let bodies: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT rowid, body FROM {table} WHERE rowid IN ({list})"
             )))
-            .bind(fq)
             .persistent(false)
             .fetch_all(app.db.pool())
-            .await?
+            .await?;
+            bodies
+                .into_iter()
+                .filter_map(|(id, body)| snippet_of(&body, &terms, 24).map(|s| (id, s)))
+                .collect()
         }
         Backend::Postgres => {
             let Some(wq) = websearch_query(q) else {
@@ -201,6 +208,148 @@ pub async fn snippets(
         .into_iter()
         .filter(|(_, s)| s.contains('\u{2}'))
         .collect())
+}
+
+/// The words of a text with their byte ranges (letters and digits; what FTS5's unicode61
+/// tokenizer calls a token, near enough).
+fn words_of(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut it = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some(&(_, c)) = it.peek() {
+            if c.is_alphanumeric() {
+                break;
+            }
+            it.next();
+        }
+        let &(start, _) = it.peek()?;
+        let mut end = start;
+        while let Some(&(i, c)) = it.peek() {
+            if !c.is_alphanumeric() {
+                break;
+            }
+            end = i + c.len_utf8();
+            it.next();
+        }
+        Some((start, end))
+    })
+}
+
+/// The snippet of `body` for the query's terms, as FTS5's `snippet(…, 24)` makes it: the window
+/// of `window` words holding the most distinct terms, matches between U+0002 and U+0003, `…` where
+/// text is cut. A word matches a term's word when their English stems are equal (the index
+/// stems with Porter), or, for a prefix term, when it starts with the prefix. None when no
+/// word of the body matches (the row was found by its meta).
+fn snippet_of(body: &str, terms: &[Term], window: usize) -> Option<String> {
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    // (stem or prefix, is prefix, term index, place in the term)
+    let mut wanted: Vec<(String, bool, usize, usize)> = vec![];
+    for (i, t) in terms.iter().enumerate().filter(|(_, t)| !t.negate) {
+        let last = t.words.len() - 1;
+        for (j, w) in t.words.iter().enumerate() {
+            let w = w.to_lowercase();
+            if t.prefix && j == last {
+                wanted.push((w, true, i, j));
+            } else {
+                wanted.push((stemmer.stem(&w).into_owned(), false, i, j));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return None;
+    }
+    let words: Vec<(usize, usize)> = words_of(body).collect();
+    // A stem keeps the start of its word: only words starting like a wanted stem are stemmed.
+    let starts: Vec<String> = wanted
+        .iter()
+        .map(|(x, ..)| x.chars().take(2).collect())
+        .collect();
+    // For each word, the (term, place) pairs it matches.
+    let matched: Vec<Vec<(usize, usize)>> = words
+        .iter()
+        .map(|&(a, b)| {
+            let w = body[a..b].to_lowercase();
+            if !starts.iter().any(|p| w.starts_with(p.as_str())) {
+                return vec![];
+            }
+            let stem = stemmer.stem(&w);
+            wanted
+                .iter()
+                .filter(|(x, prefix, ..)| {
+                    if *prefix {
+                        w.starts_with(x.as_str())
+                    } else {
+                        *x == stem
+                    }
+                })
+                .map(|x| (x.2, x.3))
+                .collect()
+        })
+        .collect();
+    // A word is a hit when it starts a run of the whole term (a phrase's words in order).
+    let mut hit: Vec<Option<usize>> = vec![None; words.len()];
+    for k in 0..words.len() {
+        for &(i, j) in &matched[k] {
+            if j != 0 {
+                continue;
+            }
+            let n = terms[i].words.len();
+            if k + n <= words.len() && (1..n).all(|d| matched[k + d].contains(&(i, d))) {
+                for h in &mut hit[k..k + n] {
+                    *h = Some(i);
+                }
+            }
+        }
+    }
+    let first = hit.iter().position(Option::is_some)?;
+    // The window with the most distinct terms, its first match a few words in.
+    let distinct = |from: usize| {
+        let mut seen: Vec<usize> = hit[from..(from + window).min(hit.len())]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    };
+    let mut best = (distinct(first.saturating_sub(3)), first.saturating_sub(3));
+    for (i, h) in hit.iter().enumerate().skip(first + 1) {
+        if h.is_some() {
+            let from = i.saturating_sub(3);
+            let d = distinct(from);
+            if d > best.0 {
+                best = (d, from);
+            }
+        }
+    }
+    let from = best.1;
+    let to = (from + window).min(words.len());
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    // A phrase is marked as one run, as FTS5 does.
+    let mut at = words[from].0;
+    for k in from..to {
+        let (a, b) = words[k];
+        let opens = hit[k].is_some() && (k == from || hit[k - 1] != hit[k]);
+        let closes = hit[k].is_some() && (k + 1 == to || hit[k + 1] != hit[k]);
+        out.push_str(&body[at..a]);
+        if opens {
+            out.push('\u{2}');
+        }
+        out.push_str(&body[a..b]);
+        if closes {
+            out.push('\u{3}');
+        }
+        at = b;
+    }
+    if to < words.len() {
+        out.push('…');
+    } else {
+        out.push_str(&body[at..]);
+    }
+    Some(out)
 }
 
 /// A snippet as HTML: the text escaped, the matches in `<mark>`.
@@ -239,6 +388,32 @@ pub fn snippet_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_mark_the_words_of_the_query_in_the_best_window() {
+        let body = "The Customer pays the fees. Payments are due in thirty days. Each party shall indemnify the other. Late payment bears interest.";
+        let s = snippet_of(body, &terms("payment"), 24).unwrap();
+        assert!(
+            s.contains("\u{2}Payments\u{3}") && s.contains("\u{2}payment\u{3}"),
+            "{s}"
+        );
+        let s = snippet_of(body, &terms("indemnif* -fees"), 24).unwrap();
+        assert!(
+            s.contains("\u{2}indemnify\u{3}") && !s.contains("\u{2}fees"),
+            "{s}"
+        );
+        assert_eq!(snippet_of(body, &terms("escrow"), 24), None);
+        assert_eq!(snippet_of(body, &terms("-fees"), 24), None);
+        // A long text: the window around the matches, cut with ellipses on both sides.
+        let long = format!(
+            "{} governed by the laws of Delaware {}",
+            "word ".repeat(200),
+            "more ".repeat(200)
+        );
+        let s = snippet_of(&long, &terms("\"laws of Delaware\""), 10).unwrap();
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("\u{2}laws of Delaware\u{3}"), "one run: {s}");
+    }
 
     #[test]
     fn the_search_box_becomes_quoted_fts5() {
