@@ -225,6 +225,12 @@ pub async fn import(
         }
         for c in clauses_found {
             let evidence = super::clauses::evidence(c);
+            // The words marked on the queue: the answer where the text writes it so.
+            let matched = c
+                .answer
+                .as_deref()
+                .filter(|a| evidence.contains(a))
+                .unwrap_or("");
             sqlx::query(
                 "INSERT INTO contract_extractions (contract_id, field, value, evidence, matched, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -232,7 +238,7 @@ pub async fn import(
             .bind(super::clauses::field(&c.slug))
             .bind(super::clauses::value(c))
             .bind(&evidence)
-            .bind(&evidence)
+            .bind(matched)
             .bind(&now)
             .execute(&mut *tx)
             .await?;

@@ -1246,6 +1246,10 @@ async fn importing_existing_contracts_and_verifying_what_was_read(t: TestApp) {
     let c_law = clause("clause:governing_law");
     assert_eq!(c_law["value"], "New York");
     assert_eq!(c_law["label"], "Governing Law");
+    assert_eq!(
+        c_law["matched"], "New York",
+        "the answer's words are marked"
+    );
     assert!(
         c_law["evidence"]
             .as_str()
