@@ -42,7 +42,8 @@ pub fn evidence(c: &clauses::Clause) -> String {
 }
 
 /// Metadata the pattern rules did not find, from the clauses' normalised answers: (field,
-/// value, clause) for effective_on, governing_law, renewal_months and notice_days.
+/// value, clause) for effective_on, governing_law, renewal_months, notice_days and (from a
+/// termination-for-convenience clause's notice period) termination_notice_days.
 pub fn metadata(found: &[clauses::Clause]) -> Vec<(&'static str, String, &clauses::Clause)> {
     let mut out = Vec::new();
     let answer = |cat: &str| {
@@ -69,6 +70,24 @@ pub fn metadata(found: &[clauses::Clause]) -> Vec<(&'static str, String, &clause
         && let Some(m) = c.answer.as_deref().and_then(months)
     {
         out.push(("renewal_months", m.to_string(), c));
+    }
+    let days = |d: &str| -> Option<i64> {
+        let mut it = d.split(' ');
+        let n: i64 = it.next()?.parse().ok()?;
+        match it.next()?.trim_end_matches('s') {
+            "day" => Some(n),
+            "month" => Some(n * 30),
+            _ => None,
+        }
+    };
+    if let Some(c) = found
+        .iter()
+        .find(|c| c.category == "Termination for Convenience")
+        && let Some(d) = clauses::normalise::notice(&c.text)
+            .as_deref()
+            .and_then(days)
+    {
+        out.push(("termination_notice_days", d.to_string(), c));
     }
     if let Some(c) = answer("Notice Period to Terminate Renewal")
         && let Some(a) = c.answer.as_deref()

@@ -34,6 +34,10 @@ pub fn terms(c: &Contract) -> Terms {
         auto_renew: c.auto_renew != 0,
         renewal_months: c.renewal_months,
         notice_days: c.notice_days,
+        termination_notice_days: c.termination_notice_days,
+        termination_after_months: c.termination_after_months,
+        option_from_days: c.option_from_days,
+        option_to_days: c.option_to_days,
     }
 }
 
@@ -353,7 +357,7 @@ pub async fn upcoming(
     let mut out = vec![];
     for c in &contracts {
         for k in keydates::compute(&terms(c), today, delivery) {
-            if k.kind == keydates::Kind::Effective || k.date < today || k.date > until {
+            if k.kind.is_informational() || k.date < today || k.date > until {
                 continue;
             }
             out.push(Upcoming {

@@ -396,6 +396,28 @@ pub async fn seed(
             },
             governing_law: law.into(),
             business_reason: format!("Needed for: {}.", service.to_lowercase()),
+            // Some may be ended without cause (after a first year for half of those); some
+            // carry an option to extend, exercisable in a window before the term ends.
+            termination_notice_days: if i % 3 == 1 {
+                "60".into()
+            } else {
+                String::new()
+            },
+            termination_after_months: if i % 6 == 1 {
+                "12".into()
+            } else {
+                String::new()
+            },
+            option_from_days: if i % 5 == 2 {
+                "180".into()
+            } else {
+                String::new()
+            },
+            option_to_days: if i % 5 == 2 {
+                "90".into()
+            } else {
+                String::new()
+            },
             ..Default::default()
         };
         // Every eighth one came in as a request from the business.

@@ -165,6 +165,7 @@ pub async fn import(
             },
             renewal_months: get("renewal_months"),
             notice_days: get("notice_days"),
+            termination_notice_days: get("termination_notice_days"),
             governing_law: get("governing_law"),
             business_reason: format!("Imported from {}.", p.filename),
             ..Default::default()
@@ -313,6 +314,7 @@ pub fn field_label(f: &str) -> &'static str {
         "auto_renew" => "Renews automatically",
         "renewal_months" => "Renewal period (months)",
         "notice_days" => "Notice period (days)",
+        "termination_notice_days" => "Termination for convenience: notice (days)",
         f => super::clauses::label(f).unwrap_or("Field"),
     }
 }
@@ -390,6 +392,7 @@ pub async fn decide(
             }
             "renewal_months" => input.renewal_months = v.clone(),
             "notice_days" => input.notice_days = v.clone(),
+            "termination_notice_days" => input.termination_notice_days = v.clone(),
             _ => {
                 return Err(AppError::field(
                     "field",
@@ -423,6 +426,7 @@ pub async fn decide(
         .bind(cid)
         .execute(&mut *tx)
         .await?;
+        store::write_options(&mut tx, cid, &checked).await?;
     }
     let corrected = v != found;
     sqlx::query("UPDATE contract_extractions SET state = $1, decided_value = $2, decided_by = $3, decided_at = $4 WHERE id = $5")

@@ -17,6 +17,14 @@ pub struct Terms {
     pub auto_renew: bool,
     pub renewal_months: Option<i64>,
     pub notice_days: Option<i64>,
+    /// Termination for convenience on this many days' notice…
+    pub termination_notice_days: Option<i64>,
+    /// …once this many months have passed since the effective date.
+    pub termination_after_months: Option<i64>,
+    /// An option window: opens this many days before the current term ends…
+    pub option_from_days: Option<i64>,
+    /// …and closes this many days before it ends.
+    pub option_to_days: Option<i64>,
 }
 
 /// What a key date is.
@@ -28,6 +36,10 @@ pub enum Kind {
     NoticeDeadline,
     SendNoticeBy,
     Renewal,
+    TerminationFrom,
+    TerminationIfNoticeToday,
+    OptionOpens,
+    OptionCloses,
 }
 
 impl Kind {
@@ -38,6 +50,10 @@ impl Kind {
             Kind::NoticeDeadline => "Last day for notice of non-renewal",
             Kind::SendNoticeBy => "Send the non-renewal notice by",
             Kind::Renewal => "Renews",
+            Kind::TerminationFrom => "Termination for convenience possible from",
+            Kind::TerminationIfNoticeToday => "Earliest end by termination for convenience",
+            Kind::OptionOpens => "Option window opens",
+            Kind::OptionCloses => "Option window closes",
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -47,7 +63,16 @@ impl Kind {
             Kind::NoticeDeadline => "notice_deadline",
             Kind::SendNoticeBy => "send_notice_by",
             Kind::Renewal => "renewal",
+            Kind::TerminationFrom => "termination_from",
+            Kind::TerminationIfNoticeToday => "termination_if_notice_today",
+            Kind::OptionOpens => "option_opens",
+            Kind::OptionCloses => "option_closes",
         }
+    }
+    /// A date that moves with today (what notice sent today would do) or that only records the
+    /// start: shown on the contract, never a deadline on the dashboard or in alerts.
+    pub fn is_informational(self) -> bool {
+        matches!(self, Kind::Effective | Kind::TerminationIfNoticeToday)
     }
 }
 
@@ -113,9 +138,88 @@ fn weekday(d: Date) -> &'static str {
     }
 }
 
+/// Termination for convenience: from when it may be used, and when the contract would end if
+/// notice were sent today.
+fn termination(t: &Terms, today: Date, out: &mut Vec<KeyDate>) {
+    let Some(n) = t.termination_notice_days.filter(|n| *n > 0) else {
+        return;
+    };
+    let mut from = today;
+    let mut how_from = String::from("notice sent today");
+    if let (Some(m), Some(e)) = (
+        t.termination_after_months.filter(|m| *m > 0),
+        t.effective_on,
+    ) && let Ok(available) = e.checked_add(m.months())
+    {
+        out.push(KeyDate {
+            kind: Kind::TerminationFrom,
+            date: available,
+            label: Kind::TerminationFrom.label(),
+            how: format!(
+                "termination for convenience may be used {m} months after the effective date {e}: from {}",
+                fmt(available)
+            ),
+        });
+        if available > today {
+            from = available;
+            how_from = format!(
+                "notice sent on the first day it is allowed, {}",
+                fmt(available)
+            );
+        }
+    }
+    if let Ok(end) = from.checked_add(Span::new().days(n)) {
+        out.push(KeyDate {
+            kind: Kind::TerminationIfNoticeToday,
+            date: end,
+            label: Kind::TerminationIfNoticeToday.label(),
+            how: format!(
+                "{how_from} with {n} days' notice ends the contract on {}",
+                fmt(end)
+            ),
+        });
+    }
+}
+
+/// An option window in the current term: it opens and closes so many days before the term ends,
+/// and moves with the term when it renews.
+fn option_window(t: &Terms, end: Date, out: &mut Vec<KeyDate>) {
+    let (Some(f), Some(c)) = (t.option_from_days, t.option_to_days) else {
+        return;
+    };
+    let opens = end.checked_sub(Span::new().days(f)).unwrap_or(end);
+    let closes = end.checked_sub(Span::new().days(c)).unwrap_or(end);
+    out.push(KeyDate {
+        kind: Kind::OptionOpens,
+        date: opens,
+        label: Kind::OptionOpens.label(),
+        how: format!("{f} days before the current term ends on {}", fmt(end)),
+    });
+    out.push(KeyDate {
+        kind: Kind::OptionCloses,
+        date: closes,
+        label: Kind::OptionCloses.label(),
+        how: if c == 0 {
+            format!("the last day of the current term, {}", fmt(end))
+        } else {
+            format!(
+                "{c} days before the current term ends on {}: notice of exercise must arrive by {}",
+                fmt(end),
+                fmt(closes)
+            )
+        },
+    });
+}
+
 /// The key dates of a contract as of `today`; `delivery_days` business days are allowed for a
 /// notice to arrive.
 pub fn compute(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
+    let mut out = collect(t, today, delivery_days);
+    out.sort_by_key(|k| k.date);
+    out
+}
+
+fn collect(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
     let mut out = vec![];
     if let Some(e) = t.effective_on {
         out.push(KeyDate {
@@ -125,6 +229,7 @@ pub fn compute(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
             how: "the contract's effective date".into(),
         });
     }
+    termination(t, today, &mut out);
     let (initial_end, how_end) = match (t.expires_on, t.effective_on, t.term_months) {
         (Some(x), _, _) => (x, format!("the initial term ends on {}", fmt(x))),
         (None, Some(e), Some(m)) => match term_end(e, m) {
@@ -168,6 +273,7 @@ pub fn compute(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
         label: Kind::Expiry.label(),
         how,
     });
+    option_window(t, end, &mut out);
     if !t.auto_renew {
         return out;
     }
@@ -233,7 +339,57 @@ mod tests {
             auto_renew: true,
             renewal_months: Some(12),
             notice_days: Some(90),
+            ..Terms::default()
         }
+    }
+
+    #[test]
+    fn termination_for_convenience_and_option_windows() {
+        let t = Terms {
+            termination_notice_days: Some(60),
+            termination_after_months: Some(12),
+            option_from_days: Some(180),
+            option_to_days: Some(90),
+            ..terms()
+        };
+        // Before the lock-in ends: the earliest end counts from the first allowed day.
+        let v = compute(&t, date(2025, 6, 1), 2);
+        assert_eq!(get(&v, Kind::TerminationFrom).date, date(2026, 1, 1));
+        let e = get(&v, Kind::TerminationIfNoticeToday);
+        assert_eq!(e.date, date(2026, 3, 2));
+        assert!(e.how.contains("first day it is allowed"), "{}", e.how);
+        // After it: notice sent today.
+        let v = compute(&t, date(2026, 6, 1), 2);
+        assert_eq!(
+            get(&v, Kind::TerminationIfNoticeToday).date,
+            date(2026, 7, 31)
+        );
+        // The option window moves with the renewed term (ends 2026-12-31).
+        assert_eq!(get(&v, Kind::OptionOpens).date, date(2026, 7, 4));
+        let c = get(&v, Kind::OptionCloses);
+        assert_eq!(c.date, date(2026, 10, 2));
+        assert!(
+            c.how.contains("90 days before the current term ends"),
+            "{}",
+            c.how
+        );
+        assert!(
+            v.windows(2).all(|w| w[0].date <= w[1].date),
+            "sorted by date"
+        );
+        assert!(Kind::TerminationIfNoticeToday.is_informational());
+        assert!(!Kind::OptionCloses.is_informational());
+        // Without an expiry there is no option window, but termination still computes.
+        let v = compute(
+            &Terms {
+                termination_notice_days: Some(30),
+                ..Terms::default()
+            },
+            date(2026, 1, 1),
+            2,
+        );
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].date, date(2026, 1, 31));
     }
 
     fn get(v: &[KeyDate], k: Kind) -> &KeyDate {

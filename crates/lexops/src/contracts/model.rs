@@ -119,6 +119,10 @@ pub struct Contract {
     pub auto_renew: i64,
     pub renewal_months: Option<i64>,
     pub notice_days: Option<i64>,
+    pub termination_notice_days: Option<i64>,
+    pub termination_after_months: Option<i64>,
+    pub option_from_days: Option<i64>,
+    pub option_to_days: Option<i64>,
     pub governing_law: String,
     pub owner_id: Option<i64>,
     pub owner_name: Option<String>,
@@ -160,6 +164,10 @@ impl Contract {
             },
             renewal_months: n(self.renewal_months),
             notice_days: n(self.notice_days),
+            termination_notice_days: n(self.termination_notice_days),
+            termination_after_months: n(self.termination_after_months),
+            option_from_days: n(self.option_from_days),
+            option_to_days: n(self.option_to_days),
             governing_law: self.governing_law.clone(),
             matter_number: self.matter_number.clone().unwrap_or_default(),
             parent_number: self.parent_number.clone().unwrap_or_default(),
@@ -207,7 +215,7 @@ pub fn money_text(minor: i64) -> String {
 
 /// The SELECT every contract query starts from (`c` is the contract).
 pub const SELECT: &str = "SELECT c.id, c.number, c.title, t.code AS type_code, t.name AS type_name, c.status, c.status_at, c.counterparty, c.our_entity, \
-    c.value_minor, c.currency, c.effective_on, c.term_months, c.expires_on, c.auto_renew, c.renewal_months, c.notice_days, c.governing_law, \
+    c.value_minor, c.currency, c.effective_on, c.term_months, c.expires_on, c.auto_renew, c.renewal_months, c.notice_days, c.termination_notice_days, c.termination_after_months, c.option_from_days, c.option_to_days, c.governing_law, \
     c.owner_id, ou.name AS owner_name, c.requester_id, ru.name AS requester_name, c.matter_id, m.number AS matter_number, \
     c.parent_id, pc.number AS parent_number, c.business_reason, c.locked, c.created_at, c.updated_at \
     FROM contracts c JOIN contract_types t ON t.id = c.type_id LEFT JOIN users ou ON ou.id = c.owner_id LEFT JOIN users ru ON ru.id = c.requester_id \
@@ -259,6 +267,18 @@ pub struct ContractInput {
     /// Days of notice needed to stop a renewal.
     #[serde(default, deserialize_with = "lenient")]
     pub notice_days: String,
+    /// Termination for convenience: days of notice (empty: no such right).
+    #[serde(default, deserialize_with = "lenient")]
+    pub termination_notice_days: String,
+    /// Termination for convenience may be used only this many months after the effective date.
+    #[serde(default, deserialize_with = "lenient")]
+    pub termination_after_months: String,
+    /// An option (to extend, renew, purchase…) opens this many days before the current term ends…
+    #[serde(default, deserialize_with = "lenient")]
+    pub option_from_days: String,
+    /// …and closes this many days before it ends.
+    #[serde(default, deserialize_with = "lenient")]
+    pub option_to_days: String,
     #[serde(default, deserialize_with = "lenient")]
     pub governing_law: String,
     /// The owner in legal (email); for a new contract, the least-loaded lawyer when empty.
@@ -289,6 +309,10 @@ pub struct ValidContract {
     pub auto_renew: bool,
     pub renewal_months: Option<i64>,
     pub notice_days: Option<i64>,
+    pub termination_notice_days: Option<i64>,
+    pub termination_after_months: Option<i64>,
+    pub option_from_days: Option<i64>,
+    pub option_to_days: Option<i64>,
     pub governing_law: String,
     pub owner_email: Option<String>,
     pub matter_number: Option<String>,
@@ -314,16 +338,20 @@ fn text(
 }
 
 fn whole(errs: &mut Vec<FieldError>, field: &str, v: &str, max: i64) -> Option<i64> {
+    whole_in(errs, field, v, 1, max)
+}
+
+fn whole_in(errs: &mut Vec<FieldError>, field: &str, v: &str, min: i64, max: i64) -> Option<i64> {
     let v = v.trim();
     if v.is_empty() {
         return None;
     }
     match v.parse::<i64>() {
-        Ok(n) if (1..=max).contains(&n) => Some(n),
+        Ok(n) if (min..=max).contains(&n) => Some(n),
         _ => {
             errs.push(FieldError::new(
                 field,
-                format!("Enter a whole number from 1 to {max}."),
+                format!("Enter a whole number from {min} to {max}."),
             ));
             None
         }
@@ -433,6 +461,41 @@ pub fn check(input: &ContractInput) -> Result<ValidContract, Vec<FieldError>> {
     );
     let renewal_months = whole(&mut errs, "renewal_months", &input.renewal_months, 1200);
     let notice_days = whole(&mut errs, "notice_days", &input.notice_days, 3650);
+    let termination_notice_days = whole(
+        &mut errs,
+        "termination_notice_days",
+        &input.termination_notice_days,
+        3650,
+    );
+    let termination_after_months = whole(
+        &mut errs,
+        "termination_after_months",
+        &input.termination_after_months,
+        1200,
+    );
+    if termination_after_months.is_some() && termination_notice_days.is_none() {
+        errs.push(FieldError::new(
+            "termination_notice_days",
+            "Give the notice period of the termination for convenience.",
+        ));
+    }
+    let option_from_days = whole(&mut errs, "option_from_days", &input.option_from_days, 3650);
+    let option_to_days = whole_in(&mut errs, "option_to_days", &input.option_to_days, 0, 3650);
+    match (option_from_days, option_to_days) {
+        (Some(f), Some(t)) if t > f => errs.push(FieldError::new(
+            "option_to_days",
+            "The option closes before it opens: the closing day must be fewer days before the term ends than the opening day.",
+        )),
+        (Some(_), None) => errs.push(FieldError::new(
+            "option_to_days",
+            "Give the day the option closes (days before the term ends; 0 for the last day).",
+        )),
+        (None, Some(_)) => errs.push(FieldError::new(
+            "option_from_days",
+            "Give the day the option opens (days before the term ends).",
+        )),
+        _ => {}
+    }
     if auto_renew && renewal_months.is_none() {
         errs.push(FieldError::new(
             "renewal_months",
@@ -469,6 +532,10 @@ pub fn check(input: &ContractInput) -> Result<ValidContract, Vec<FieldError>> {
             auto_renew,
             renewal_months,
             notice_days,
+            termination_notice_days,
+            termination_after_months,
+            option_from_days,
+            option_to_days,
             governing_law,
             owner_email: opt(&input.owner_email).map(|e| e.to_lowercase()),
             matter_number: opt(&input.matter_number),

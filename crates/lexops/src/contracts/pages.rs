@@ -65,7 +65,7 @@ fn statuses() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 21] = [
     "number",
     "title",
     "type",
@@ -80,6 +80,10 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "auto_renew",
     "renewal_months",
     "notice_days",
+    "termination_notice_days",
+    "termination_after_months",
+    "option_from_days",
+    "option_to_days",
     "governing_law",
     "owner",
     "matter",
@@ -101,6 +105,16 @@ pub fn csv_row(c: &Contract) -> Vec<String> {
         if c.auto_renew != 0 { "yes" } else { "no" }.into(),
         c.renewal_months.map(|m| m.to_string()).unwrap_or_default(),
         c.notice_days.map(|m| m.to_string()).unwrap_or_default(),
+        c.termination_notice_days
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        c.termination_after_months
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        c.option_from_days
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        c.option_to_days.map(|m| m.to_string()).unwrap_or_default(),
         c.governing_law.clone(),
         c.owner_name.clone().unwrap_or_default(),
         c.matter_number.clone().unwrap_or_default(),

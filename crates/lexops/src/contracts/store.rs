@@ -432,8 +432,29 @@ fn audit_view(v: &ValidContract, status: &str) -> serde_json::Value {
         "value_minor": v.value_minor, "currency": v.currency, "effective_on": v.effective_on.map(|d| d.to_string()),
         "term_months": v.term_months, "expires_on": v.expires_on.map(|d| d.to_string()), "auto_renew": v.auto_renew,
         "renewal_months": v.renewal_months, "notice_days": v.notice_days, "governing_law": v.governing_law,
+        "termination_notice_days": v.termination_notice_days, "termination_after_months": v.termination_after_months,
+        "option_from_days": v.option_from_days, "option_to_days": v.option_to_days,
         "owner": v.owner_email, "matter": v.matter_number, "parent": v.parent_number,
     })
+}
+
+/// Writes the termination-for-convenience and option-window terms.
+pub(super) async fn write_options(
+    tx: &mut Tx,
+    id: i64,
+    v: &ValidContract,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE contracts SET termination_notice_days = $1, termination_after_months = $2, option_from_days = $3, option_to_days = $4 WHERE id = $5",
+    )
+    .bind(v.termination_notice_days)
+    .bind(v.termination_after_months)
+    .bind(v.option_from_days)
+    .bind(v.option_to_days)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Creates a contract in `draft` (a request when `requester` is set).
@@ -478,6 +499,7 @@ pub(super) async fn insert(
     .bind(&v.business_reason)
     .fetch_one(&mut **tx)
     .await?;
+    write_options(tx, id, v).await?;
     let number = format!("CT-{}-{id:05}", &now[..4]);
     sqlx::query("UPDATE contracts SET number = $1 WHERE id = $2")
         .bind(&number)
@@ -657,6 +679,7 @@ pub async fn update(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    write_options(&mut tx, id, &v).await?;
     index(&mut tx, id).await?;
     audit::record(
         &mut tx,

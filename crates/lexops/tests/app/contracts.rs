@@ -1103,6 +1103,100 @@ async fn key_dates_obligations_alerts_and_calendars(t: TestApp) {
     assert!(r.text().await.unwrap().contains("Usage report"));
 }
 
+both!(termination_for_convenience_and_option_windows);
+async fn termination_for_convenience_and_option_windows(t: TestApp) {
+    use jiff::Timestamp;
+    let http = reqwest::Client::new();
+    t.app
+        .clock
+        .set_to(Some("2026-06-01T12:00:00Z".parse::<Timestamp>().unwrap()));
+    let ops = t.token(Role::LegalOps).await;
+    let terms = json!({"title": "Fleet leasing", "type": "services", "counterparty": "Northwind",
+        "effective_on": "2025-01-01", "term_months": 12, "auto_renew": true, "renewal_months": 12, "notice_days": 90,
+        "termination_notice_days": 60, "termination_after_months": 24, "option_from_days": 90, "option_to_days": 180});
+    let r = http
+        .post(t.url("/api/v1/contracts"))
+        .bearer_auth(&ops)
+        .json(&terms)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a window that closes before it opens");
+    let e = json_of(r).await;
+    assert_eq!(e["error"]["fields"][0]["field"], "option_to_days", "{e}");
+    let mut good = terms.clone();
+    good["option_from_days"] = json!(180);
+    good["option_to_days"] = json!(90);
+    let r = http
+        .post(t.url("/api/v1/contracts"))
+        .bearer_auth(&ops)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = json_of(r).await["id"].as_i64().unwrap();
+    execute(&t, &ops, id).await;
+    let kd = json_of(
+        http.get(t.url(&format!("/api/v1/contracts/{id}/key-dates")))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let date_of = |k: &str| {
+        kd.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("{k}: {kd}"))["date"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Termination for convenience from 2027-01-01 (24 months), 60 days' notice: 2027-03-02.
+    assert_eq!(date_of("termination_from"), "2027-01-01");
+    assert_eq!(date_of("termination_if_notice_today"), "2027-03-02");
+    // The option window of the renewed term (ends 2026-12-31).
+    assert_eq!(date_of("option_opens"), "2026-07-04");
+    assert_eq!(date_of("option_closes"), "2026-10-02");
+    // The dashboard lists deadlines, not what notice sent today would do.
+    let up = json_of(
+        http.get(t.url("/api/v1/contracts/upcoming?days=365"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kinds: Vec<&str> = up
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"option_opens") && kinds.contains(&"option_closes"),
+        "{up}"
+    );
+    assert!(kinds.contains(&"termination_from"), "{up}");
+    assert!(!kinds.contains(&"termination_if_notice_today"), "{up}");
+    // The contract page says so.
+    let mut b = t.signed_in(Role::LegalOps).await;
+    let page = b.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("On 60 days&#39; notice, after 24 months")
+            || page.contains("On 60 days' notice, after 24 months"),
+        "{page}"
+    );
+    assert!(
+        page.contains("From 180 to 90 days before the term ends"),
+        "{page}"
+    );
+    assert!(page.contains("Option window closes"), "{page}");
+}
+
 const LEGACY: &str = "MASTER SERVICES AGREEMENT\n\nThis Master Services Agreement is entered into as of March 3, 2021 between Northwind Traders LLC, a Delaware limited liability company, and Example Corp (the \"Customer\").\n\n1. Term. The initial term of this Agreement is three (3) years. Thereafter it renews automatically for successive one-year periods unless either party gives at least sixty (60) days' prior written notice of non-renewal.\n\n2. This Agreement is governed by the laws of the State of New York.\n";
 
 both!(importing_existing_contracts_and_verifying_what_was_read);
