@@ -318,3 +318,27 @@ pub async fn of_contract(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_fill_the_terms_the_patterns_missed() {
+        let text = "SUPPLY AGREEMENT\n\nThis Supply Agreement is made as of January 5, 2024 between Acme Inc. and Beta LLC.\n\n7. Termination. Either party may terminate this Agreement for convenience at any time upon thirty (30) days prior written notice to the other party.\n\n8. This Agreement is governed by the laws of the State of Texas.\n";
+        let f = found(text);
+        let m = metadata(&f);
+        let get = |k: &str| m.iter().find(|x| x.0 == k).map(|x| x.1.as_str());
+        assert_eq!(get("termination_notice_days"), Some("30"), "{f:#?}");
+        assert_eq!(get("governing_law"), Some("Texas"));
+        assert_eq!(get("effective_on"), Some("2024-01-05"));
+        assert_eq!(
+            label("clause:termination_for_convenience"),
+            Some("Termination for Convenience")
+        );
+        assert_eq!(label("clause:nope"), None);
+        let law = f.iter().find(|c| c.slug == "governing_law").unwrap();
+        assert_eq!(value(law), "Texas");
+        assert!(evidence(law).contains("State of Texas"));
+    }
+}
