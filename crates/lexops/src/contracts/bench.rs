@@ -325,6 +325,37 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
     }
     let search_p50 = percentile(&mut lat.clone(), 0.5);
     let search_p99 = percentile(&mut lat, 0.99);
+    // Key dates: half the contracts renew automatically, a third may be ended for convenience,
+    // a fifth carry an option window. The first read of the dashboard computes and stores every
+    // executed contract's dates; the next ones read a date range.
+    sqlx::query("UPDATE contracts SET auto_renew = 1, renewal_months = 12, notice_days = 90 WHERE id % 2 = 0")
+        .execute(app.db.pool())
+        .await?;
+    sqlx::query("UPDATE contracts SET termination_notice_days = 60 WHERE id % 3 = 0")
+        .execute(app.db.pool())
+        .await?;
+    sqlx::query(
+        "UPDATE contracts SET option_from_days = 180, option_to_days = 90 WHERE id % 5 = 0",
+    )
+    .execute(app.db.pool())
+    .await?;
+    let t = Instant::now();
+    let first = super::dates::upcoming(&app, Some(&who), 90, false)
+        .await
+        .map_err(err)?;
+    let key_dates_first_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let mut kd_ms = vec![];
+    for _ in 0..20 {
+        let t = Instant::now();
+        let items = super::dates::upcoming(&app, Some(&who), 90, false)
+            .await
+            .map_err(err)?;
+        kd_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            items.len() == first.len(),
+            "the dashboard changed between reads"
+        );
+    }
     let out = json!({
         "suite": "contracts",
         "backend": backend,
@@ -343,6 +374,10 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
         "search_p99_ms": search_p99,
         "searches": hits,
         "search_runs": queries.len() * 10,
+        "key_dates_first_read_ms": (key_dates_first_ms * 100.0).round() / 100.0,
+        "key_dates_dashboard_ms": percentile(&mut kd_ms.clone(), 0.5),
+        "key_dates_dashboard_p99_ms": percentile(&mut kd_ms, 0.99),
+        "key_dates_items_90_days": first.len(),
     });
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);

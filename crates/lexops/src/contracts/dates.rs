@@ -335,6 +335,122 @@ pub struct Upcoming {
     pub obligation_id: Option<i64>,
 }
 
+/// Stored key dates are read in batches of this many contracts.
+const REFRESH_BATCH: i64 = 2000;
+/// `key_dates_until` of a contract whose stored dates do not move with time.
+const FAR: &str = "9999-12-31";
+
+/// Brings the stored key dates up to date: every contract changed since (its `key_dates_until`
+/// cleared) or whose current term has ended since (it renewed: its dates roll forward) is
+/// computed again; a contract that is not executed keeps no rows. A new delivery allowance
+/// recomputes all. Returns how many contracts were looked at.
+pub async fn refresh(
+    app: &App,
+    today: jiff::civil::Date,
+    delivery: i64,
+) -> Result<usize, AppError> {
+    let used = app.db.setting("contract_key_dates_delivery").await?;
+    if used.as_deref() != Some(delivery.to_string().as_str()) {
+        let mut tx = app.db.begin().await?;
+        sqlx::query("UPDATE contracts SET key_dates_until = NULL")
+            .execute(&mut *tx)
+            .await?;
+        crate::platform::db::set_setting(
+            &mut tx,
+            "contract_key_dates_delivery",
+            &delivery.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let today_s = today.to_string();
+    let backend = app.db.backend();
+    let mut seen = 0;
+    // Bounded: a contract changed while it is being computed stays stale and is taken again.
+    for _ in 0..10_000 {
+        let stale: Vec<Contract> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE c.key_dates_until IS NULL OR c.key_dates_until < $1 ORDER BY c.id LIMIT {REFRESH_BATCH}",
+            super::model::SELECT
+        )))
+        .bind(&today_s)
+        .fetch_all(app.db.pool())
+        .await?;
+        if stale.is_empty() {
+            break;
+        }
+        seen += stale.len();
+        let ids = stale
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut rows: Vec<(i64, &'static str, String, String)> = vec![];
+        let mut marks: Vec<(i64, String, &str)> = vec![];
+        let mut others: Vec<String> = vec![];
+        for c in &stale {
+            if c.status != "executed" {
+                others.push(c.id.to_string());
+                continue;
+            }
+            let ks = keydates::compute(&terms(c), today, delivery);
+            let until = if c.auto_renew != 0 {
+                ks.iter()
+                    .find(|k| k.kind == keydates::Kind::Expiry)
+                    .map(|k| k.date.to_string())
+            } else {
+                None
+            };
+            for k in ks.into_iter().filter(|k| !k.kind.is_informational()) {
+                rows.push((c.id, k.kind.as_str(), k.date.to_string(), k.how));
+            }
+            marks.push((
+                c.id,
+                until.unwrap_or_else(|| FAR.into()),
+                c.updated_at.as_str(),
+            ));
+        }
+        let mut tx = app.db.begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM contract_key_dates WHERE contract_id IN ({ids})"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        for chunk in rows.chunks(500) {
+            let sql = format!(
+                "INSERT INTO contract_key_dates (contract_id, kind, date, how) VALUES {} \
+                 ON CONFLICT (contract_id, kind) DO UPDATE SET date = excluded.date, how = excluded.how",
+                crate::platform::db::values(backend, chunk.len(), 4)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, kind, date, how) in chunk {
+                q = q.bind(*id).bind(*kind).bind(date).bind(how);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // Only if the contract did not change meanwhile (a change clears the mark again).
+        for (id, until, at) in &marks {
+            sqlx::query(
+                "UPDATE contracts SET key_dates_until = $1 WHERE id = $2 AND updated_at = $3",
+            )
+            .bind(until)
+            .bind(id)
+            .bind(*at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !others.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE contracts SET key_dates_until = '{FAR}' WHERE id IN ({}) AND status <> 'executed'",
+                others.join(",")
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(seen)
+}
+
 /// Key dates (of executed contracts) and open obligations from `days_back` ago to `days_ahead`
 /// ahead, visible to `viewer`, soonest first; `mine` keeps only what the viewer owns.
 pub async fn upcoming(
@@ -348,32 +464,37 @@ pub async fn upcoming(
         .checked_add(jiff::Span::new().days(days_ahead))
         .unwrap_or(today);
     let delivery = delivery_days(app).await;
-    let f = store::Filter {
-        status: "executed".into(),
-        owner_id: if mine { viewer.map(|u| u.id) } else { None },
-        ..Default::default()
-    };
-    let (contracts, _) = store::list(app, viewer, &f, "c.id", 1_000_000, 0).await?;
+    refresh(app, today, delivery).await?;
+    let uid = viewer.map(|u| u.id).unwrap_or(0);
+    let stored: Vec<(i64, String, String, String, Option<String>, String, String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT c.id, c.number, c.title, c.counterparty, ou.name, k.kind, k.date, k.how FROM contract_key_dates k \
+             JOIN contracts c ON c.id = k.contract_id LEFT JOIN users ou ON ou.id = c.owner_id \
+             WHERE k.date >= $1 AND k.date <= $2 AND c.status = 'executed' AND ($3 = 0 OR c.owner_id = $3){} ORDER BY k.date, c.id",
+            store::visible(viewer, 4)
+        )))
+        .bind(today.to_string())
+        .bind(until.to_string())
+        .bind(if mine { uid } else { 0 })
+        .bind(uid)
+        .fetch_all(app.db.pool())
+        .await?;
     let mut out = vec![];
-    for c in &contracts {
-        for k in keydates::compute(&terms(c), today, delivery) {
-            if k.kind.is_informational() || k.date < today || k.date > until {
-                continue;
-            }
-            out.push(Upcoming {
-                contract_id: c.id,
-                number: c.number.clone(),
-                title: c.title.clone(),
-                counterparty: c.counterparty.clone(),
-                owner_name: c.owner_name.clone(),
-                kind: k.kind.as_str().into(),
-                label: k.label.into(),
-                date: k.date.to_string(),
-                how: k.how,
-                overdue: false,
-                obligation_id: None,
-            });
-        }
+    for (contract_id, number, title, counterparty, owner_name, kind, date, how) in stored {
+        let label = keydates::Kind::parse(&kind).map_or("", keydates::Kind::label);
+        out.push(Upcoming {
+            contract_id,
+            number,
+            title,
+            counterparty,
+            owner_name,
+            kind,
+            label: label.into(),
+            date,
+            how,
+            overdue: false,
+            obligation_id: None,
+        });
     }
     let until_s = until.to_string();
     let today_s = today.to_string();

@@ -69,6 +69,22 @@ impl Kind {
             Kind::OptionCloses => "option_closes",
         }
     }
+    /// The kind named by [`Kind::as_str`].
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Effective,
+            Kind::Expiry,
+            Kind::NoticeDeadline,
+            Kind::SendNoticeBy,
+            Kind::Renewal,
+            Kind::TerminationFrom,
+            Kind::TerminationIfNoticeToday,
+            Kind::OptionOpens,
+            Kind::OptionCloses,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
     /// A date that moves with today (what notice sent today would do) or that only records the
     /// start: shown on the contract, never a deadline on the dashboard or in alerts.
     pub fn is_informational(self) -> bool {

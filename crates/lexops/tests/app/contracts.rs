@@ -1182,6 +1182,44 @@ async fn termination_for_convenience_and_option_windows(t: TestApp) {
     );
     assert!(kinds.contains(&"termination_from"), "{up}");
     assert!(!kinds.contains(&"termination_if_notice_today"), "{up}");
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contract_key_dates WHERE contract_id = $1")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert!(stored >= 6, "the dashboard reads stored dates: {stored}");
+    // Terminated: its dates leave the dashboard (the stored rows go with the next read).
+    let r = http
+        .post(t.url(&format!("/api/v1/contracts/{id}/status")))
+        .bearer_auth(&ops)
+        .json(&json!({"status": "terminated", "note": "ended for convenience"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let up = json_of(
+        http.get(t.url("/api/v1/contracts/upcoming?days=365"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !up.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["contract_id"] == id),
+        "{up}"
+    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contract_key_dates WHERE contract_id = $1")
+            .bind(id)
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, 0);
     // The contract page says so.
     let mut b = t.signed_in(Role::LegalOps).await;
     let page = b.page(&format!("/contracts/{id}")).await;
