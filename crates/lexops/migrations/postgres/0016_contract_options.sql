@@ -9,8 +9,8 @@ ALTER TABLE contracts ADD COLUMN option_to_days BIGINT;
 -- Key dates of executed contracts, stored so the dashboard and the alerts read a date range
 -- instead of computing every contract's dates: `key_dates_until` is the day until which a
 -- contract's rows hold (the end of the current term when it renews, else far away); a change to
--- the contract clears it, and the next read recomputes what is stale.
-ALTER TABLE contracts ADD COLUMN key_dates_until TEXT;
+-- the contract clears it (''), and the next read recomputes what is stale (before today).
+ALTER TABLE contracts ADD COLUMN key_dates_until TEXT NOT NULL DEFAULT '';
 CREATE INDEX contracts_key_dates_until ON contracts (key_dates_until);
 CREATE TABLE contract_key_dates (
     contract_id     BIGINT NOT NULL REFERENCES contracts (id),

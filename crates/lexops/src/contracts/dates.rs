@@ -341,7 +341,7 @@ const REFRESH_BATCH: i64 = 2000;
 const FAR: &str = "9999-12-31";
 
 /// Brings the stored key dates up to date: every contract changed since (its `key_dates_until`
-/// cleared) or whose current term has ended since (it renewed: its dates roll forward) is
+/// cleared to '', which sorts before any day, so one index range finds all that is stale) or whose current term has ended since (it renewed: its dates roll forward) is
 /// computed again; a contract that is not executed keeps no rows. A new delivery allowance
 /// recomputes all. Returns how many contracts were looked at.
 pub async fn refresh(
@@ -352,7 +352,7 @@ pub async fn refresh(
     let used = app.db.setting("contract_key_dates_delivery").await?;
     if used.as_deref() != Some(delivery.to_string().as_str()) {
         let mut tx = app.db.begin().await?;
-        sqlx::query("UPDATE contracts SET key_dates_until = NULL")
+        sqlx::query("UPDATE contracts SET key_dates_until = ''")
             .execute(&mut *tx)
             .await?;
         crate::platform::db::set_setting(
@@ -369,7 +369,7 @@ pub async fn refresh(
     // Bounded: a contract changed while it is being computed stays stale and is taken again.
     for _ in 0..10_000 {
         let stale: Vec<Contract> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} WHERE c.key_dates_until IS NULL OR c.key_dates_until < $1 ORDER BY c.id LIMIT {REFRESH_BATCH}",
+            "{} WHERE c.key_dates_until < $1 LIMIT {REFRESH_BATCH}",
             super::model::SELECT
         )))
         .bind(&today_s)

@@ -182,7 +182,7 @@ pub async fn import(
         let v = v.map_err(AppError::Validation)?;
         let id = store::insert(&mut tx, &now, user, &v, None).await?;
         sqlx::query(
-            "UPDATE contracts SET status = 'executed', status_at = $1, locked = 1, key_dates_until = NULL WHERE id = $2",
+            "UPDATE contracts SET status = 'executed', status_at = $1, locked = 1, key_dates_until = '' WHERE id = $2",
         )
         .bind(&now)
         .bind(id)

@@ -446,7 +446,7 @@ pub(super) async fn write_options(
     v: &ValidContract,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE contracts SET termination_notice_days = $1, termination_after_months = $2, option_from_days = $3, option_to_days = $4, key_dates_until = NULL WHERE id = $5",
+        "UPDATE contracts SET termination_notice_days = $1, termination_after_months = $2, option_from_days = $3, option_to_days = $4, key_dates_until = '' WHERE id = $5",
     )
     .bind(v.termination_notice_days)
     .bind(v.termination_after_months)
@@ -741,7 +741,7 @@ pub async fn set_status(
     }
     let locked = matches!(to, Status::Executed | Status::Expired | Status::Terminated) as i64;
     let changed = sqlx::query(
-        "UPDATE contracts SET status = $1, status_at = $2, updated_at = $2, locked = $3, key_dates_until = NULL WHERE id = $4 AND status = $5",
+        "UPDATE contracts SET status = $1, status_at = $2, updated_at = $2, locked = $3, key_dates_until = '' WHERE id = $4 AND status = $5",
     )
     .bind(to.as_str())
     .bind(&now)
