@@ -1409,6 +1409,8 @@ pub struct DatesQuery {
     #[serde(default)]
     days: Option<i64>,
     #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
     mine: String,
     #[serde(default)]
     format: String,
@@ -1472,6 +1474,7 @@ pub async fn clauses_page(
 struct DatesPage {
     layout: Layout,
     items: Vec<super::dates::Upcoming>,
+    pager: crate::platform::web::ui::Pager,
     days: i64,
     mine: bool,
     feed: String,
@@ -1510,9 +1513,27 @@ pub async fn dates_page(ctx: PageCtx, Query(q): Query<DatesQuery>) -> PageResult
             }),
         ));
     }
+    // A page of 100 (a large department has thousands of dates in 90 days); CSV has them all.
+    let params = crate::platform::web::ui::ListParams {
+        page: q.page,
+        per_page: Some(100),
+        ..Default::default()
+    };
+    let (days_s, mine_s) = (days.to_string(), if mine { "1" } else { "" });
+    let pager = crate::platform::web::ui::Pager::new(
+        "/contracts/dates",
+        &params,
+        &[("days", &days_s), ("mine", mine_s)],
+        items.len() as i64,
+        &[],
+        "",
+    );
+    let from = ((pager.page - 1) * 100) as usize;
+    let items: Vec<_> = items.into_iter().skip(from).take(100).collect();
     ctx.render(DatesPage {
         layout: ctx.layout("Key dates", "contract-dates"),
         items,
+        pager,
         days,
         mine,
         feed: format!("/calendar/{}", super::dates::feed_token(&ctx.app, user.id)),

@@ -1182,6 +1182,13 @@ async fn termination_for_convenience_and_option_windows(t: TestApp) {
     );
     assert!(kinds.contains(&"termination_from"), "{up}");
     assert!(!kinds.contains(&"termination_if_notice_today"), "{up}");
+    // The key-dates page, in pages of 100 (a page past the end shows the last one).
+    {
+        let mut b = t.signed_in(Role::LegalOps).await;
+        let dates = b.page("/contracts/dates?days=365&page=99").await;
+        assert!(dates.contains("Page 1 of 1"), "{dates}");
+        assert!(dates.contains("Fleet leasing"), "{dates}");
+    }
     let stored: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM contract_key_dates WHERE contract_id = $1")
             .bind(id)
