@@ -60,8 +60,8 @@ pub struct Model {
     index: Index,
 }
 
-/// A clause found: its category, where it is, how sure the model is, and the normalised answer
-/// where the category has one.
+/// A span the model scored for a category: where it is and how sure the model is (the
+/// normalised answer is [`crate::Clause`]'s, made by [`crate::find`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     pub category: usize,

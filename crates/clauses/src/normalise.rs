@@ -155,6 +155,34 @@ pub fn jurisdiction(s: &str) -> Option<String> {
     (!j.is_empty()).then_some(j)
 }
 
+/// A duration as [`duration`] writes it ("90 days", "Successive 1 year") in days (a month is
+/// 30 days, a year 365).
+pub fn in_days(d: &str) -> Option<i64> {
+    let (n, unit) = parts(d)?;
+    match unit {
+        "day" => Some(n),
+        "month" => Some(n * 30),
+        "year" => Some(n * 365),
+        _ => None,
+    }
+}
+
+/// A duration as [`duration`] writes it in whole months (None for days).
+pub fn in_months(d: &str) -> Option<i64> {
+    let (n, unit) = parts(d)?;
+    match unit {
+        "month" => Some(n),
+        "year" => Some(n * 12),
+        _ => None,
+    }
+}
+
+fn parts(d: &str) -> Option<(i64, &str)> {
+    let mut it = d.trim_start_matches("Successive ").split(' ');
+    let n = it.next()?.parse().ok()?;
+    Some((n, it.next()?.trim_end_matches('s')))
+}
+
 /// A notice period: the duration written closest before the word "notice" (or "prior"), else
 /// the first duration.
 pub fn notice(s: &str) -> Option<String> {
@@ -276,5 +304,10 @@ mod tests {
             Some("England and Wales".into())
         );
         assert_eq!(number("twenty-four"), Some(24));
+        assert_eq!(in_days("60 days"), Some(60));
+        assert_eq!(in_days("3 months"), Some(90));
+        assert_eq!(in_months("Successive 1 year"), Some(12));
+        assert_eq!(in_months("90 days"), None);
+        assert_eq!(in_days("Perpetual"), None);
     }
 }

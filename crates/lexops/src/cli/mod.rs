@@ -586,12 +586,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     .iter()
                     .map(|r| serde_json::json!({"record": r, "snippet": snips.get(&r.id).map(|s| crate::platform::search::snippet_text(s))}))
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"total": total, "items": items})
-                    )?
-                );
+                print_found(total, items)?;
             } else {
                 println!("{total} record(s) match");
                 for r in &rows {
@@ -1046,6 +1041,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// A search's JSON at the command line: `{"total": N, "items": [...]}`.
+fn print_found(total: i64, items: Vec<serde_json::Value>) -> anyhow::Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"total": total, "items": items}))?
+    );
+    Ok(())
+}
+
 /// Serves the app until Ctrl-C or SIGTERM, then drains in-flight requests and stops workers.
 pub async fn serve(
     app: App,
@@ -1204,12 +1208,7 @@ async fn contracts_db_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Resu
                     .iter()
                     .map(|c| serde_json::json!({"contract": c, "snippet": c.snippet}))
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"total": total, "items": items})
-                    )?
-                );
+                print_found(total, items)?;
             } else {
                 println!("{total} contract(s) match");
                 for c in &rows {

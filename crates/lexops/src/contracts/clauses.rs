@@ -57,51 +57,25 @@ pub fn metadata(found: &[clauses::Clause]) -> Vec<(&'static str, String, &clause
     if let Some(c) = answer("Governing Law") {
         out.push(("governing_law", c.answer.clone().unwrap_or_default(), c));
     }
-    let months = |d: &str| -> Option<i64> {
-        let mut it = d.trim_start_matches("Successive ").split(' ');
-        let n: i64 = it.next()?.parse().ok()?;
-        match it.next()?.trim_end_matches('s') {
-            "year" => Some(n * 12),
-            "month" => Some(n),
-            _ => None,
-        }
-    };
+    use clauses::normalise::{in_days, in_months};
     if let Some(c) = answer("Renewal Term")
-        && let Some(m) = c.answer.as_deref().and_then(months)
+        && let Some(m) = c.answer.as_deref().and_then(in_months)
     {
         out.push(("renewal_months", m.to_string(), c));
     }
-    let days = |d: &str| -> Option<i64> {
-        let mut it = d.split(' ');
-        let n: i64 = it.next()?.parse().ok()?;
-        match it.next()?.trim_end_matches('s') {
-            "day" => Some(n),
-            "month" => Some(n * 30),
-            _ => None,
-        }
-    };
     if let Some(c) = found
         .iter()
         .find(|c| c.category == "Termination for Convenience")
         && let Some(d) = clauses::normalise::notice(&c.text)
             .as_deref()
-            .and_then(days)
+            .and_then(in_days)
     {
         out.push(("termination_notice_days", d.to_string(), c));
     }
     if let Some(c) = answer("Notice Period to Terminate Renewal")
-        && let Some(a) = c.answer.as_deref()
+        && let Some(d) = c.answer.as_deref().and_then(in_days)
     {
-        let mut it = a.split(' ');
-        let n: Option<i64> = it.next().and_then(|n| n.parse().ok());
-        let days = match (n, it.next().map(|u| u.trim_end_matches('s'))) {
-            (Some(n), Some("day")) => Some(n),
-            (Some(n), Some("month")) => Some(n * 30),
-            _ => None,
-        };
-        if let Some(d) = days {
-            out.push(("notice_days", d.to_string(), c));
-        }
+        out.push(("notice_days", d.to_string(), c));
     }
     out
 }
