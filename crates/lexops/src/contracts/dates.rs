@@ -341,9 +341,10 @@ const REFRESH_BATCH: i64 = 2000;
 const FAR: &str = "9999-12-31";
 
 /// Brings the stored key dates up to date: every contract changed since (its `key_dates_until`
-/// cleared to '', which sorts before any day, so one index range finds all that is stale) or whose current term has ended since (it renewed: its dates roll forward) is
-/// computed again; a contract that is not executed keeps no rows. A new delivery allowance
-/// recomputes all. Returns how many contracts were looked at.
+/// cleared to '', which sorts before any day, so one index range finds all that is stale) or
+/// whose current term has ended since (it renewed: its dates roll forward) is computed again; a
+/// contract that is not executed keeps no rows. A new delivery allowance recomputes all.
+/// Returns how many contracts were computed.
 pub async fn refresh(
     app: &App,
     today: jiff::civil::Date,
@@ -365,9 +366,9 @@ pub async fn refresh(
     }
     let today_s = today.to_string();
     let backend = app.db.backend();
-    let mut seen = 0;
-    // Bounded: a contract changed while it is being computed stays stale and is taken again.
-    for _ in 0..10_000 {
+    // Each contract once per call: one changed while it is computed stays stale for the next.
+    let mut done = std::collections::HashSet::new();
+    loop {
         let stale: Vec<Contract> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{} WHERE c.key_dates_until < $1 LIMIT {REFRESH_BATCH}",
             super::model::SELECT
@@ -375,10 +376,10 @@ pub async fn refresh(
         .bind(&today_s)
         .fetch_all(app.db.pool())
         .await?;
+        let stale: Vec<Contract> = stale.into_iter().filter(|c| done.insert(c.id)).collect();
         if stale.is_empty() {
             break;
         }
-        seen += stale.len();
         let ids = stale
             .iter()
             .map(|c| c.id.to_string())
@@ -393,13 +394,13 @@ pub async fn refresh(
                 continue;
             }
             let ks = keydates::compute(&terms(c), today, delivery);
-            let until = if c.auto_renew != 0 {
-                ks.iter()
-                    .find(|k| k.kind == keydates::Kind::Expiry)
-                    .map(|k| k.date.to_string())
-            } else {
-                None
-            };
+            // A renewing term's dates hold until it ends; a term that does not roll (no renewal,
+            // or no renewal period) keeps its dates.
+            let until = ks
+                .iter()
+                .find(|k| k.kind == keydates::Kind::Expiry && k.date >= today)
+                .filter(|_| c.auto_renew != 0)
+                .map(|k| k.date.to_string());
             for k in ks.into_iter().filter(|k| !k.kind.is_informational()) {
                 rows.push((c.id, k.kind.as_str(), k.date.to_string(), k.how));
             }
@@ -448,7 +449,7 @@ pub async fn refresh(
         }
         tx.commit().await?;
     }
-    Ok(seen)
+    Ok(done.len())
 }
 
 /// Key dates (of executed contracts) and open obligations from `days_back` ago to `days_ahead`

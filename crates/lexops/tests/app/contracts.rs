@@ -1182,6 +1182,39 @@ async fn termination_for_convenience_and_option_windows(t: TestApp) {
     );
     assert!(kinds.contains(&"termination_from"), "{up}");
     assert!(!kinds.contains(&"termination_if_notice_today"), "{up}");
+    // A renewing contract without a renewal period (an older row) does not roll: its dates are
+    // stored once, not recomputed on every read.
+    sqlx::query("UPDATE contracts SET renewal_months = NULL, key_dates_until = '' WHERE id = $1")
+        .bind(id)
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+    let (n, until) = {
+        let today = jiff::civil::date(2026, 6, 1);
+        let n = lexops::contracts::dates::refresh(&t.app, today, 3)
+            .await
+            .unwrap();
+        let until: String =
+            sqlx::query_scalar("SELECT key_dates_until FROM contracts WHERE id = $1")
+                .bind(id)
+                .fetch_one(t.app.db.pool())
+                .await
+                .unwrap();
+        (n, until)
+    };
+    assert_eq!((n, until.as_str()), (1, "9999-12-31"));
+    assert_eq!(
+        lexops::contracts::dates::refresh(&t.app, jiff::civil::date(2026, 6, 1), 3)
+            .await
+            .unwrap(),
+        0,
+        "nothing stale the second time"
+    );
+    sqlx::query("UPDATE contracts SET renewal_months = 12, key_dates_until = '' WHERE id = $1")
+        .bind(id)
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
     // The key-dates page, in pages of 100 (a page past the end shows the last one).
     {
         let mut b = t.signed_in(Role::LegalOps).await;
