@@ -157,6 +157,7 @@ fn main() {
             rate: tk.rates[0].rate,
             narrative: narrative(&mut rng),
             matter_id: 1 + rng.below(3) as i64,
+            normalized: Default::default(),
         });
     }
     for tk in &timekeepers {

@@ -374,7 +374,7 @@ type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 /// One earlier line in the history index, with its narrative normalised.
 pub(crate) struct HistEntry<'a> {
     pub line: &'a HistoryLine,
-    pub norm: String,
+    pub norm: &'a str,
 }
 
 /// History reduced to what this invoice can match.
@@ -449,7 +449,9 @@ impl<'a> Prep<'a> {
                 if first <= line.date && line.date <= last && keys.contains(&key) {
                     index.by_key.entry(key).or_default().push(HistEntry {
                         line,
-                        norm: text::normalize(&line.narrative),
+                        norm: line
+                            .normalized
+                            .get_or_init(|| text::normalize(&line.narrative)),
                     });
                 }
                 // For rate history only the latest line before the invoice's first date and

@@ -339,6 +339,10 @@ pub struct HistoryLine {
     pub narrative: String,
     /// The matter id.
     pub matter_id: i64,
+    /// The narrative normalised, made on first use and kept (a line is compared with many
+    /// invoices); not part of the data.
+    #[serde(skip)]
+    pub normalized: std::sync::OnceLock<String>,
 }
 
 /// Hours a timekeeper billed on one date on earlier invoices, across all matters and vendors.

@@ -186,6 +186,7 @@ pub fn hist(desc: &str) -> HistoryLine {
         rate: d(rate),
         narrative: narrative.trim().to_owned(),
         matter_id: 1,
+        normalized: Default::default(),
     }
 }
 

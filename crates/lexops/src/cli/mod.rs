@@ -734,41 +734,76 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     bar.set_message("files");
                     let mut outcomes = vec![];
                     let mut rejected = 0;
-                    for f in &files {
-                        let bytes = std::fs::read(f)
-                            .with_context(|| format!("cannot read {}", f.display()))?;
-                        let o = crate::spend::intake::submit(
-                            &app,
-                            &user,
-                            &f.display().to_string(),
-                            &bytes,
-                        )
-                        .await
-                        .map_err(show)?;
-                        if !o.accepted {
-                            rejected += 1;
+                    // Files are read and their LEDES checked on a thread of their own, ahead of
+                    // the intake, which judges the next file while it writes the previous one.
+                    let (send, read) = std::sync::mpsc::sync_channel(2);
+                    let paths = files.clone();
+                    let reader = std::thread::spawn(move || {
+                        for f in paths {
+                            let item = std::fs::read(&f)
+                                .with_context(|| format!("cannot read {}", f.display()))
+                                .map(|bytes| {
+                                    let report = crate::spend::intake::validate(&bytes);
+                                    (f.display().to_string(), bytes, report)
+                                });
+                            if send.send(item).is_err() {
+                                return;
+                            }
                         }
-                        if !json {
-                            bar.suspend(|| {
-                                if o.accepted {
-                                    println!(
-                                        "{}: accepted, {} invoice(s), {} line items",
-                                        o.file,
-                                        o.invoice_ids.len(),
-                                        o.line_items
-                                    );
-                                } else {
-                                    println!("{}: REJECTED, nothing stored", o.file);
-                                }
-                                for p in &o.problems {
-                                    println!("  {}", p.render());
-                                }
-                            });
+                    });
+                    let mut pipeline = crate::spend::intake::Pipeline::new(&app, &user);
+                    let mut read = read.into_iter();
+                    let mut unreadable = None;
+                    loop {
+                        let (done, last) = match read.next() {
+                            Some(Ok((name, bytes, report))) => (
+                                pipeline
+                                    .push(&name, bytes, Some(report))
+                                    .await
+                                    .map_err(show)?,
+                                false,
+                            ),
+                            Some(Err(e)) => {
+                                // What was sent before is finished (and shown) first.
+                                unreadable = Some(e);
+                                (pipeline.flush().await.map_err(show)?, true)
+                            }
+                            None => (pipeline.flush().await.map_err(show)?, true),
+                        };
+                        for o in done {
+                            if !o.accepted {
+                                rejected += 1;
+                            }
+                            if !json {
+                                bar.suspend(|| {
+                                    if o.accepted {
+                                        println!(
+                                            "{}: accepted, {} invoice(s), {} line items",
+                                            o.file,
+                                            o.invoice_ids.len(),
+                                            o.line_items
+                                        );
+                                    } else {
+                                        println!("{}: REJECTED, nothing stored", o.file);
+                                    }
+                                    for p in &o.problems {
+                                        println!("  {}", p.render());
+                                    }
+                                });
+                            }
+                            outcomes.push(o);
+                            bar.inc(1);
                         }
-                        outcomes.push(o);
-                        bar.inc(1);
+                        if last {
+                            break;
+                        }
                     }
+                    drop(read);
+                    let _ = reader.join();
                     bar.finish_and_clear();
+                    if let Some(e) = unreadable {
+                        return Err(e);
+                    }
                     app.db.refresh_statistics().await?;
                     if json {
                         println!(

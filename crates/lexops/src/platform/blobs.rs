@@ -43,6 +43,11 @@ async fn row(app: &App, sha256: &str) -> Result<Option<BlobRow>, sqlx::Error> {
 }
 
 /// Stores bytes (deduplicated by content) and returns their SHA-256.
+/// The name a document has in the store: the lowercase hex SHA-256 of its bytes.
+pub fn digest(bytes: &[u8]) -> String {
+    BlobStore::digest(bytes)
+}
+
 pub async fn put(app: &App, bytes: &[u8]) -> Result<String, AppError> {
     let sha = BlobStore::digest(bytes);
     if let Some(sealed) = seal(app, bytes).await? {

@@ -117,6 +117,7 @@ impl FirmContext {
                 rate: from_e4(rate),
                 narrative,
                 matter_id: matter,
+                normalized: Default::default(),
             });
         }
         ctx.history.daily_hours = daily
@@ -182,6 +183,7 @@ impl FirmContext {
                 rate: l.rate,
                 narrative: l.narrative.clone(),
                 matter_id: l.matter_id,
+                normalized: Default::default(),
             });
         }
         self.ctx
@@ -374,22 +376,19 @@ impl MatterContext {
     pub fn remember(&mut self, inv: &guidelines::Invoice, eval: &guidelines::Evaluation) {
         let Some(b) = &mut self.budget else { return };
         b.billed += eval.adjusted_total;
+        // The evaluation has one outcome per line, in the invoice's order.
         for p in &mut b.phases {
             let prefix = &p.phase[..p.phase.len().min(2)];
             let add: Decimal = inv
                 .lines
                 .iter()
-                .filter(|l| {
+                .zip(&eval.lines)
+                .filter(|(l, _)| {
                     l.task_code
                         .as_deref()
                         .is_some_and(|t| t.starts_with(prefix))
                 })
-                .filter_map(|l| {
-                    eval.lines
-                        .iter()
-                        .find(|o| o.line_number == l.line_number)
-                        .map(|o| o.adjusted_total)
-                })
+                .map(|(_, o)| o.adjusted_total)
                 .sum();
             p.billed += add;
         }

@@ -4,6 +4,8 @@
 //! LEDES 1998B files and submitted through the same intake as a firm's, then most of the older
 //! ones are approved (some exported) by the demo legal-ops user. Deterministic: a fixed seed.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 
 use super::{intake, review, vendors};
@@ -306,8 +308,9 @@ type DemoMatter = (i64, String, String, usize, u32);
 struct Generated {
     month: u32,
     firm: usize,
-    /// `None` when the firm billed nothing that month.
-    file: Option<Result<Vec<u8>, ledes::ConvertError>>,
+    /// `None` when the firm billed nothing that month; with its LEDES report (made on the
+    /// generator's thread, so that the intake need not).
+    file: Option<Result<(Vec<u8>, ledes::Report), ledes::ConvertError>>,
     invoices: usize,
     /// When the firm sends it (the demo clock is set to it).
     sent: Option<jiff::Timestamp>,
@@ -470,7 +473,12 @@ fn month_file(
     Generated {
         month,
         firm: f,
-        file: (n > 0).then(|| ledes::write(&invoices, ledes::Format::Ledes1998B)),
+        file: (n > 0).then(|| {
+            ledes::write(&invoices, ledes::Format::Ledes1998B).map(|bytes| {
+                let report = intake::validate(&bytes);
+                (bytes, report)
+            })
+        }),
         invoices: n,
         sent,
     }
@@ -676,55 +684,72 @@ pub async fn seed(
             }
         }
     });
-    for made in files {
-        let Generated {
-            month,
-            firm: f,
-            file,
-            invoices,
-            sent,
-        } = made;
-        let (y, m) = (base_year + month / 12, 1 + month % 12);
-        let Some(file) = file else { continue };
-        let file = file.map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
-        app.clock.set_to(sent);
-        let firm = &firms[f].0;
-        let outcome = intake::submit(
-            app,
-            ops,
-            &format!("demo-{}-{y}{m:02}.txt", firm.law_firm_id),
-            &file,
-        )
-        .await?;
-        if !outcome.accepted {
-            let first = outcome
-                .problems
-                .first()
-                .map(|p| p.render())
-                .unwrap_or_default();
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "the demo file of {} for {y}-{m:02} was rejected: {first}",
-                firm.name
-            )));
-        }
-        // Older invoices are decided; the last two months stay in review.
-        // Each step is approved by whom it waits for (legal ops, then e.g. an attorney for an
-        // invoice over budget).
-        if scale.decide && month + 2 < scale.months {
-            for id in outcome.invoice_ids {
-                for _ in 0..8 {
-                    if review::get(app, ops, id).await?.status != "in_review" {
-                        break;
+    // While one firm-month is written, the next is judged (intake::Pipeline); with `decide`,
+    // each file's invoices are decided before the next file, as their firm would see it.
+    let mut pipeline = intake::Pipeline::new(app, ops);
+    let mut sent_files: HashMap<String, (u32, usize, String)> = HashMap::new();
+    let mut files = files.into_iter();
+    loop {
+        let (outcomes, last) = match files.next() {
+            Some(made) => {
+                let Generated {
+                    month,
+                    firm: f,
+                    file,
+                    invoices,
+                    sent,
+                } = made;
+                let (y, m) = (base_year + month / 12, 1 + month % 12);
+                let Some(file) = file else { continue };
+                let (bytes, report) =
+                    file.map_err(|e| AppError::Internal(anyhow::anyhow!("demo LEDES: {e}")))?;
+                app.clock.set_to(sent);
+                let firm = &firms[f].0;
+                let name = format!("demo-{}-{y}{m:02}.txt", firm.law_firm_id);
+                sent_files.insert(name.clone(), (month, invoices, firm.name.clone()));
+                let mut outcomes = pipeline.push(&name, bytes, Some(report)).await?;
+                if scale.decide {
+                    outcomes.extend(pipeline.flush().await?);
+                }
+                (outcomes, false)
+            }
+            None => (pipeline.flush().await?, true),
+        };
+        for outcome in outcomes {
+            let (month, invoices, firm_name) = sent_files.remove(&outcome.file).unwrap_or_default();
+            if !outcome.accepted {
+                let first = outcome
+                    .problems
+                    .first()
+                    .map(|p| p.render())
+                    .unwrap_or_default();
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "the demo file {} of {firm_name} was rejected: {first}",
+                    outcome.file
+                )));
+            }
+            // Older invoices are decided; the last two months stay in review.
+            // Each step is approved by whom it waits for (legal ops, then e.g. an attorney for
+            // an invoice over budget).
+            if scale.decide && month + 2 < scale.months {
+                for id in outcome.invoice_ids {
+                    for _ in 0..8 {
+                        if review::get(app, ops, id).await?.status != "in_review" {
+                            break;
+                        }
+                        let Some(approver) = step_approver(app, id).await? else {
+                            break;
+                        };
+                        review::decide(app, &approver, id, review::Decision::Approve, "").await?;
                     }
-                    let Some(approver) = step_approver(app, id).await? else {
-                        break;
-                    };
-                    review::decide(app, &approver, id, review::Decision::Approve, "").await?;
                 }
             }
+            done += invoices as u64;
+            progress("invoices", done, total_invoices);
         }
-        done += invoices as u64;
-        progress("invoices", done, total_invoices);
+        if last {
+            break;
+        }
     }
     generator
         .join()

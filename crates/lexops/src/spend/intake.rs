@@ -117,14 +117,321 @@ pub async fn submit(
     file: &str,
     bytes: &[u8],
 ) -> Result<IntakeOutcome, AppError> {
-    let opts = ledes::ValidateOptions {
-        keep_invoices: true,
-        ..Default::default()
-    };
-    let bytes_owned = bytes.to_vec();
-    let report = tokio::task::spawn_blocking(move || ledes::validate(&bytes_owned, &opts))
+    let mut pipeline = Pipeline::new(app, user);
+    let mut out = pipeline.push(file, bytes.to_vec(), None).await?;
+    out.extend(pipeline.finish().await?);
+    out.pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{file}: the intake gave no outcome")))
+}
+
+/// The LEDES report intake works from (invoices kept). CPU-bound: a caller reading many files
+/// runs it on a thread of its own, ahead of the intake, and hands it to [`Pipeline::push`].
+pub fn validate(bytes: &[u8]) -> ledes::Report {
+    ledes::validate(
+        bytes,
+        &ledes::ValidateOptions {
+            keep_invoices: true,
+            ..Default::default()
+        },
+    )
+}
+
+async fn validate_off_thread(bytes: &[u8]) -> Result<ledes::Report, AppError> {
+    let owned = bytes.to_vec();
+    Ok(tokio::task::spawn_blocking(move || validate(&owned))
         .await
-        .map_err(anyhow::Error::from)?;
+        .map_err(anyhow::Error::from)?)
+}
+
+/// Files submitted one after another (the CLI import, an upload of several files, the demo and
+/// the benchmark). Each file is accepted or rejected whole. While one file is being written the
+/// next is matched and judged, and files that share no firm, matter or bytes are written in one
+/// transaction (up to [`GROUP_LINES`] line items); a file that shares one with them waits until
+/// they are committed, so that it is judged against what they stored (duplicates, daily hours,
+/// budgets). Outcomes come back in file order, once committed. A file whose firms or matters
+/// gained or changed invoices between its judgement and its write (another process's intake, a
+/// reviewer's decision) is judged again; if writing a file fails, the files that shared its
+/// transaction are written again without it.
+pub struct Pipeline {
+    app: App,
+    user: CurrentUser,
+    /// The file being written into the open transaction.
+    in_flight: Option<InFlight>,
+    /// The open transaction (between files) and what it holds, not yet committed.
+    tx: Option<Tx>,
+    members: Vec<Member>,
+    outcomes: Vec<IntakeOutcome>,
+    lines: usize,
+}
+
+/// Line items written in one transaction before it is committed (bounds how long other writers
+/// wait for it).
+pub const GROUP_LINES: usize = 50_000;
+
+struct Member {
+    file: String,
+    bytes: Vec<u8>,
+    vendors: Vec<i64>,
+    matters: Vec<i64>,
+    sha: String,
+    lines: usize,
+}
+
+struct InFlight {
+    task: tokio::task::JoinHandle<Result<(Tx, Stored), AppError>>,
+    member: Member,
+}
+
+enum Stored {
+    Done(IntakeOutcome),
+    /// What the judgement read changed before the write: the file is judged again.
+    Stale,
+}
+
+impl Pipeline {
+    pub fn new(app: &App, user: &CurrentUser) -> Pipeline {
+        Pipeline {
+            app: app.clone(),
+            user: user.clone(),
+            in_flight: None,
+            tx: None,
+            members: vec![],
+            outcomes: vec![],
+            lines: 0,
+        }
+    }
+
+    /// Submits the next file (`report`: its [`validate`] report if the caller made it); returns
+    /// the outcomes now committed or rejected, in file order (this file's may come with a later
+    /// call or [`Pipeline::finish`]).
+    pub async fn push(
+        &mut self,
+        file: &str,
+        bytes: Vec<u8>,
+        report: Option<ledes::Report>,
+    ) -> Result<Vec<IntakeOutcome>, AppError> {
+        let report = match report {
+            Some(r) => r,
+            None => validate_off_thread(&bytes).await?,
+        };
+        let mut out = vec![];
+        let resolved = match resolve(&self.app, &self.user, file, &bytes, report).await? {
+            Ok(r) => r,
+            Err(rejected) => {
+                self.settle(&mut out).await?;
+                self.outcomes.push(rejected);
+                return Ok(out);
+            }
+        };
+        let shares = |m: &Member| {
+            m.sha == resolved.sha
+                || m.vendors.iter().any(|v| resolved.vendors.contains(v))
+                || m.matters.iter().any(|x| resolved.matters.contains(x))
+        };
+        if self.in_flight.iter().any(|f| shares(&f.member)) || self.members.iter().any(shares) {
+            self.commit_into(&mut out).await?;
+        }
+        let member = Member {
+            file: file.to_string(),
+            vendors: resolved.vendors.clone(),
+            matters: resolved.matters.clone(),
+            sha: resolved.sha.clone(),
+            lines: resolved.report.line_items,
+            bytes,
+        };
+        let judged = judge(&self.app, file, &member.bytes, resolved).await?;
+        self.settle(&mut out).await?;
+        match judged {
+            Err(rejected) => self.outcomes.push(rejected),
+            Ok(prepared) => {
+                if self.lines >= GROUP_LINES {
+                    self.commit_into(&mut out).await?;
+                }
+                let tx = match self.tx.take() {
+                    Some(tx) => tx,
+                    None => self.app.db.begin().await?,
+                };
+                let (app, user) = (self.app.clone(), self.user.clone());
+                self.in_flight = Some(InFlight {
+                    task: tokio::spawn(async move { store(&app, &user, prepared, tx).await }),
+                    member,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Waits for the files written so far and commits them; their outcomes.
+    pub async fn flush(&mut self) -> Result<Vec<IntakeOutcome>, AppError> {
+        let mut out = vec![];
+        self.commit_into(&mut out).await?;
+        Ok(out)
+    }
+
+    /// Waits for the last files and commits them.
+    pub async fn finish(mut self) -> Result<Vec<IntakeOutcome>, AppError> {
+        self.flush().await
+    }
+
+    async fn commit_into(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
+        self.settle(out).await?;
+        self.commit_group(out).await
+    }
+
+    async fn commit_group(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+            super::review::notify_queued(&self.app).await;
+        }
+        out.append(&mut self.outcomes);
+        self.members.clear();
+        self.lines = 0;
+        Ok(())
+    }
+
+    /// Waits for the file in flight to be written into the open transaction.
+    async fn settle(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
+        let Some(InFlight { task, member }) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let written = task.await.map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "{}: the intake task failed: {e}",
+                member.file
+            ))
+        })?;
+        match written {
+            Ok((tx, Stored::Done(o))) => {
+                self.tx = Some(tx);
+                self.lines += member.lines;
+                self.members.push(member);
+                self.outcomes.push(o);
+                Ok(())
+            }
+            Ok((tx, Stored::Stale)) => {
+                self.tx = Some(tx);
+                self.commit_group(out).await?;
+                alone(&self.app, &self.user, &member, out).await
+            }
+            Err(e) => {
+                // The transaction is gone with everything it held: the files before this one
+                // are written again, each on its own; this one's error stands.
+                self.outcomes.clear();
+                self.lines = 0;
+                for m in std::mem::take(&mut self.members) {
+                    alone(&self.app, &self.user, &m, out).await?;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Judges and writes one file in a transaction of its own, again while what it read keeps
+/// changing.
+async fn alone(
+    app: &App,
+    user: &CurrentUser,
+    m: &Member,
+    out: &mut Vec<IntakeOutcome>,
+) -> Result<(), AppError> {
+    for _ in 0..5 {
+        let report = validate_off_thread(&m.bytes).await?;
+        let r = match resolve(app, user, &m.file, &m.bytes, report).await? {
+            Ok(r) => r,
+            Err(rejected) => {
+                out.push(rejected);
+                return Ok(());
+            }
+        };
+        let p = match judge(app, &m.file, &m.bytes, r).await? {
+            Ok(p) => p,
+            Err(rejected) => {
+                out.push(rejected);
+                return Ok(());
+            }
+        };
+        let tx = app.db.begin().await?;
+        if let (tx, Stored::Done(o)) = store(app, user, p, tx).await? {
+            tx.commit().await?;
+            super::review::notify_queued(app).await;
+            out.push(o);
+            return Ok(());
+        }
+    }
+    Err(AppError::Conflict(format!(
+        "{}: the firm's invoices kept changing while this file was judged; submit it again",
+        m.file
+    )))
+}
+
+/// A file whose invoices are matched to firms and matters.
+struct Resolved {
+    report: ledes::Report,
+    problems: Vec<IntakeProblem>,
+    /// (vendor, matter) per invoice.
+    matched: Vec<(i64, i64)>,
+    vendors: Vec<i64>,
+    matters: Vec<i64>,
+    sha: String,
+}
+
+/// A file judged and ready to be written.
+struct Prepared {
+    file: String,
+    format: String,
+    sha: String,
+    seal: tokio::task::JoinHandle<Result<Option<blobstore::SealedBlob>, AppError>>,
+    invoices: Vec<ledes::Invoice>,
+    matched: Vec<Matched>,
+    /// The guidelines' evaluation, the matter's type and practice area, per invoice.
+    judged: Vec<(guidelines::Evaluation, String, String)>,
+    problems: Vec<IntakeProblem>,
+    line_items: usize,
+    now: String,
+    vendors: Vec<i64>,
+    matters: Vec<i64>,
+    seen: Fingerprint,
+}
+
+/// What of the firms' and matters' invoices a judgement read (see [`fingerprint`]).
+type Fingerprint = (i64, i64, i64, i64, i64);
+
+/// A summary of the invoices of `vendors` and `matters` that changes whenever one is added,
+/// replaced, rejected or adjusted.
+async fn fingerprint(
+    conn: &mut sqlx::AnyConnection,
+    vendors: &[i64],
+    matters: &[i64],
+) -> Result<Fingerprint, sqlx::Error> {
+    let list = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let sql = format!(
+        "SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT), CAST(COALESCE(SUM(version), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(adjusted_total_e4), 0) AS BIGINT) \
+         FROM invoices WHERE vendor_id IN ({}) OR matter_id IN ({})",
+        list(1, vendors.len()),
+        list(vendors.len() + 1, matters.len())
+    );
+    let mut q = sqlx::query_as::<_, Fingerprint>(sqlx::AssertSqlSafe(sql));
+    for id in vendors.iter().chain(matters) {
+        q = q.bind(*id);
+    }
+    q.fetch_one(&mut *conn).await
+}
+
+/// Checks the report and matches every invoice to its firm and matter (nothing written).
+async fn resolve(
+    app: &App,
+    user: &CurrentUser,
+    file: &str,
+    bytes: &[u8],
+    report: ledes::Report,
+) -> Result<Result<Resolved, IntakeOutcome>, AppError> {
     let mut problems: Vec<IntakeProblem> = report
         .findings
         .iter()
@@ -139,13 +446,15 @@ pub async fn submit(
             message: f.message.clone(),
         })
         .collect();
-    let reject = |problems: Vec<IntakeProblem>, lines: usize| IntakeOutcome {
-        file: file.to_string(),
-        accepted: false,
-        invoice_ids: vec![],
-        replaced: 0,
-        line_items: lines,
-        problems,
+    let reject = |problems: Vec<IntakeProblem>, lines: usize| {
+        Ok(Err(IntakeOutcome {
+            file: file.to_string(),
+            accepted: false,
+            invoice_ids: vec![],
+            replaced: 0,
+            line_items: lines,
+            problems,
+        }))
     };
     if report.format.is_none() {
         if problems.is_empty() {
@@ -156,10 +465,10 @@ pub async fn submit(
                 "this is not a LEDES file (1998B, 98BI or LEDES XML)".into(),
             ));
         }
-        return Ok(reject(problems, 0));
+        return reject(problems, 0);
     }
     if report.has_errors() {
-        return Ok(reject(problems, report.line_items));
+        return reject(problems, report.line_items);
     }
     if report.invoices.is_empty() {
         problems.push(IntakeProblem::error(
@@ -168,9 +477,9 @@ pub async fn submit(
             None,
             "the file holds no invoice".into(),
         ));
-        return Ok(reject(problems, 0));
+        return reject(problems, 0);
     }
-    // Match every invoice before writing anything (lookups cached for the file).
+    // Lookups cached for the file.
     let scope = vendor_scope(user);
     let mut matched = vec![];
     let mut errors = vec![];
@@ -178,7 +487,6 @@ pub async fn submit(
     let mut vendors: HashMap<String, Option<(i64, String)>> = HashMap::new();
     let mut matters: HashMap<(i64, String, String), Option<(i64, String)>> = HashMap::new();
     let mut assignments: HashMap<i64, Vec<(String, String, i64, String)>> = HashMap::new();
-    let mut existing: HashMap<i64, HashMap<String, (i64, String)>> = HashMap::new();
     for inv in &report.invoices {
         let num = inv.invoice_number.as_str();
         let firm_id = inv.law_firm_id.trim().to_string();
@@ -299,30 +607,78 @@ pub async fn submit(
             ));
             continue;
         }
-        if let std::collections::hash_map::Entry::Vacant(e) = existing.entry(vendor_id) {
-            let numbers: Vec<String> = report
-                .invoices
-                .iter()
-                .filter(|i| i.law_firm_id.trim() == firm_id)
-                .map(|i| i.invoice_number.clone())
-                .collect();
-            let mut found = HashMap::new();
-            for chunk in numbers.chunks(500) {
-                let list = (2..chunk.len() + 2)
-                    .map(|k| format!("${k}"))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
-                for n in chunk {
-                    q = q.bind(n.clone());
-                }
-                for (id, n, st) in q.fetch_all(app.db.pool()).await? {
-                    found.insert(n, (id, st));
-                }
+        matched.push((vendor_id, matter_id));
+    }
+    if !errors.is_empty() {
+        problems.extend(errors);
+        return reject(problems, report.line_items);
+    }
+    let mut vendors: Vec<i64> = matched.iter().map(|m| m.0).collect();
+    let mut matters: Vec<i64> = matched.iter().map(|m| m.1).collect();
+    vendors.sort_unstable();
+    vendors.dedup();
+    matters.sort_unstable();
+    matters.dedup();
+    Ok(Ok(Resolved {
+        report,
+        problems,
+        matched,
+        vendors,
+        matters,
+        sha: crate::platform::blobs::digest(bytes),
+    }))
+}
+
+/// Refuses invoice numbers already taken, then judges every invoice by the billing guidelines
+/// (the context read once per firm and matter and kept current in memory). Nothing written; the
+/// file's bytes are sealed into the document store meanwhile.
+async fn judge(
+    app: &App,
+    file: &str,
+    bytes: &[u8],
+    r: Resolved,
+) -> Result<Result<Prepared, IntakeOutcome>, AppError> {
+    let Resolved {
+        report,
+        mut problems,
+        matched: pairs,
+        vendors,
+        matters,
+        sha,
+    } = r;
+    let mut conn = app.db.pool().acquire().await?;
+    // Read before anything else the judgement reads, so that a change in between is seen.
+    let seen = fingerprint(&mut conn, &vendors, &matters).await?;
+    let mut existing: HashMap<i64, HashMap<String, (i64, String)>> = HashMap::new();
+    for vendor_id in &vendors {
+        let numbers: Vec<&str> = report
+            .invoices
+            .iter()
+            .zip(&pairs)
+            .filter(|(_, m)| m.0 == *vendor_id)
+            .map(|(i, _)| i.invoice_number.as_str())
+            .collect();
+        let mut found = HashMap::new();
+        for chunk in numbers.chunks(500) {
+            let list = (2..chunk.len() + 2)
+                .map(|k| format!("${k}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(*vendor_id);
+            for n in chunk {
+                q = q.bind(n.to_string());
             }
-            e.insert(found);
+            for (id, n, st) in q.fetch_all(&mut *conn).await? {
+                found.insert(n, (id, st));
+            }
         }
-        let replaces = match existing[&vendor_id].get(num) {
+        existing.insert(*vendor_id, found);
+    }
+    let mut matched = vec![];
+    let mut errors = vec![];
+    for (inv, (vendor_id, matter_id)) in report.invoices.iter().zip(&pairs) {
+        let num = inv.invoice_number.as_str();
+        let replaces = match existing[vendor_id].get(num) {
             Some((id, status)) if status == "rejected" || status == "returned" => Some(*id),
             Some(_) => {
                 let mut p = IntakeProblem::error(
@@ -340,16 +696,26 @@ pub async fn submit(
             None => None,
         };
         matched.push(Matched {
-            vendor_id,
-            matter_id,
+            vendor_id: *vendor_id,
+            matter_id: *matter_id,
             replaces,
         });
     }
     if !errors.is_empty() {
         problems.extend(errors);
-        return Ok(reject(problems, report.line_items));
+        return Ok(Err(IntakeOutcome {
+            file: file.to_string(),
+            accepted: false,
+            invoice_ids: vec![],
+            replaced: 0,
+            line_items: report.line_items,
+            problems,
+        }));
     }
-    let sha = crate::platform::blobs::put(app, bytes).await?;
+    let seal = {
+        let (app, bytes) = (app.clone(), bytes.to_vec());
+        tokio::spawn(async move { crate::platform::blobs::seal(&app, &bytes).await })
+    };
     let format = report
         .format
         .map(|f| f.name().to_string())
@@ -361,8 +727,6 @@ pub async fn submit(
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()
         .to_string();
-    let mut tx = app.db.begin().await?;
-    // Judge every invoice; the context is read once per firm and matter and kept current.
     let mut firms: HashMap<i64, FirmContext> = HashMap::new();
     let mut matter_ctx: HashMap<(i64, String), MatterContext> = HashMap::new();
     let mut sets: HashMap<(i64, i64), guidelines::GuidelineSet> = HashMap::new();
@@ -375,7 +739,7 @@ pub async fn submit(
         .zip(&matched)
         .map(|(i, m)| (m.matter_id, i.invoice_date.to_string()[..4].to_string()))
         .collect();
-    for (k, mc) in MatterContext::load_many(&mut tx, &keys, &replaced_ids).await? {
+    for (k, mc) in MatterContext::load_many(&mut conn, &keys, &replaced_ids).await? {
         matter_ctx.insert(k, mc);
     }
     let mut judged = vec![];
@@ -394,7 +758,7 @@ pub async fn submit(
             let exclude = m.replaces;
             firms.insert(
                 m.vendor_id,
-                FirmContext::load(&mut tx, &today, m.vendor_id, &from, &to, exclude).await?,
+                FirmContext::load(&mut conn, &today, m.vendor_id, &from, &to, exclude).await?,
             );
         }
         let year = inv.invoice_date.to_string()[..4].to_string();
@@ -409,17 +773,62 @@ pub async fn submit(
         mc.remember(&g, &eval);
         judged.push((eval, mc.matter_type.clone(), mc.practice_area.clone()));
     }
+    let line_items = report.line_items;
+    Ok(Ok(Prepared {
+        file: file.to_string(),
+        format,
+        sha,
+        seal,
+        invoices: report.invoices,
+        matched,
+        judged,
+        problems,
+        line_items,
+        now,
+        vendors,
+        matters,
+        seen,
+    }))
+}
+
+/// Writes a judged file in `tx` (the caller commits): invoices, lines, flags, rollups, approval
+/// steps, events, audit. On an error the transaction is dropped, undoing all it held.
+async fn store(
+    app: &App,
+    user: &CurrentUser,
+    p: Prepared,
+    mut tx: Tx,
+) -> Result<(Tx, Stored), AppError> {
+    let Prepared {
+        file,
+        format,
+        sha,
+        seal,
+        invoices,
+        matched,
+        judged,
+        problems,
+        line_items,
+        now,
+        vendors,
+        matters,
+        seen,
+    } = p;
+    let file = file.as_str();
+    let format = format.as_str();
+    let now = now.as_str();
+    let sealed = seal.await.map_err(anyhow::Error::from)??;
+    if fingerprint(&mut tx, &vendors, &matters).await? != seen {
+        return Ok((tx, Stored::Stale));
+    }
+    if let Some(sealed) = &sealed {
+        crate::platform::blobs::insert_row(&mut tx, sealed, now).await?;
+    }
     // Invoices: replacements one by one, new ones in multi-row statements.
     let mut ids = vec![0i64; matched.len()];
     let mut replaced = 0;
     let mut fresh = vec![];
-    for (k, ((inv, m), (eval, _, _))) in report
-        .invoices
-        .iter()
-        .zip(&matched)
-        .zip(&judged)
-        .enumerate()
-    {
+    for (k, ((inv, m), (eval, _, _))) in invoices.iter().zip(&matched).zip(&judged).enumerate() {
         let row = invoice_row(inv, eval.invoice_rejected).map_err(|e| match e {
             StoreError::Amount(msg) => {
                 AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number))
@@ -428,7 +837,7 @@ pub async fn submit(
         })?;
         match m.replaces {
             Some(old) => {
-                replace_invoice(&mut tx, &now, user, inv, m, &row, &format, &sha, old).await?;
+                replace_invoice(&mut tx, now, user, inv, m, &row, format, &sha, old).await?;
                 ids[k] = old;
                 replaced += 1;
             }
@@ -462,13 +871,13 @@ pub async fn submit(
                 .bind(r.expenses)
                 .bind(inv.line_items.len() as i64)
                 .bind(r.status)
-                .bind(format.clone())
+                .bind(format.to_string())
                 .bind(sha.clone())
                 .bind(user.id)
-                .bind(now.clone())
+                .bind(now.to_string())
                 .bind(r.step)
                 .bind(if r.status == "rejected" {
-                    Some(now.clone())
+                    Some(now.to_string())
                 } else {
                     None
                 });
@@ -510,7 +919,7 @@ pub async fn submit(
     // Each line is stored with what the guidelines leave of it (the same outcome
     // `review::recompute_many` derives from the flags; the stories check that they agree).
     let mut rows = vec![];
-    for ((inv, id), (eval, _, _)) in report.invoices.iter().zip(&ids).zip(&judged) {
+    for ((inv, id), (eval, _, _)) in invoices.iter().zip(&ids).zip(&judged) {
         for (k, l) in inv.line_items.iter().enumerate() {
             let adjusted = eval.lines.get(k).map(|o| o.adjusted_total);
             rows.push((*id, l, adjusted));
@@ -590,7 +999,55 @@ pub async fn submit(
         q.execute(&mut *tx).await?;
     }
     super::review::recompute_received(&mut tx, &ids).await?;
-    super::rollup::apply(&mut tx, &ids, 1).await?;
+    // The rollups, summed from what was just written (no lines read back).
+    let keys = super::rollup::matter_keys(&mut tx, &matters).await?;
+    let mut delta = super::rollup::Delta::default();
+    for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
+    {
+        if eval.invoice_rejected {
+            continue;
+        }
+        let (type_id, wall) = keys.get(&m.matter_id).copied().unwrap_or_default();
+        let date = inv.invoice_date.to_string();
+        let month = &date[..7];
+        let mut totals = vec![];
+        for (k, l) in inv.line_items.iter().enumerate() {
+            let total = to_e4(l.total).unwrap_or_default();
+            let adjusted = eval
+                .lines
+                .get(k)
+                .and_then(|o| to_e4(o.adjusted_total))
+                .unwrap_or(total);
+            totals.push(total);
+            delta.line(&super::rollup::LineFacts {
+                month,
+                wall,
+                vendor_id: m.vendor_id,
+                type_id,
+                matter_id: m.matter_id,
+                fee: l.line_type.code() == "F",
+                task_code: l.task_code.as_deref().unwrap_or_default(),
+                classification: l.timekeeper_classification.as_deref().unwrap_or_default(),
+                total_e4: total,
+                adjusted_e4: adjusted,
+                units_e4: to_e4(l.units.unwrap_or_default()).unwrap_or_default(),
+            });
+        }
+        let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        for f in &eval.flags {
+            let line = f
+                .line_number
+                .filter(|n| lines.get(*n as usize - 1).is_some())
+                .map(|n| n as usize - 1);
+            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+            let savings = match (line, proposed) {
+                (Some(k), Some(p)) => totals[k] - p,
+                _ => 0,
+            };
+            delta.flag(month, wall, &f.kind, &f.reason_code, savings);
+        }
+    }
+    delta.write(&mut tx).await?;
     // Approval steps: the routing rules that match, then approvers the guidelines added.
     let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
         sqlx::query_as("SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id").fetch_all(&mut *tx).await?;
@@ -657,11 +1114,7 @@ pub async fn submit(
     }
     // Events and audit, one each per invoice.
     let mut changes = vec![];
-    for ((inv, m), (id, (eval, _, _))) in report
-        .invoices
-        .iter()
-        .zip(&matched)
-        .zip(ids.iter().zip(&judged))
+    for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
     {
         changes.push(Change {
             action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
@@ -672,8 +1125,7 @@ pub async fn submit(
                 "lines": inv.line_items.len(), "flags": eval.flags.len(), "rejected_by_guidelines": eval.invoice_rejected, "source_sha256": sha})),
         });
     }
-    let events: Vec<(i64, &str, String)> = report
-        .invoices
+    let events: Vec<(i64, &str, String)> = invoices
         .iter()
         .zip(&matched)
         .zip(ids.iter().zip(&judged))
@@ -710,29 +1162,30 @@ pub async fn submit(
         for (id, kind, note) in chunk {
             q = q
                 .bind(*id)
-                .bind(now.clone())
+                .bind(now.to_string())
                 .bind(user.id)
                 .bind(*kind)
                 .bind(note.clone());
         }
         q.execute(&mut *tx).await?;
     }
-    audit::record_many(&mut tx, &now, &user.actor(), changes).await?;
+    audit::record_many(&mut tx, now, &user.actor(), changes).await?;
     for (id, (eval, _, _)) in ids.iter().zip(&judged) {
         if eval.invoice_rejected {
-            super::review::notify_firm(app, &mut tx, *id, &now, "rejected").await?;
+            super::review::notify_firm(app, &mut tx, *id, now, "rejected").await?;
         }
     }
-    tx.commit().await?;
-    super::review::notify_queued(app).await;
-    Ok(IntakeOutcome {
-        file: file.to_string(),
-        accepted: true,
-        invoice_ids: ids,
-        replaced,
-        line_items: report.line_items,
-        problems,
-    })
+    Ok((
+        tx,
+        Stored::Done(IntakeOutcome {
+            file: file.to_string(),
+            accepted: true,
+            invoice_ids: ids,
+            replaced,
+            line_items,
+            problems,
+        }),
+    ))
 }
 
 enum StoreError {

@@ -295,9 +295,11 @@ pub async fn upload_outcome(
         Err(e) => return Err(e.into()),
     };
     let mut outcomes = vec![];
+    let mut pipeline = intake::Pipeline::new(&ctx.app, &user);
     for (name, bytes) in files {
-        outcomes.push(intake::submit(&ctx.app, &user, &name, &bytes).await?);
+        outcomes.extend(pipeline.push(&name, bytes, None).await?);
     }
+    outcomes.extend(pipeline.finish().await?);
     let status = if outcomes.iter().all(|o| o.accepted) {
         StatusCode::OK
     } else {

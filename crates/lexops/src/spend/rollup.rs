@@ -201,6 +201,182 @@ pub async fn rebuild(tx: &mut Tx) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// A key part of a rollup row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Part {
+    Int(i64),
+    Text(String),
+}
+
+/// One line item of an invoice that counts, as the rollups see it.
+pub struct LineFacts<'a> {
+    /// YYYY-MM of the invoice date.
+    pub month: &'a str,
+    /// The matter's wall key (its id if walled, else 0).
+    pub wall: i64,
+    pub vendor_id: i64,
+    pub type_id: i64,
+    pub matter_id: i64,
+    /// A fee line (`F`).
+    pub fee: bool,
+    pub task_code: &'a str,
+    pub classification: &'a str,
+    pub total_e4: i64,
+    pub adjusted_e4: i64,
+    pub units_e4: i64,
+}
+
+/// Sums to add to the rollups, made in memory from rows just written (intake: a file's
+/// invoices, without reading their lines back) and upserted by [`Delta::write`] in a few
+/// multi-row statements. The sums are those of [`ROLLUPS`] and the flag statement, written a
+/// second way: the stories compare the rollups with a rebuild ([`verify`]) after every intake.
+#[derive(Default)]
+pub struct Delta {
+    /// Per table of [`ROLLUPS`]: key → values, in the table's column order.
+    lines: [HashMap<Vec<Part>, Vec<i64>>; 6],
+    /// (month, wall, rule kind, reason code) → (flags, savings).
+    flags: HashMap<(String, i64, String, String), (i64, i64)>,
+}
+
+use std::collections::HashMap;
+
+impl Delta {
+    /// Counts a line item.
+    pub fn line(&mut self, f: &LineFacts) {
+        let key = |dims: Vec<Part>| {
+            let mut k = vec![Part::Text(f.month.to_string()), Part::Int(f.wall)];
+            k.extend(dims);
+            k
+        };
+        let fee = |v: i64| if f.fee { v } else { 0 };
+        let phase: String = f.task_code.chars().take(2).collect();
+        let (t, a) = (f.total_e4, f.adjusted_e4);
+        let mut add = |table: usize, k: Vec<Part>, vals: &[i64]| {
+            let slot = self.lines[table]
+                .entry(k)
+                .or_insert_with(|| vec![0; vals.len()]);
+            for (s, v) in slot.iter_mut().zip(vals) {
+                *s += v;
+            }
+        };
+        add(
+            0,
+            key(vec![Part::Int(f.vendor_id)]),
+            &[t, a, fee(t), fee(a), fee(f.units_e4)],
+        );
+        add(1, key(vec![Part::Int(f.type_id)]), &[t, a]);
+        add(2, key(vec![Part::Int(f.matter_id)]), &[t, a]);
+        add(
+            3,
+            key(vec![Part::Int(f.matter_id), Part::Text(phase)]),
+            &[t, a],
+        );
+        add(4, key(vec![Part::Text(f.task_code.to_string())]), &[t, a]);
+        if f.fee {
+            add(
+                5,
+                key(vec![Part::Text(f.classification.to_string())]),
+                &[t, a, f.units_e4],
+            );
+        }
+    }
+
+    /// Counts a new (open) flag; `savings_e4` is what its proposed total takes off its line.
+    pub fn flag(&mut self, month: &str, wall: i64, kind: &str, reason: &str, savings_e4: i64) {
+        let slot = self
+            .flags
+            .entry((
+                month.to_string(),
+                wall,
+                kind.to_string(),
+                reason.to_string(),
+            ))
+            .or_default();
+        slot.0 += 1;
+        slot.1 += savings_e4;
+    }
+
+    /// Adds the sums to the rollup tables.
+    pub async fn write(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        let backend = crate::platform::db::backend_of(&**tx);
+        for ((table, keys, _, vals, _, _), rows) in ROLLUPS.iter().zip(&self.lines) {
+            let rows: Vec<(&Vec<Part>, &Vec<i64>)> = rows.iter().collect();
+            let cols = keys.split(", ").count() + vals.split(", ").count();
+            let updates = vals
+                .split(", ")
+                .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            for chunk in rows.chunks(200) {
+                let sql = format!(
+                    "INSERT INTO {table} ({keys}, {vals}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+                    crate::platform::db::values(backend, chunk.len(), cols)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (k, v) in chunk {
+                    for part in k.iter() {
+                        q = match part {
+                            Part::Int(i) => q.bind(*i),
+                            Part::Text(t) => q.bind(t.clone()),
+                        };
+                    }
+                    for x in v.iter() {
+                        q = q.bind(*x);
+                    }
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        let flags: Vec<_> = self.flags.iter().collect();
+        for chunk in flags.chunks(200) {
+            let sql = format!(
+                "INSERT INTO spend_flag_month (month, wall_matter_id, rule_kind, reason_code, flags, overridden, savings_e4) VALUES {} \
+                 ON CONFLICT (month, wall_matter_id, rule_kind, reason_code) DO UPDATE SET flags = spend_flag_month.flags + excluded.flags, \
+                 savings_e4 = spend_flag_month.savings_e4 + excluded.savings_e4",
+                crate::platform::db::values(backend, chunk.len(), 7)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ((month, wall, kind, reason), (n, savings)) in chunk {
+                q = q
+                    .bind(month.clone())
+                    .bind(*wall)
+                    .bind(kind.clone())
+                    .bind(reason.clone())
+                    .bind(*n)
+                    .bind(0i64)
+                    .bind(*savings);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Each matter's type and wall key, as the rollups group them.
+pub async fn matter_keys(
+    tx: &mut Tx,
+    matters: &[i64],
+) -> Result<HashMap<i64, (i64, i64)>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in matters.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(format!(
+            "SELECT m.id, m.type_id, CAST(COALESCE(wo.object_id, 0) AS BIGINT) FROM matters m \
+             LEFT JOIN walled_objects wo ON wo.object_type = 'matter' AND wo.object_id = m.id WHERE m.id IN ({list})"
+        )));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (id, type_id, wall) in q.fetch_all(&mut **tx).await? {
+            out.insert(id, (type_id, wall));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

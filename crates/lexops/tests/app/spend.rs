@@ -1325,3 +1325,170 @@ async fn returned_invoice_is_replaced_by_its_correction(t: TestApp) {
         Vec::<String>::new()
     );
 }
+
+both!(several_files_go_through_one_pipeline);
+/// Files sent together (the CLI import, an upload of several files): while one is written the
+/// next is judged, and files of other firms and matters share a transaction; a file of the same
+/// firm waits until the first is stored, so its duplicate line is still caught and its repeated
+/// invoice number refused. Outcomes come back in file order, a bad file among them changes
+/// nothing, and the totals and dashboard rollups agree with the line items.
+async fn several_files_go_through_one_pipeline(t: TestApp) {
+    setup(
+        &t,
+        "Avery LLP",
+        "11-1111111",
+        "PA-1",
+        "firm@avery.example",
+        false,
+    )
+    .await;
+    setup(
+        &t,
+        "Brook LLP",
+        "22-2222222",
+        "PB-1",
+        "firm@brook.example",
+        false,
+    )
+    .await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ops@example.com'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    let ops = lexops::platform::access::CurrentUser {
+        id,
+        email: "ops@example.com".into(),
+        name: "Ops".into(),
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    };
+    let line = |text| {
+        (
+            "2.0",
+            "600.00",
+            "1200.00",
+            "L210",
+            "A103",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            text,
+        )
+    };
+    let files = [
+        (
+            "a1.txt",
+            ledes(
+                &t,
+                "A-1",
+                "11-1111111",
+                "PA-1",
+                &[line("Drafted motion to dismiss")],
+            ),
+        ),
+        (
+            "b1.txt",
+            ledes(
+                &t,
+                "B-1",
+                "22-2222222",
+                "PB-1",
+                &[line("Reviewed discovery requests")],
+            ),
+        ),
+        ("bad.txt", "LEDES1998B[]\nnot|a|header[]\n".to_string()),
+        // The same entry again, on a second invoice of the same firm: a duplicate line.
+        (
+            "a2.txt",
+            ledes(
+                &t,
+                "A-2",
+                "11-1111111",
+                "PA-1",
+                &[
+                    line("Drafted motion to dismiss"),
+                    line("Prepared for hearing"),
+                ],
+            ),
+        ),
+        // Brook's B-1 again: a duplicate invoice number.
+        (
+            "b2.txt",
+            ledes(
+                &t,
+                "B-1",
+                "22-2222222",
+                "PB-1",
+                &[line("Reviewed discovery requests")],
+            ),
+        ),
+        (
+            "b3.txt",
+            ledes(
+                &t,
+                "B-2",
+                "22-2222222",
+                "PB-1",
+                &[line("Called opposing counsel")],
+            ),
+        ),
+    ];
+    let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops);
+    let mut outcomes = vec![];
+    for (name, text) in &files {
+        outcomes.extend(
+            pipeline
+                .push(name, text.as_bytes().to_vec(), None)
+                .await
+                .unwrap(),
+        );
+    }
+    outcomes.extend(pipeline.finish().await.unwrap());
+    let got: Vec<(&str, bool)> = outcomes
+        .iter()
+        .map(|o| (o.file.as_str(), o.accepted))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a1.txt", true),
+            ("b1.txt", true),
+            ("bad.txt", false),
+            ("a2.txt", true),
+            ("b2.txt", false),
+            ("b3.txt", true),
+        ]
+    );
+    assert!(
+        outcomes[4]
+            .problems
+            .iter()
+            .any(|p| p.code.as_deref() == Some("R401")),
+        "{:?}",
+        outcomes[4].problems
+    );
+    let flags: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.invoice_number, f.rule_kind FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id WHERE f.rule_kind = 'duplicate_line' ORDER BY i.invoice_number",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(flags, [("A-2".to_string(), "duplicate_line".to_string())]);
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT invoice_number FROM invoices ORDER BY invoice_number")
+            .fetch_all(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, ["A-1", "A-2", "B-1", "B-2"]);
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        lexops::spend::review::verify_totals(&t.app.db)
+            .await
+            .unwrap(),
+        Vec::<String>::new()
+    );
+}
