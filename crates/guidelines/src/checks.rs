@@ -340,7 +340,7 @@ fn near_duplicates(
                 {
                     continue;
                 }
-                let sim = text::jaccard_parts(&own, &text::shingles(&e.norm, k));
+                let sim = text::jaccard_parts(&own, &text::shingles(e.norm, k));
                 if passes(sim.0, sim.1) && best.as_ref().is_none_or(|(b, _)| greater(sim, *b)) {
                     best = Some((
                         sim,
