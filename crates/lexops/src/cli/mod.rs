@@ -732,45 +732,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     let bar = progress_bar();
                     bar.set_length(files.len() as u64);
                     bar.set_message("files");
-                    let mut outcomes = vec![];
                     let mut rejected = 0;
-                    // Files are read and their LEDES checked on a thread of their own, ahead of
-                    // the intake, which judges the next file while it writes the previous one.
-                    let (send, read) = std::sync::mpsc::sync_channel(2);
-                    let paths = files.clone();
-                    let reader = std::thread::spawn(move || {
-                        for f in paths {
-                            let item = std::fs::read(&f)
-                                .with_context(|| format!("cannot read {}", f.display()))
-                                .map(|bytes| {
-                                    let report = crate::spend::intake::validate(&bytes);
-                                    (f.display().to_string(), bytes, report)
-                                });
-                            if send.send(item).is_err() {
-                                return;
-                            }
-                        }
-                    });
-                    let mut pipeline = crate::spend::intake::Pipeline::new(&app, &user);
-                    let mut read = read.into_iter();
-                    let mut unreadable = None;
-                    loop {
-                        let (done, last) = match read.next() {
-                            Some(Ok((name, bytes, report))) => (
-                                pipeline
-                                    .push(&name, bytes, Some(report))
-                                    .await
-                                    .map_err(show)?,
-                                false,
-                            ),
-                            Some(Err(e)) => {
-                                // What was sent before is finished (and shown) first.
-                                unreadable = Some(e);
-                                (pipeline.flush().await.map_err(show)?, true)
-                            }
-                            None => (pipeline.flush().await.map_err(show)?, true),
-                        };
-                        for o in done {
+                    let outcomes =
+                        crate::spend::intake::import_files(&app, &user, files.clone(), |o| {
                             if !o.accepted {
                                 rejected += 1;
                             }
@@ -791,19 +755,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                                     }
                                 });
                             }
-                            outcomes.push(o);
                             bar.inc(1);
-                        }
-                        if last {
-                            break;
-                        }
-                    }
-                    drop(read);
-                    let _ = reader.join();
+                        })
+                        .await;
                     bar.finish_and_clear();
-                    if let Some(e) = unreadable {
-                        return Err(e);
-                    }
+                    let outcomes = outcomes.map_err(show)?;
                     app.db.refresh_statistics().await?;
                     if json {
                         println!(

@@ -143,6 +143,60 @@ async fn validate_off_thread(bytes: &[u8]) -> Result<ledes::Report, AppError> {
         .map_err(anyhow::Error::from)?)
 }
 
+/// Imports LEDES files in order (`lexops import invoices`, the benchmark): they are read and
+/// checked on a thread of their own, ahead of the [`Pipeline`]; `each` sees every outcome, in
+/// file order, as soon as it is committed or rejected. A file that cannot be read stops the
+/// import after the files before it are finished.
+pub async fn import_files(
+    app: &App,
+    user: &CurrentUser,
+    paths: Vec<std::path::PathBuf>,
+    mut each: impl FnMut(&IntakeOutcome),
+) -> Result<Vec<IntakeOutcome>, AppError> {
+    let (send, mut read) = tokio::sync::mpsc::channel(2);
+    let reader = std::thread::spawn(move || {
+        for f in paths {
+            let item = std::fs::read(&f)
+                .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", f.display())))
+                .map(|bytes| {
+                    let report = validate(&bytes);
+                    (f.display().to_string(), bytes, report)
+                });
+            if send.blocking_send(item).is_err() {
+                return;
+            }
+        }
+    });
+    let mut pipeline = Pipeline::new(app, user);
+    let mut outcomes = vec![];
+    let mut unreadable = None;
+    loop {
+        let (done, last) = match read.recv().await {
+            Some(Ok((name, bytes, report))) => {
+                (pipeline.push(&name, bytes, Some(report)).await?, false)
+            }
+            Some(Err(e)) => {
+                unreadable = Some(e);
+                (pipeline.flush().await?, true)
+            }
+            None => (pipeline.flush().await?, true),
+        };
+        for o in done {
+            each(&o);
+            outcomes.push(o);
+        }
+        if last {
+            break;
+        }
+    }
+    drop(read);
+    let _ = reader.join();
+    match unreadable {
+        Some(e) => Err(e),
+        None => Ok(outcomes),
+    }
+}
+
 /// Files submitted one after another (the CLI import, an upload of several files, the demo and
 /// the benchmark). Each file is accepted or rejected whole. While one file is being written the
 /// next is matched and judged, and files that share no firm, matter or bytes are written in one
