@@ -671,7 +671,7 @@ pub async fn seed(
         .map(|(v, tks)| (v.law_firm_id.clone(), tks.clone()))
         .collect();
     let generator_matters = matters.clone();
-    let (send, files) = std::sync::mpsc::sync_channel::<Generated>(2);
+    let (send, files) = std::sync::mpsc::sync_channel::<Generated>(1);
     let generator = std::thread::spawn(move || {
         for month in 0..scale.months {
             for (f, (law_firm_id, tks)) in generator_firms.iter().enumerate() {

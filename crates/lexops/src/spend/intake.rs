@@ -153,7 +153,7 @@ pub async fn import_files(
     paths: Vec<std::path::PathBuf>,
     mut each: impl FnMut(&IntakeOutcome),
 ) -> Result<Vec<IntakeOutcome>, AppError> {
-    let (send, mut read) = tokio::sync::mpsc::channel(2);
+    let (send, mut read) = tokio::sync::mpsc::channel(1);
     let reader = std::thread::spawn(move || {
         for f in paths {
             let item = std::fs::read(&f)

@@ -56,6 +56,21 @@ fn ledes(
     s
 }
 
+/// The invoices' stored totals agree with their lines and flags, and the dashboard rollups
+/// with the line items.
+async fn sums_agree(t: &TestApp) {
+    assert_eq!(
+        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        lexops::spend::review::verify_totals(&t.app.db)
+            .await
+            .unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 async fn upload(b: &Browser, path: &str, name: &str, text: &str) -> reqwest::Response {
     b.upload_file(path, name, text.as_bytes()).await
 }
@@ -1167,16 +1182,7 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
         .await
         .unwrap();
     assert!(csv.contains("800.00,1000.00,-200.00,125"), "{csv}");
-    assert_eq!(
-        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        lexops::spend::review::verify_totals(&t.app.db)
-            .await
-            .unwrap(),
-        Vec::<String>::new()
-    );
+    sums_agree(&t).await;
 }
 
 async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
@@ -1314,16 +1320,7 @@ async fn returned_invoice_is_replaced_by_its_correction(t: TestApp) {
         .await
         .unwrap();
     assert!(body.contains("R401"));
-    assert_eq!(
-        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        lexops::spend::review::verify_totals(&t.app.db)
-            .await
-            .unwrap(),
-        Vec::<String>::new()
-    );
+    sums_agree(&t).await;
 }
 
 both!(several_files_go_through_one_pipeline);
@@ -1481,14 +1478,5 @@ async fn several_files_go_through_one_pipeline(t: TestApp) {
             .await
             .unwrap();
     assert_eq!(stored, ["A-1", "A-2", "B-1", "B-2"]);
-    assert_eq!(
-        lexops::spend::rollup::verify(&t.app.db).await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        lexops::spend::review::verify_totals(&t.app.db)
-            .await
-            .unwrap(),
-        Vec::<String>::new()
-    );
+    sums_agree(&t).await;
 }
