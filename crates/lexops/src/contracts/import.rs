@@ -409,24 +409,7 @@ pub async fn decide(
                     .collect(),
             )
         })?;
-        sqlx::query(
-            "UPDATE contracts SET counterparty = $1, our_entity = $2, effective_on = $3, term_months = $4, expires_on = $5, auto_renew = $6, renewal_months = $7, \
-             notice_days = $8, governing_law = $9, updated_at = $10 WHERE id = $11",
-        )
-        .bind(&checked.counterparty)
-        .bind(&checked.our_entity)
-        .bind(checked.effective_on.map(|d| d.to_string()))
-        .bind(checked.term_months)
-        .bind(checked.expires_on.map(|d| d.to_string()))
-        .bind(checked.auto_renew as i64)
-        .bind(checked.renewal_months)
-        .bind(checked.notice_days)
-        .bind(&checked.governing_law)
-        .bind(&now)
-        .bind(cid)
-        .execute(&mut *tx)
-        .await?;
-        store::write_options(&mut tx, cid, &checked).await?;
+        store::write_terms(&mut tx, cid, &checked, &now).await?;
     }
     let corrected = v != found;
     sqlx::query("UPDATE contract_extractions SET state = $1, decided_value = $2, decided_by = $3, decided_at = $4 WHERE id = $5")

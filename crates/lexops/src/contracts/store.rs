@@ -438,6 +438,34 @@ fn audit_view(v: &ValidContract, status: &str) -> serde_json::Value {
     })
 }
 
+/// Writes a contract's terms — parties, dates, term, renewal, notice, governing law, and the
+/// options below — after a change (the form, the verification queue).
+pub(super) async fn write_terms(
+    tx: &mut Tx,
+    id: i64,
+    v: &ValidContract,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE contracts SET counterparty = $1, our_entity = $2, effective_on = $3, term_months = $4, expires_on = $5, auto_renew = $6, renewal_months = $7, \
+         notice_days = $8, governing_law = $9, updated_at = $10 WHERE id = $11",
+    )
+    .bind(&v.counterparty)
+    .bind(&v.our_entity)
+    .bind(v.effective_on.map(|d| d.to_string()))
+    .bind(v.term_months)
+    .bind(v.expires_on.map(|d| d.to_string()))
+    .bind(v.auto_renew as i64)
+    .bind(v.renewal_months)
+    .bind(v.notice_days)
+    .bind(&v.governing_law)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    write_options(tx, id, v).await
+}
+
 /// Writes the termination-for-convenience and option-window terms, and marks the stored key
 /// dates stale (every change of terms comes through here).
 pub(super) async fn write_options(
@@ -655,32 +683,21 @@ pub async fn update(
     let mut tx = app.db.begin().await?;
     let refs = resolve(&mut tx, user, &v, Some(id)).await?;
     sqlx::query(
-        "UPDATE contracts SET title = $1, type_id = $2, counterparty = $3, our_entity = $4, value_minor = $5, currency = $6, effective_on = $7, term_months = $8, \
-         expires_on = $9, auto_renew = $10, renewal_months = $11, notice_days = $12, governing_law = $13, owner_id = COALESCE($14, owner_id), matter_id = $15, \
-         parent_id = $16, business_reason = $17, updated_at = $18 WHERE id = $19",
+        "UPDATE contracts SET title = $1, type_id = $2, value_minor = $3, currency = $4, owner_id = COALESCE($5, owner_id), matter_id = $6, \
+         parent_id = $7, business_reason = $8 WHERE id = $9",
     )
     .bind(&v.title)
     .bind(refs.type_id)
-    .bind(&v.counterparty)
-    .bind(&v.our_entity)
     .bind(v.value_minor)
     .bind(&v.currency)
-    .bind(v.effective_on.map(|d| d.to_string()))
-    .bind(v.term_months)
-    .bind(v.expires_on.map(|d| d.to_string()))
-    .bind(v.auto_renew as i64)
-    .bind(v.renewal_months)
-    .bind(v.notice_days)
-    .bind(&v.governing_law)
     .bind(refs.owner_id)
     .bind(refs.matter_id)
     .bind(refs.parent_id)
     .bind(&v.business_reason)
-    .bind(&now)
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    write_options(&mut tx, id, &v).await?;
+    write_terms(&mut tx, id, &v, &now).await?;
     index(&mut tx, id).await?;
     audit::record(
         &mut tx,
