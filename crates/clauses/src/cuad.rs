@@ -56,7 +56,7 @@ pub fn held_out(name: &str) -> bool {
 /// Another fifth, used to choose features and settings while developing (the shipped model is
 /// then trained on it too).
 pub fn validation(name: &str) -> bool {
-    crate::model::name_hash(name) % 5 == 0
+    crate::model::name_hash(name).is_multiple_of(5)
 }
 
 /// Parses a Python list-of-strings literal as written in `master_clauses.csv`
