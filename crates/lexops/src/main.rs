@@ -3,6 +3,11 @@
 use clap::Parser;
 use lexops::cli::{Cli, run};
 
+/// mimalloc instead of glibc's malloc: the import spent a fifth of its CPU in glibc's
+/// allocator (many small strings moving between threads); see BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

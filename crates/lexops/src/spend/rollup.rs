@@ -232,52 +232,70 @@ pub struct LineFacts<'a> {
 /// second way: the stories compare the rollups with a rebuild ([`verify`]) after every intake.
 #[derive(Default)]
 pub struct Delta {
-    /// Per table of [`ROLLUPS`]: key → values, in the table's column order.
-    lines: [HashMap<Vec<Part>, Vec<i64>>; 6],
+    /// Per table of [`ROLLUPS`]: key → values, in the table's column order (unused values 0).
+    lines: [HashMap<LineKey, [i64; 5]>; 6],
+    /// The texts of the keys (months, phases, task codes, classifications), each stored once:
+    /// a line then costs no allocation unless it brings a new text.
+    texts: Vec<String>,
+    text_ids: HashMap<String, u32>,
     /// (month, wall, rule kind, reason code) → (flags, savings).
     flags: HashMap<(String, i64, String, String), (i64, i64)>,
 }
 
+/// A rollup row's key: (month, wall key, the table's number dimension or 0, its text dimension
+/// or [`NO_TEXT`]), texts by their index in [`Delta::texts`].
+type LineKey = (u32, i64, i64, u32);
+const NO_TEXT: u32 = u32::MAX;
+
 use std::collections::HashMap;
 
 impl Delta {
+    fn text_id(&mut self, t: &str) -> u32 {
+        if let Some(id) = self.text_ids.get(t) {
+            return *id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(t.to_string());
+        self.text_ids.insert(t.to_string(), id);
+        id
+    }
+
     /// Counts a line item.
     pub fn line(&mut self, f: &LineFacts) {
-        let key = |dims: Vec<Part>| {
-            let mut k = vec![Part::Text(f.month.to_string()), Part::Int(f.wall)];
-            k.extend(dims);
-            k
-        };
+        let month = self.text_id(f.month);
+        let phase_end = f
+            .task_code
+            .char_indices()
+            .nth(2)
+            .map_or(f.task_code.len(), |(i, _)| i);
+        let phase = self.text_id(&f.task_code[..phase_end]);
+        let task = self.text_id(f.task_code);
         let fee = |v: i64| if f.fee { v } else { 0 };
-        let phase: String = f.task_code.chars().take(2).collect();
-        let (t, a) = (f.total_e4, f.adjusted_e4);
-        let mut add = |table: usize, k: Vec<Part>, vals: &[i64]| {
+        let (t, a, w) = (f.total_e4, f.adjusted_e4, f.wall);
+        let mut add = |table: usize, num: i64, text: u32, vals: [i64; 5]| {
             let slot = self.lines[table]
-                .entry(k)
-                .or_insert_with(|| vec![0; vals.len()]);
+                .entry((month, w, num, text))
+                .or_insert([0; 5]);
             for (s, v) in slot.iter_mut().zip(vals) {
                 *s += v;
             }
         };
         add(
             0,
-            key(vec![Part::Int(f.vendor_id)]),
-            &[t, a, fee(t), fee(a), fee(f.units_e4)],
+            f.vendor_id,
+            NO_TEXT,
+            [t, a, fee(t), fee(a), fee(f.units_e4)],
         );
-        add(1, key(vec![Part::Int(f.type_id)]), &[t, a]);
-        add(2, key(vec![Part::Int(f.matter_id)]), &[t, a]);
-        add(
-            3,
-            key(vec![Part::Int(f.matter_id), Part::Text(phase)]),
-            &[t, a],
-        );
-        add(4, key(vec![Part::Text(f.task_code.to_string())]), &[t, a]);
+        add(1, f.type_id, NO_TEXT, [t, a, 0, 0, 0]);
+        add(2, f.matter_id, NO_TEXT, [t, a, 0, 0, 0]);
+        add(3, f.matter_id, phase, [t, a, 0, 0, 0]);
+        add(4, 0, task, [t, a, 0, 0, 0]);
         if f.fee {
-            add(
-                5,
-                key(vec![Part::Text(f.classification.to_string())]),
-                &[t, a, f.units_e4],
-            );
+            let class = self.text_id(f.classification);
+            let slot = self.lines[5].entry((month, w, 0, class)).or_insert([0; 5]);
+            slot[0] += t;
+            slot[1] += a;
+            slot[2] += f.units_e4;
         }
     }
 
@@ -299,9 +317,30 @@ impl Delta {
     /// Adds the sums to the rollup tables.
     pub async fn write(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
         let backend = crate::platform::db::backend_of(&**tx);
-        for ((table, keys, _, vals, _, _), rows) in ROLLUPS.iter().zip(&self.lines) {
-            let rows: Vec<(&Vec<Part>, &Vec<i64>)> = rows.iter().collect();
-            let cols = keys.split(", ").count() + vals.split(", ").count();
+        for (n, ((table, keys, _, vals, _, _), rows)) in ROLLUPS.iter().zip(&self.lines).enumerate()
+        {
+            let (nkeys, nvals) = (keys.split(", ").count(), vals.split(", ").count());
+            let cols = nkeys + nvals;
+            // The key's parts in the table's order: month, wall, then the number and/or text
+            // dimensions it has (vendor, type, matter; matter and phase; task; classification).
+            let (has_num, has_text) = (n <= 3, n >= 3);
+            let rows: Vec<(Vec<Part>, &[i64])> = rows
+                .iter()
+                .map(|(&(month, wall, num, text), v)| {
+                    let mut k = vec![
+                        Part::Text(self.texts[month as usize].clone()),
+                        Part::Int(wall),
+                    ];
+                    if has_num {
+                        k.push(Part::Int(num));
+                    }
+                    if has_text {
+                        k.push(Part::Text(self.texts[text as usize].clone()));
+                    }
+                    debug_assert_eq!(k.len(), nkeys);
+                    (k, &v[..nvals])
+                })
+                .collect();
             let updates = vals
                 .split(", ")
                 .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
