@@ -183,46 +183,6 @@ pub fn values(backend: Backend, rows: usize, cols: usize) -> String {
     s
 }
 
-/// Starts `statement` (its first poll hands it to the database: sqlx's SQLite thread, or
-/// PostgreSQL's socket), runs `work` on this thread while the database executes it, then waits
-/// for the statement. A long write goes from "bind, then execute" to "bind the next batch while
-/// this one executes".
-pub async fn overlap<F: Future, R>(statement: F, work: impl FnOnce() -> R) -> (F::Output, R) {
-    let mut statement = std::pin::pin!(statement);
-    let early =
-        std::future::poll_fn(|cx| std::task::Poll::Ready(statement.as_mut().poll(cx))).await;
-    let done = work();
-    let out = match early {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => statement.await,
-    };
-    (out, done)
-}
-
-/// A bound statement that owns its parameters.
-pub type OwnedQuery = sqlx::query::Query<'static, Any, sqlx::any::AnyArguments>;
-
-/// Executes one statement per item in `tx`, binding each while the one before it executes
-/// ([`overlap`]): for bulk writes, where binding costs about as much as executing.
-pub async fn execute_each<I: IntoIterator, E: From<sqlx::Error>>(
-    tx: &mut Tx,
-    items: I,
-    mut build: impl FnMut(I::Item) -> Result<OwnedQuery, E>,
-) -> Result<(), E> {
-    let mut items = items.into_iter();
-    let mut next = items.next().map(&mut build).transpose()?;
-    while let Some(q) = next.take() {
-        let following = items.next();
-        let (done, built) = overlap(q.execute(&mut **tx), || {
-            following.map(&mut build).transpose()
-        })
-        .await;
-        done?;
-        next = built?;
-    }
-    Ok(())
-}
-
 /// The engine behind a connection.
 pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("sqlite") {

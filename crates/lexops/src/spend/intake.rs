@@ -979,14 +979,12 @@ async fn store(
             rows.push((*id, l, adjusted));
         }
     }
-    // Each batch is bound while the one before it executes.
-    let backend = app.db.backend();
-    crate::platform::db::execute_each(&mut tx, rows.chunks(1000), |c| lines_query(backend, c))
-        .await
-        .map_err(|e| match e {
+    for chunk in rows.chunks(1000) {
+        insert_lines(&mut tx, chunk).await.map_err(|e| match e {
             StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
-            StoreError::Sql(e) => AppError::from(e),
+            StoreError::Sql(e) => e.into(),
         })?;
+    }
     // The new lines' ids, in order, per invoice: a range when they are consecutive (as a
     // multi-row insert gives them), otherwise listed.
     let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -1030,11 +1028,15 @@ async fn store(
             flags.push((*id, line_id, f));
         }
     }
-    crate::platform::db::execute_each(&mut tx, flags.chunks(400), |chunk| {
+    for chunk in flags.chunks(400) {
         let mut sql = String::from(
             "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
         );
-        sql.push_str(&crate::platform::db::values(backend, chunk.len(), 8));
+        sql.push_str(&crate::platform::db::values(
+            app.db.backend(),
+            chunk.len(),
+            8,
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, line_id, f) in chunk {
             let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
@@ -1048,68 +1050,57 @@ async fn store(
                 .bind(f.message.clone())
                 .bind(proposed);
         }
-        Ok::<_, sqlx::Error>(q)
-    })
-    .await?;
-    // The rollups, summed from what was just written (no lines read back), while the
-    // invoices' totals are recomputed from their lines.
+        q.execute(&mut *tx).await?;
+    }
+    super::review::recompute_received(&mut tx, &ids).await?;
+    // The rollups, summed from what was just written (no lines read back).
     let keys = super::rollup::matter_keys(&mut tx, &matters).await?;
-    let sum_rollups = || {
-        let mut delta = super::rollup::Delta::default();
-        for ((inv, m), (id, (eval, _, _))) in
-            invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
-        {
-            if eval.invoice_rejected {
-                continue;
-            }
-            let (type_id, wall) = keys.get(&m.matter_id).copied().unwrap_or_default();
-            let date = inv.invoice_date.to_string();
-            let month = &date[..7];
-            let mut totals = vec![];
-            for (k, l) in inv.line_items.iter().enumerate() {
-                let total = to_e4(l.total).unwrap_or_default();
-                let adjusted = eval
-                    .lines
-                    .get(k)
-                    .and_then(|o| to_e4(o.adjusted_total))
-                    .unwrap_or(total);
-                totals.push(total);
-                delta.line(&super::rollup::LineFacts {
-                    month,
-                    wall,
-                    vendor_id: m.vendor_id,
-                    type_id,
-                    matter_id: m.matter_id,
-                    fee: l.line_type.code() == "F",
-                    task_code: l.task_code.as_deref().unwrap_or_default(),
-                    classification: l.timekeeper_classification.as_deref().unwrap_or_default(),
-                    total_e4: total,
-                    adjusted_e4: adjusted,
-                    units_e4: to_e4(l.units.unwrap_or_default()).unwrap_or_default(),
-                });
-            }
-            let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            for f in &eval.flags {
-                let line = f
-                    .line_number
-                    .filter(|n| lines.get(*n as usize - 1).is_some())
-                    .map(|n| n as usize - 1);
-                let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-                let savings = match (line, proposed) {
-                    (Some(k), Some(p)) => totals[k] - p,
-                    _ => 0,
-                };
-                delta.flag(month, wall, &f.kind, &f.reason_code, savings);
-            }
+    let mut delta = super::rollup::Delta::default();
+    for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
+    {
+        if eval.invoice_rejected {
+            continue;
         }
-        delta
-    };
-    let (recomputed, delta) = crate::platform::db::overlap(
-        super::review::recompute_received(&mut tx, &ids),
-        sum_rollups,
-    )
-    .await;
-    recomputed?;
+        let (type_id, wall) = keys.get(&m.matter_id).copied().unwrap_or_default();
+        let date = inv.invoice_date.to_string();
+        let month = &date[..7];
+        let mut totals = vec![];
+        for (k, l) in inv.line_items.iter().enumerate() {
+            let total = to_e4(l.total).unwrap_or_default();
+            let adjusted = eval
+                .lines
+                .get(k)
+                .and_then(|o| to_e4(o.adjusted_total))
+                .unwrap_or(total);
+            totals.push(total);
+            delta.line(&super::rollup::LineFacts {
+                month,
+                wall,
+                vendor_id: m.vendor_id,
+                type_id,
+                matter_id: m.matter_id,
+                fee: l.line_type.code() == "F",
+                task_code: l.task_code.as_deref().unwrap_or_default(),
+                classification: l.timekeeper_classification.as_deref().unwrap_or_default(),
+                total_e4: total,
+                adjusted_e4: adjusted,
+                units_e4: to_e4(l.units.unwrap_or_default()).unwrap_or_default(),
+            });
+        }
+        let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        for f in &eval.flags {
+            let line = f
+                .line_number
+                .filter(|n| lines.get(*n as usize - 1).is_some())
+                .map(|n| n as usize - 1);
+            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+            let savings = match (line, proposed) {
+                (Some(k), Some(p)) => totals[k] - p,
+                _ => 0,
+            };
+            delta.flag(month, wall, &f.kind, &f.reason_code, savings);
+        }
+    }
     delta.write(&mut tx).await?;
     // Approval steps: the routing rules that match, then approvers the guidelines added.
     let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
@@ -1366,16 +1357,19 @@ async fn replace_invoice(
     Ok(())
 }
 
-/// The statement inserting a batch of lines, bound.
-fn lines_query(
-    backend: crate::platform::db::Backend,
+async fn insert_lines(
+    tx: &mut Tx,
     rows: &[(i64, &ledes::LineItem, Option<ledes::Decimal>)],
-) -> Result<crate::platform::db::OwnedQuery, StoreError> {
+) -> Result<(), StoreError> {
     let mut sql = String::from(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
     );
-    sql.push_str(&crate::platform::db::values(backend, rows.len(), LINE_COLS));
+    sql.push_str(&crate::platform::db::values(
+        crate::platform::db::backend_of(&**tx),
+        rows.len(),
+        LINE_COLS,
+    ));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (id, l, adjusted) in rows {
         let total = e4(l.total, "line total")?;
@@ -1409,5 +1403,6 @@ fn lines_query(
             .bind(adjusted)
             .bind(status);
     }
-    Ok(q)
+    q.execute(&mut **tx).await?;
+    Ok(())
 }
