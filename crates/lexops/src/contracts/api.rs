@@ -629,21 +629,33 @@ pub struct UpcomingQuery {
     /// `true`: only what the caller owns.
     #[serde(default)]
     pub mine: bool,
+    /// Page size (default 100, at most 1,000).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/contracts/upcoming", tag = "contracts", operation_id = "contract_upcoming", params(UpcomingQuery),
-    responses((status = 200, body = Vec<super::dates::Upcoming>)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<super::dates::Upcoming>)), security(("bearer" = [])))]
 /// Key dates of executed contracts and open obligations coming up (overdue obligations first by
-/// date), with how each date was computed.
+/// date), with how each date was computed, a page at a time.
 pub async fn upcoming(
     State(app): State<App>,
     ApiUser(u): ApiUser,
     Query(q): Query<UpcomingQuery>,
-) -> ApiResult<Json<Vec<super::dates::Upcoming>>> {
+) -> ApiResult<Json<Page<super::dates::Upcoming>>> {
     let days = q.days.unwrap_or(90).clamp(0, 3650);
-    Ok(Json(
-        super::dates::upcoming(&app, Some(&u), days, q.mine).await?,
-    ))
+    let (limit, offset) = (
+        q.limit.unwrap_or(100).clamp(1, 1000),
+        q.offset.unwrap_or(0).max(0),
+    );
+    let (items, total) =
+        super::dates::upcoming_window(&app, Some(&u), days, q.mine, Some((limit, offset))).await?;
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/contracts/alerts/run", tag = "contracts", operation_id = "run_contract_alerts",

@@ -374,14 +374,16 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
         first.len()
     );
     let mut kd_ms = vec![];
+    // The dashboard as the page reads it: the first 100, and the count of all.
     for _ in 0..20 {
         let t = Instant::now();
-        let items = super::dates::upcoming(&app, Some(&who), 90, false)
-            .await
-            .map_err(err)?;
+        let (items, total) =
+            super::dates::upcoming_window(&app, Some(&who), 90, false, Some((100, 0)))
+                .await
+                .map_err(err)?;
         kd_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(
-            items.len() == first.len(),
+            total as usize == first.len() && items.len() == first.len().min(100),
             "the dashboard changed between reads"
         );
     }

@@ -452,14 +452,30 @@ pub async fn refresh(
     Ok(done.len())
 }
 
-/// Key dates (of executed contracts) and open obligations from `days_back` ago to `days_ahead`
-/// ahead, visible to `viewer`, soonest first; `mine` keeps only what the viewer owns.
+/// Key dates (of executed contracts) from today to `days_ahead` ahead and open obligations due
+/// by then (overdue ones included), visible to `viewer`, soonest first; `mine` keeps only what
+/// the viewer owns.
 pub async fn upcoming(
     app: &App,
     viewer: Option<&CurrentUser>,
     days_ahead: i64,
     mine: bool,
 ) -> Result<Vec<Upcoming>, AppError> {
+    Ok(upcoming_window(app, viewer, days_ahead, mine, None)
+        .await?
+        .0)
+}
+
+/// [`upcoming`] a page at a time: `Some((limit, offset))` reads only that page (and counts the
+/// whole window); the total comes back with it. The ordering and paging are done by the
+/// database over one union of dates and obligations.
+pub async fn upcoming_window(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    days_ahead: i64,
+    mine: bool,
+    page: Option<(i64, i64)>,
+) -> Result<(Vec<Upcoming>, i64), AppError> {
     let today = today(app);
     let until = today
         .checked_add(jiff::Span::new().days(days_ahead))
@@ -467,66 +483,105 @@ pub async fn upcoming(
     let delivery = delivery_days(app).await;
     refresh(app, today, delivery).await?;
     let uid = viewer.map(|u| u.id).unwrap_or(0);
-    let stored: Vec<(i64, String, String, String, Option<String>, String, String, String)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT c.id, c.number, c.title, c.counterparty, ou.name, k.kind, k.date, k.how FROM contract_key_dates k \
-             JOIN contracts c ON c.id = k.contract_id LEFT JOIN users ou ON ou.id = c.owner_id \
-             WHERE k.date >= $1 AND k.date <= $2 AND c.status = 'executed' AND ($3 = 0 OR c.owner_id = $3){} ORDER BY k.date, c.id",
-            store::visible(viewer, 4)
-        )))
-        .bind(today.to_string())
-        .bind(until.to_string())
-        .bind(if mine { uid } else { 0 })
-        .bind(uid)
-        .fetch_all(app.db.pool())
-        .await?;
-    let mut out = vec![];
-    for (contract_id, number, title, counterparty, owner_name, kind, date, how) in stored {
-        let label = keydates::Kind::parse(&kind).map_or("", keydates::Kind::label);
-        out.push(Upcoming {
-            contract_id,
-            number,
-            title,
-            counterparty,
-            owner_name,
-            kind,
-            label: label.into(),
-            date,
-            how,
-            overdue: false,
-            obligation_id: None,
-        });
-    }
-    let until_s = until.to_string();
+    let vis = store::visible(viewer, 4);
+    // $1 today, $2 the window's last day, $3 the owner for "mine" (0: everyone), $4 the viewer.
+    let union = format!(
+        "WITH upcoming_items AS (\
+         SELECT c.id AS cid, c.number AS number, c.title AS title, c.counterparty AS counterparty, ou.name AS owner_name, \
+         k.kind AS kind, '' AS otitle, k.date AS date, k.how AS how, CAST(NULL AS BIGINT) AS oid \
+         FROM contract_key_dates k JOIN contracts c ON c.id = k.contract_id LEFT JOIN users ou ON ou.id = c.owner_id \
+         WHERE k.date >= $1 AND k.date <= $2 AND c.status = 'executed' AND ($3 = 0 OR c.owner_id = $3){vis} \
+         UNION ALL \
+         SELECT c.id, c.number, c.title, c.counterparty, u.name, 'obligation', o.title, o.due_on, 'an obligation of the contract', o.id \
+         FROM contract_obligations o JOIN contracts c ON c.id = o.contract_id LEFT JOIN users u ON u.id = o.owner_id \
+         WHERE o.status = 'open' AND o.due_on <= $2 AND ($3 = 0 OR o.owner_id = $3){vis}) "
+    );
     let today_s = today.to_string();
-    let rows: Vec<(i64, i64, String, String, String, String, Option<String>, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT o.id, c.id, c.number, c.title, c.counterparty, o.title || '|' || o.due_on, u.name, o.owner_id FROM contract_obligations o JOIN contracts c ON c.id = o.contract_id \
-         LEFT JOIN users u ON u.id = o.owner_id WHERE o.status = 'open' AND o.due_on <= $1 AND ($2 = 0 OR o.owner_id = $2){}",
-        store::visible(viewer, 3)
+    let until_s = until.to_string();
+    let owner = if mine { uid } else { 0 };
+    let total = match page {
+        Some(_) => {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "{union} SELECT COUNT(*) FROM upcoming_items"
+            )))
+            .bind(&today_s)
+            .bind(&until_s)
+            .bind(owner)
+            .bind(uid)
+            .fetch_one(app.db.pool())
+            .await?
+        }
+        None => 0,
+    };
+    let limit = match page {
+        Some((limit, offset)) => format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0)),
+        None => String::new(),
+    };
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{union} SELECT cid, number, title, counterparty, owner_name, kind, otitle, date, how, oid FROM upcoming_items \
+         ORDER BY date, number, kind, oid{limit}"
     )))
+    .bind(&today_s)
     .bind(&until_s)
-    .bind(if mine { viewer.map(|u| u.id).unwrap_or(0) } else { 0 })
-    .bind(viewer.map(|u| u.id).unwrap_or(0))
+    .bind(owner)
+    .bind(uid)
     .fetch_all(app.db.pool())
     .await?;
-    for (oid, cid, number, title, counterparty, title_due, owner, _) in rows {
-        let (otitle, due) = title_due.rsplit_once('|').unwrap_or((&title_due, ""));
-        out.push(Upcoming {
-            contract_id: cid,
-            number,
-            title,
-            counterparty,
-            owner_name: owner,
-            kind: "obligation".into(),
-            label: otitle.to_string(),
-            date: due.to_string(),
-            how: "an obligation of the contract".into(),
-            overdue: due < today_s.as_str(),
-            obligation_id: Some(oid),
-        });
-    }
-    out.sort_by(|a, b| (&a.date, &a.number).cmp(&(&b.date, &b.number)));
-    Ok(out)
+    let items: Vec<Upcoming> = rows
+        .into_iter()
+        .map(
+            |(
+                contract_id,
+                number,
+                title,
+                counterparty,
+                owner_name,
+                kind,
+                otitle,
+                date,
+                how,
+                oid,
+            )| {
+                let label = match oid {
+                    Some(_) => otitle,
+                    None => keydates::Kind::parse(&kind)
+                        .map_or("", keydates::Kind::label)
+                        .to_string(),
+                };
+                Upcoming {
+                    contract_id,
+                    number,
+                    title,
+                    counterparty,
+                    owner_name,
+                    overdue: oid.is_some() && date < today_s,
+                    kind,
+                    label,
+                    date,
+                    how,
+                    obligation_id: oid,
+                }
+            },
+        )
+        .collect();
+    let total = if page.is_some() {
+        total
+    } else {
+        items.len() as i64
+    };
+    Ok((items, total))
 }
 
 /// What an alert run sent.

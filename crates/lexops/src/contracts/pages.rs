@@ -1485,8 +1485,8 @@ pub async fn dates_page(ctx: PageCtx, Query(q): Query<DatesQuery>) -> PageResult
     let user = ctx.user()?.clone();
     let days = q.days.unwrap_or(90).clamp(0, 3650);
     let mine = q.mine == "1";
-    let items = super::dates::upcoming(&ctx.app, Some(&user), days, mine).await?;
     if q.format == "csv" {
+        let items = super::dates::upcoming(&ctx.app, Some(&user), days, mine).await?;
         return Ok(csv_response(
             "contract-dates.csv",
             &[
@@ -1513,23 +1513,33 @@ pub async fn dates_page(ctx: PageCtx, Query(q): Query<DatesQuery>) -> PageResult
             }),
         ));
     }
-    // A page of 100 (a large department has thousands of dates in 90 days); CSV has them all.
+    // A page of 100 (a large department has thousands of dates in 90 days), read and counted by
+    // the database; CSV has them all.
     let params = crate::platform::web::ui::ListParams {
         page: q.page,
         per_page: Some(100),
         ..Default::default()
     };
+    let wanted = (params.page() - 1) * 100;
+    let (mut items, total) =
+        super::dates::upcoming_window(&ctx.app, Some(&user), days, mine, Some((100, wanted)))
+            .await?;
     let (days_s, mine_s) = (days.to_string(), if mine { "1" } else { "" });
     let pager = crate::platform::web::ui::Pager::new(
         "/contracts/dates",
         &params,
         &[("days", &days_s), ("mine", mine_s)],
-        items.len() as i64,
+        total,
         &[],
         "",
     );
-    let from = ((pager.page - 1) * 100) as usize;
-    let items: Vec<_> = items.into_iter().skip(from).take(100).collect();
+    // A page past the end shows the last one.
+    let from = (pager.page - 1) * 100;
+    if from != wanted {
+        items = super::dates::upcoming_window(&ctx.app, Some(&user), days, mine, Some((100, from)))
+            .await?
+            .0;
+    }
     ctx.render(DatesPage {
         layout: ctx.layout("Key dates", "contract-dates"),
         items,

@@ -955,7 +955,7 @@ async fn key_dates_obligations_alerts_and_calendars(t: TestApp) {
             .unwrap(),
     )
     .await;
-    let kinds: Vec<&str> = up
+    let kinds: Vec<&str> = up["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -966,6 +966,19 @@ async fn key_dates_obligations_alerts_and_calendars(t: TestApp) {
         ["obligation", "send_notice_by", "notice_deadline"],
         "{up}"
     );
+    assert_eq!(up["total"], 3, "{up}");
+    // A page at a time, in the same order, counted by the server.
+    let second = json_of(
+        http.get(t.url("/api/v1/contracts/upcoming?days=180&limit=1&offset=1"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(second["total"], 3, "{second}");
+    assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+    assert_eq!(second["items"][0]["kind"], "send_notice_by", "{second}");
     // Alerts: the obligation is within 30 days; the notice dates are not yet within 90.
     let run = |http: reqwest::Client| {
         let url = t.url("/api/v1/contracts/alerts/run");
@@ -1170,7 +1183,7 @@ async fn termination_for_convenience_and_option_windows(t: TestApp) {
             .unwrap(),
     )
     .await;
-    let kinds: Vec<&str> = up
+    let kinds: Vec<&str> = up["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -1247,7 +1260,8 @@ async fn termination_for_convenience_and_option_windows(t: TestApp) {
     )
     .await;
     assert!(
-        !up.as_array()
+        !up["items"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|i| i["contract_id"] == id),
