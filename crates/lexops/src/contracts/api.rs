@@ -818,3 +818,98 @@ pub async fn verify(
     super::import::decide(&app, &u, id, r.value.as_deref()).await?;
     Ok(StatusCode::OK)
 }
+
+/// The year of `GET /api/v1/contracts/holidays`.
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+pub struct HolidaysQuery {
+    /// Only this year's holidays.
+    pub year: Option<i16>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/holidays", tag = "contracts", operation_id = "list_holidays", params(HolidaysQuery),
+    responses((status = 200, body = Vec<super::holidays::Holiday>)), security(("bearer" = [])))]
+/// The department's holiday calendar (days that are not business days besides weekends), in
+/// date order.
+pub async fn holidays(
+    State(app): State<App>,
+    ApiUser(_u): ApiUser,
+    Query(q): Query<HolidaysQuery>,
+) -> ApiResult<Json<Vec<super::holidays::Holiday>>> {
+    Ok(Json(super::holidays::list(&app, q.year).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/holidays", tag = "contracts", operation_id = "add_holiday",
+    request_body = super::holidays::HolidayInput,
+    responses((status = 201, body = super::holidays::Holiday), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Adds a holiday; every contract's key dates are computed again on the next read.
+pub async fn holiday_add(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(input): Json<super::holidays::HolidayInput>,
+) -> ApiResult<(StatusCode, Json<super::holidays::Holiday>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::holidays::add(&app, &u, &input).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/holidays/import", tag = "contracts", operation_id = "import_holidays",
+    request_body(content = String, description = "CSV with the columns date,name", content_type = "text/csv"),
+    params(("X-Filename" = Option<String>, Header, description = "The file's name, for the problems' locations")),
+    responses((status = 200, body = super::holidays::HolidayImport), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Imports holidays from CSV: all or nothing, each problem named by file, line and column;
+/// the same file again changes nothing.
+pub async fn holidays_import(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<super::holidays::HolidayImport>> {
+    let file = match header_text(&headers, "x-filename", 200) {
+        s if s.is_empty() => "holidays.csv".to_string(),
+        s => s,
+    };
+    match super::holidays::import_csv(&app, &u, &file, &body).await? {
+        Ok(r) => Ok(Json(r)),
+        Err(problems) => Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| crate::platform::error::FieldError::new(&p.column, p.to_string()))
+                .collect(),
+        )
+        .into()),
+    }
+}
+
+/// The year to fill.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FederalYear {
+    pub year: i16,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/holidays/us-federal", tag = "contracts", operation_id = "add_us_federal_holidays",
+    request_body = FederalYear,
+    responses((status = 200, body = super::holidays::HolidayImport), (status = 422, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Fills a year with the United States federal holidays, as observed.
+pub async fn holidays_us_federal(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Json(y): Json<FederalYear>,
+) -> ApiResult<Json<super::holidays::HolidayImport>> {
+    Ok(Json(
+        super::holidays::add_us_federal(&app, &u, y.year).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/contracts/holidays/{day}", tag = "contracts", operation_id = "remove_holiday",
+    params(("day" = String, Path, description = "The holiday's date, YYYY-MM-DD")),
+    responses((status = 204), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+/// Removes a holiday.
+pub async fn holiday_remove(
+    State(app): State<App>,
+    ApiUser(u): ApiUser,
+    Path(day): Path<String>,
+) -> ApiResult<StatusCode> {
+    super::holidays::remove(&app, &u, &day).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -358,6 +358,7 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
                 &super::dates::terms(c),
                 today,
                 super::dates::DEFAULT_DELIVERY_DAYS,
+                &super::keydates::Holidays::default(),
             )
         })
         .filter(|k| !k.kind.is_informational() && k.date >= today && k.date <= horizon)

@@ -72,7 +72,8 @@ fn today(app: &App) -> jiff::civil::Date {
 
 /// A contract's key dates as of today.
 pub async fn key_dates(app: &App, c: &Contract) -> Vec<KeyDate> {
-    keydates::compute(&terms(c), today(app), delivery_days(app).await)
+    let holidays = super::holidays::load(app).await.unwrap_or_default();
+    keydates::compute(&terms(c), today(app), delivery_days(app).await, &holidays)
 }
 
 /// An obligation.
@@ -343,25 +344,24 @@ const FAR: &str = "9999-12-31";
 /// Brings the stored key dates up to date: every contract changed since (its `key_dates_until`
 /// cleared to '', which sorts before any day, so one index range finds all that is stale) or
 /// whose current term has ended since (it renewed: its dates roll forward) is computed again; a
-/// contract that is not executed keeps no rows. A new delivery allowance recomputes all.
+/// contract that is not executed keeps no rows. A new delivery allowance or a change to the holiday calendar recomputes all.
 /// Returns how many contracts were computed.
 pub async fn refresh(
     app: &App,
     today: jiff::civil::Date,
     delivery: i64,
 ) -> Result<usize, AppError> {
-    let used = app.db.setting("contract_key_dates_delivery").await?;
-    if used.as_deref() != Some(delivery.to_string().as_str()) {
+    // The stored dates were computed with a delivery allowance and a holiday calendar: when
+    // either changes, every contract is computed again.
+    let holidays = super::holidays::load(app).await?;
+    let basis = format!("{delivery}|{}", super::holidays::digest(&holidays));
+    let used = app.db.setting("contract_key_dates_basis").await?;
+    if used.as_deref() != Some(basis.as_str()) {
         let mut tx = app.db.begin().await?;
         sqlx::query("UPDATE contracts SET key_dates_until = ''")
             .execute(&mut *tx)
             .await?;
-        crate::platform::db::set_setting(
-            &mut tx,
-            "contract_key_dates_delivery",
-            &delivery.to_string(),
-        )
-        .await?;
+        crate::platform::db::set_setting(&mut tx, "contract_key_dates_basis", &basis).await?;
         tx.commit().await?;
     }
     let today_s = today.to_string();
@@ -393,7 +393,7 @@ pub async fn refresh(
                 others.push(c.id.to_string());
                 continue;
             }
-            let ks = keydates::compute(&terms(c), today, delivery);
+            let ks = keydates::compute(&terms(c), today, delivery, &holidays);
             // A renewing term's dates hold until it ends; a term that does not roll (no renewal,
             // or no renewal period) keeps its dates.
             let until = ks
@@ -499,20 +499,6 @@ pub async fn upcoming_window(
     let today_s = today.to_string();
     let until_s = until.to_string();
     let owner = if mine { uid } else { 0 };
-    let total = match page {
-        Some(_) => {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-                "{union} SELECT COUNT(*) FROM upcoming_items"
-            )))
-            .bind(&today_s)
-            .bind(&until_s)
-            .bind(owner)
-            .bind(uid)
-            .fetch_one(app.db.pool())
-            .await?
-        }
-        None => 0,
-    };
     let limit = match page {
         Some((limit, offset)) => format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0)),
         None => String::new(),
@@ -528,17 +514,38 @@ pub async fn upcoming_window(
         String,
         String,
         Option<i64>,
+        i64,
     );
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{union} SELECT cid, number, title, counterparty, owner_name, kind, otitle, date, how, oid FROM upcoming_items \
+    let bind = |sql: String| {
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(today_s.clone())
+            .bind(until_s.clone())
+            .bind(owner)
+            .bind(uid)
+    };
+    // The page and the count of the whole window in one pass.
+    let rows: Vec<Row> = bind(format!(
+        "{union} SELECT cid, number, title, counterparty, owner_name, kind, otitle, date, how, oid, COUNT(*) OVER () FROM upcoming_items \
          ORDER BY date, number, kind, oid{limit}"
-    )))
-    .bind(&today_s)
-    .bind(&until_s)
-    .bind(owner)
-    .bind(uid)
+    ))
     .fetch_all(app.db.pool())
     .await?;
+    let total = match (rows.first(), page) {
+        (Some(r), _) => r.10,
+        // A page past the end: count apart.
+        (None, Some((_, offset))) if offset > 0 => {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "{union} SELECT COUNT(*) FROM upcoming_items"
+            )))
+            .bind(&today_s)
+            .bind(&until_s)
+            .bind(owner)
+            .bind(uid)
+            .fetch_one(app.db.pool())
+            .await?
+        }
+        (None, _) => 0,
+    };
     let items: Vec<Upcoming> = rows
         .into_iter()
         .map(
@@ -553,6 +560,7 @@ pub async fn upcoming_window(
                 date,
                 how,
                 oid,
+                _,
             )| {
                 let label = match oid {
                     Some(_) => otitle,
@@ -576,11 +584,6 @@ pub async fn upcoming_window(
             },
         )
         .collect();
-    let total = if page.is_some() {
-        total
-    } else {
-        items.len() as i64
-    };
     Ok((items, total))
 }
 

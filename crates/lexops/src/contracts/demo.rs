@@ -259,6 +259,10 @@ pub async fn seed(
     for c in library() {
         tpl::save_clause(app, ops, None, &c).await?;
     }
+    // The department works to the United States federal holidays.
+    for year in 2024..=2028 {
+        super::holidays::add_us_federal(app, ops, year).await?;
+    }
     let services = tpl::save(
         app,
         ops,

@@ -112,30 +112,99 @@ pub fn term_end(start: Date, months: i64) -> Option<Date> {
         .ok()
 }
 
-fn is_business_day(d: Date) -> bool {
-    !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
-}
+/// The department's holidays: days that are not business days besides Saturdays and Sundays.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holidays(pub std::collections::BTreeMap<Date, String>);
 
-/// `n` business days (Monday to Friday) before `d`.
-pub fn business_days_before(d: Date, n: i64) -> Date {
-    let mut x = d;
-    let mut left = n;
-    while left > 0 {
-        x = x.checked_sub(1.day()).unwrap_or(x);
-        if is_business_day(x) {
-            left -= 1;
+impl Holidays {
+    /// Monday to Friday and not a holiday.
+    pub fn is_business_day(&self, d: Date) -> bool {
+        !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) && !self.0.contains_key(&d)
+    }
+
+    /// Why `d` is not a business day: the holiday's name, or "a Saturday"/"a Sunday".
+    fn why_not(&self, d: Date) -> String {
+        match self.0.get(&d) {
+            Some(name) => name.clone(),
+            None => format!("a {}", weekday(d)),
         }
     }
-    x
+
+    /// The holidays on weekdays strictly between `from` and `to`, as "Name (date)".
+    fn skipped(&self, from: Date, to: Date) -> Vec<String> {
+        self.0
+            .range(from..to)
+            .filter(|(d, _)| {
+                **d > from && !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
+            })
+            .map(|(d, n)| format!("{n} on {}", fmt(*d)))
+            .collect()
+    }
+
+    /// `n` business days before `d`.
+    pub fn business_days_before(&self, d: Date, n: i64) -> Date {
+        let mut x = d;
+        let mut left = n;
+        while left > 0 {
+            x = x.checked_sub(1.day()).unwrap_or(x);
+            if self.is_business_day(x) {
+                left -= 1;
+            }
+        }
+        x
+    }
+
+    /// The latest business day on or before `d`.
+    fn business_day_on_or_before(&self, d: Date) -> Date {
+        let mut x = d;
+        while !self.is_business_day(x) {
+            x = x.checked_sub(1.day()).unwrap_or(x);
+        }
+        x
+    }
 }
 
-/// The latest business day on or before `d`.
-fn business_day_on_or_before(d: Date) -> Date {
-    let mut x = d;
-    while !is_business_day(x) {
-        x = x.checked_sub(1.day()).unwrap_or(x);
-    }
-    x
+/// `n` business days (Monday to Friday, no holidays) before `d`.
+pub fn business_days_before(d: Date, n: i64) -> Date {
+    Holidays::default().business_days_before(d, n)
+}
+
+/// The United States federal holidays of `year` on the days they are observed (5 U.S.C. 6103:
+/// one on a Saturday is observed the Friday before, one on a Sunday the Monday after).
+pub fn us_federal(year: i16) -> Vec<(Date, &'static str)> {
+    let fixed = |m: i8, d: i8, name: &'static str| {
+        let x = Date::new(year, m, d).expect("a valid fixed date");
+        let observed = match x.weekday() {
+            Weekday::Saturday => x.checked_sub(1.day()).unwrap_or(x),
+            Weekday::Sunday => x.checked_add(1.day()).unwrap_or(x),
+            _ => x,
+        };
+        (observed, name)
+    };
+    let nth = |m: i8, n: i8, w: Weekday, name: &'static str| {
+        let first = Date::new(year, m, 1).expect("a valid month");
+        (
+            first
+                .nth_weekday_of_month(n, w)
+                .expect("that weekday exists"),
+            name,
+        )
+    };
+    let mut out = vec![
+        fixed(1, 1, "New Year's Day"),
+        nth(1, 3, Weekday::Monday, "Birthday of Martin Luther King, Jr."),
+        nth(2, 3, Weekday::Monday, "Washington's Birthday"),
+        nth(5, -1, Weekday::Monday, "Memorial Day"),
+        fixed(6, 19, "Juneteenth National Independence Day"),
+        fixed(7, 4, "Independence Day"),
+        nth(9, 1, Weekday::Monday, "Labor Day"),
+        nth(10, 2, Weekday::Monday, "Columbus Day"),
+        fixed(11, 11, "Veterans Day"),
+        nth(11, 4, Weekday::Thursday, "Thanksgiving Day"),
+        fixed(12, 25, "Christmas Day"),
+    ];
+    out.sort_by_key(|(d, _)| *d);
+    out
 }
 
 fn fmt(d: Date) -> String {
@@ -227,15 +296,15 @@ fn option_window(t: &Terms, end: Date, out: &mut Vec<KeyDate>) {
     });
 }
 
-/// The key dates of a contract as of `today`; `delivery_days` business days are allowed for a
-/// notice to arrive.
-pub fn compute(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
-    let mut out = collect(t, today, delivery_days);
+/// The key dates of a contract as of `today`; `delivery_days` business days (weekdays that are
+/// not one of `holidays`) are allowed for a notice to arrive.
+pub fn compute(t: &Terms, today: Date, delivery_days: i64, holidays: &Holidays) -> Vec<KeyDate> {
+    let mut out = collect(t, today, delivery_days, holidays);
     out.sort_by_key(|k| k.date);
     out
 }
 
-fn collect(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
+fn collect(t: &Terms, today: Date, delivery_days: i64, holidays: &Holidays) -> Vec<KeyDate> {
     let mut out = vec![];
     if let Some(e) = t.effective_on {
         out.push(KeyDate {
@@ -317,13 +386,14 @@ fn collect(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
                 fmt(deadline)
             ),
         });
-        let last_business = business_day_on_or_before(deadline);
-        let send = business_days_before(last_business, delivery_days);
+        let last_business = holidays.business_day_on_or_before(deadline);
+        let send = holidays.business_days_before(last_business, delivery_days);
         let mut how = String::new();
         if last_business != deadline {
             how.push_str(&format!(
-                "{} is not a business day, so it must arrive by {}; ",
+                "{} is not a business day ({}), so it must arrive by {}; ",
                 fmt(deadline),
+                holidays.why_not(deadline),
                 fmt(last_business)
             ));
         }
@@ -331,6 +401,10 @@ fn collect(t: &Terms, today: Date, delivery_days: i64) -> Vec<KeyDate> {
             "allowing {delivery_days} business days for delivery, send it by {}",
             fmt(send)
         ));
+        let skipped = holidays.skipped(send, last_business);
+        if !skipped.is_empty() {
+            how.push_str(&format!(" (holidays skipped: {})", skipped.join(", ")));
+        }
         out.push(KeyDate {
             kind: Kind::SendNoticeBy,
             date: send,
@@ -369,13 +443,13 @@ mod tests {
             ..terms()
         };
         // Before the lock-in ends: the earliest end counts from the first allowed day.
-        let v = compute(&t, date(2025, 6, 1), 2);
+        let v = compute(&t, date(2025, 6, 1), 2, &Holidays::default());
         assert_eq!(get(&v, Kind::TerminationFrom).date, date(2026, 1, 1));
         let e = get(&v, Kind::TerminationIfNoticeToday);
         assert_eq!(e.date, date(2026, 3, 2));
         assert!(e.how.contains("first day it is allowed"), "{}", e.how);
         // After it: notice sent today.
-        let v = compute(&t, date(2026, 6, 1), 2);
+        let v = compute(&t, date(2026, 6, 1), 2, &Holidays::default());
         assert_eq!(
             get(&v, Kind::TerminationIfNoticeToday).date,
             date(2026, 7, 31)
@@ -403,6 +477,7 @@ mod tests {
             },
             date(2026, 1, 1),
             2,
+            &Holidays::default(),
         );
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].date, date(2026, 1, 31));
@@ -414,14 +489,14 @@ mod tests {
 
     #[test]
     fn dates_roll_forward_after_each_renewal() {
-        let before = compute(&terms(), date(2025, 6, 1), 3);
+        let before = compute(&terms(), date(2025, 6, 1), 3, &Holidays::default());
         assert_eq!(get(&before, Kind::Expiry).date, date(2025, 12, 31));
         // 2025-12-31 minus 90 days is 2025-10-02, a Thursday; three business days before is
         // Monday 2025-09-29.
         assert_eq!(get(&before, Kind::NoticeDeadline).date, date(2025, 10, 2));
         assert_eq!(get(&before, Kind::SendNoticeBy).date, date(2025, 9, 29));
         assert_eq!(get(&before, Kind::Renewal).date, date(2026, 1, 1));
-        let after = compute(&terms(), date(2026, 3, 1), 3);
+        let after = compute(&terms(), date(2026, 3, 1), 3, &Holidays::default());
         let e = get(&after, Kind::Expiry);
         assert_eq!(e.date, date(2026, 12, 31));
         assert!(
@@ -440,7 +515,7 @@ mod tests {
             notice_days: Some(88),
             ..terms()
         };
-        let d = compute(&t, date(2026, 3, 1), 3);
+        let d = compute(&t, date(2026, 3, 1), 3, &Holidays::default());
         assert_eq!(get(&d, Kind::NoticeDeadline).date, date(2026, 10, 4));
         let s = get(&d, Kind::SendNoticeBy);
         assert_eq!(s.date, date(2026, 9, 29));
@@ -455,7 +530,7 @@ mod tests {
             auto_renew: false,
             ..Default::default()
         };
-        let d = compute(&t, date(2024, 1, 31), 3);
+        let d = compute(&t, date(2024, 1, 31), 3, &Holidays::default());
         assert_eq!(get(&d, Kind::Expiry).date, date(2024, 2, 28));
         assert_eq!(d.len(), 2, "no renewal, no notice");
     }
@@ -470,5 +545,72 @@ mod tests {
             business_days_before(date(2026, 11, 30), 0),
             date(2026, 11, 30)
         );
+    }
+
+    #[test]
+    fn holidays_are_not_business_days_and_are_named() {
+        // Notice of 35 days before 2026-12-31 falls on Thursday 26 November 2026,
+        // Thanksgiving: it must arrive by Wednesday the 25th; three business days before that,
+        // skipping no holiday, is Friday the 20th. With Veterans Day (Wednesday 11 November)
+        // and a notice of 47 days (Saturday 14 November → Friday 13th), three business days
+        // back skip the 11th: Monday 9 November.
+        let mut h = Holidays::default();
+        for (d, name) in us_federal(2026) {
+            h.0.insert(d, name.to_string());
+        }
+        let t = Terms {
+            notice_days: Some(35),
+            ..terms()
+        };
+        let d = compute(&t, date(2026, 3, 1), 3, &h);
+        assert_eq!(get(&d, Kind::NoticeDeadline).date, date(2026, 11, 26));
+        let s = get(&d, Kind::SendNoticeBy);
+        assert_eq!(s.date, date(2026, 11, 20));
+        assert!(s.how.contains("(Thanksgiving Day)"), "{}", s.how);
+        let t = Terms {
+            notice_days: Some(47),
+            ..terms()
+        };
+        let d = compute(&t, date(2026, 3, 1), 3, &h);
+        let s = get(&d, Kind::SendNoticeBy);
+        assert_eq!(s.date, date(2026, 11, 9));
+        assert!(
+            s.how
+                .contains("(holidays skipped: Veterans Day on 2026-11-11 (Wednesday))"),
+            "{}",
+            s.how
+        );
+        // Without the calendar the same notice goes on Tuesday 10 November.
+        let plain = compute(&t, date(2026, 3, 1), 3, &Holidays::default());
+        assert_eq!(get(&plain, Kind::SendNoticeBy).date, date(2026, 11, 10));
+    }
+
+    #[test]
+    fn us_federal_holidays_are_observed_on_weekdays() {
+        let days =
+            |y| -> Vec<String> { us_federal(y).iter().map(|(d, _)| d.to_string()).collect() };
+        // OPM's published dates for 2026 (Independence Day on a Saturday: Friday 3 July).
+        assert_eq!(
+            days(2026),
+            [
+                "2026-01-01",
+                "2026-01-19",
+                "2026-02-16",
+                "2026-05-25",
+                "2026-06-19",
+                "2026-07-03",
+                "2026-09-07",
+                "2026-10-12",
+                "2026-11-11",
+                "2026-11-26",
+                "2026-12-25"
+            ]
+        );
+        // 2027: Juneteenth on a Saturday (Friday 18 June), Christmas on a Saturday (Friday 24
+        // December), and New Year's Day 2028 on a Saturday is observed on Friday 31 December 2027.
+        let y27 = days(2027);
+        assert!(y27.contains(&"2027-06-18".to_string()), "{y27:?}");
+        assert!(y27.contains(&"2027-12-24".to_string()), "{y27:?}");
+        assert_eq!(days(2028)[0], "2027-12-31");
     }
 }

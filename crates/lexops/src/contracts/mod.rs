@@ -10,6 +10,7 @@ pub mod compare;
 pub mod dates;
 pub mod demo;
 pub mod extract;
+pub mod holidays;
 pub mod import;
 pub mod keydates;
 pub mod model;

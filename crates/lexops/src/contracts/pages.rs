@@ -1761,3 +1761,168 @@ pub async fn import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> 
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "contracts/holidays.html")]
+struct HolidaysPage {
+    layout: Layout,
+    /// Each holiday with its weekday.
+    holidays: Vec<(super::holidays::Holiday, String)>,
+    years: Vec<String>,
+    year: String,
+    next_year: i16,
+    can_manage: bool,
+    report: Option<super::holidays::HolidayImport>,
+    problems: Vec<crate::matters::store::ImportProblem>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HolidaysQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    format: String,
+}
+
+async fn holidays_page_with(
+    ctx: &PageCtx,
+    year: &str,
+    report: Option<super::holidays::HolidayImport>,
+    problems: Vec<crate::matters::store::ImportProblem>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let y = year.parse::<i16>().ok();
+    let holidays = super::holidays::list(&ctx.app, y)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let wd = jiff::civil::Date::strptime("%Y-%m-%d", &h.day)
+                .map(|d| format!("{:?}", d.weekday()))
+                .unwrap_or_default();
+            (h, wd)
+        })
+        .collect();
+    let this_year: i16 = ctx
+        .app
+        .clock
+        .today()
+        .get(..4)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2026);
+    let status = if problems.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = ctx.render(HolidaysPage {
+        layout: ctx.layout("Holiday calendar", "contract-dates"),
+        holidays,
+        years: super::holidays::years(&ctx.app).await?,
+        year: if y.is_some() {
+            year.to_string()
+        } else {
+            String::new()
+        },
+        next_year: this_year + 1,
+        can_manage: user.can(Permission::ManageTemplates),
+        report,
+        problems,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// GET /contracts/holidays: the holiday calendar (CSV with `format=csv`).
+pub async fn holidays_page(ctx: PageCtx, Query(q): Query<HolidaysQuery>) -> PageResult<Response> {
+    if q.format == "csv" {
+        let items = super::holidays::list(&ctx.app, q.year.parse().ok()).await?;
+        return Ok(csv_response(
+            "holidays.csv",
+            &["date", "name"],
+            items.into_iter().map(|h| vec![h.day, h.name]),
+        ));
+    }
+    holidays_page_with(&ctx, &q.year, None, vec![]).await
+}
+
+/// POST /contracts/holidays: adds one holiday.
+pub async fn holiday_add(
+    ctx: PageCtx,
+    Form(f): Form<super::holidays::HolidayInput>,
+) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match super::holidays::add(&ctx.app, &user, &f).await {
+        Ok(h) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/holidays?year={}", &h.day[..4]),
+            FlashKind::Success,
+            &format!(
+                "{} ({}) added; key dates are computed again.",
+                h.name, h.day
+            ),
+        )),
+        Err(e) => redirect_with_error(&ctx.app, "/contracts/holidays", e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FederalForm {
+    year: String,
+}
+
+/// POST /contracts/holidays/us-federal: fills a year with the US federal holidays.
+pub async fn holidays_us_federal(ctx: PageCtx, Form(f): Form<FederalForm>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let Ok(year) = f.year.trim().parse::<i16>() else {
+        return redirect_with_error(
+            &ctx.app,
+            "/contracts/holidays",
+            AppError::field("year", format!("`{}` is not a year.", f.year.trim())),
+        );
+    };
+    match super::holidays::add_us_federal(&ctx.app, &user, year).await {
+        Ok(r) => Ok(redirect_with_flash(
+            &ctx.app,
+            &format!("/contracts/holidays?year={year}"),
+            FlashKind::Success,
+            &format!(
+                "United States federal holidays of {year}: {} added, {} renamed, {} unchanged.",
+                r.added, r.renamed, r.unchanged
+            ),
+        )),
+        Err(e) => redirect_with_error(&ctx.app, "/contracts/holidays", e),
+    }
+}
+
+/// POST /contracts/holidays/import (multipart, CSRF token in the `_csrf` query)
+pub async fn holidays_import(ctx: PageCtx, multipart: Multipart) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    let file = crate::platform::web::read_one_file(multipart, "file", "holidays.csv").await?;
+    let Some((name, bytes)) = file else {
+        return holidays_page_with(
+            &ctx,
+            "",
+            None,
+            vec![crate::matters::store::ImportProblem::no_file()],
+        )
+        .await;
+    };
+    match super::holidays::import_csv(&ctx.app, &user, &name, &bytes).await? {
+        Ok(r) => holidays_page_with(&ctx, "", Some(r), vec![]).await,
+        Err(p) => holidays_page_with(&ctx, "", None, p).await,
+    }
+}
+
+/// POST /contracts/holidays/{day}/delete
+pub async fn holiday_remove(ctx: PageCtx, Path(day): Path<String>) -> PageResult<Response> {
+    let user = ctx.user()?.clone();
+    match super::holidays::remove(&ctx.app, &user, &day).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &ctx.app,
+            "/contracts/holidays",
+            FlashKind::Success,
+            &format!("The holiday on {day} was removed; key dates are computed again."),
+        )),
+        Err(e) => redirect_with_error(&ctx.app, "/contracts/holidays", e),
+    }
+}

@@ -283,7 +283,7 @@ impl Modify for BearerAuth {
         crate::contracts::api::template_create, crate::contracts::api::template_update, crate::contracts::api::clauses_list,
         crate::contracts::api::clause_create, crate::contracts::api::clause_update, crate::contracts::api::approvals,
         crate::contracts::api::decide, crate::contracts::api::request_signature, crate::contracts::api::rules_list, crate::contracts::api::rule_save,
-        crate::contracts::api::upcoming, crate::contracts::api::alerts_run, crate::contracts::api::key_dates, crate::contracts::api::clauses, crate::contracts::api::obligations,
+        crate::contracts::api::upcoming, crate::contracts::api::holidays, crate::contracts::api::holiday_add, crate::contracts::api::holidays_import, crate::contracts::api::holidays_us_federal, crate::contracts::api::holiday_remove, crate::contracts::api::alerts_run, crate::contracts::api::key_dates, crate::contracts::api::clauses, crate::contracts::api::obligations,
         crate::contracts::api::add_obligation, crate::contracts::api::complete_obligation, crate::contracts::api::import,
         crate::contracts::api::verification, crate::contracts::api::verify),
     components(schemas(ErrorEnvelope, Me, User, NewUser, UserPatch, AuditEvent, VerifyReport, ApiToken, NewTokenRequest, CreatedToken, Job,
@@ -310,7 +310,7 @@ impl Modify for BearerAuth {
         crate::contracts::approvals::Approver, crate::contracts::approvals::Signatory, crate::contracts::approvals::Signature,
         crate::contracts::api::ApprovalDecision, crate::contracts::api::SignatureRequest,
         crate::contracts::keydates::KeyDate, crate::contracts::keydates::Kind, crate::contracts::dates::Obligation, crate::contracts::dates::ObligationInput,
-        crate::contracts::dates::Upcoming, crate::contracts::dates::AlertRun, crate::contracts::api::CompleteObligation,
+        crate::contracts::dates::Upcoming, crate::contracts::holidays::Holiday, crate::contracts::holidays::HolidayInput, crate::contracts::holidays::HolidayImport, crate::contracts::api::FederalYear, crate::contracts::dates::AlertRun, crate::contracts::api::CompleteObligation,
         crate::contracts::import::ImportReport, crate::contracts::import::Pending, crate::contracts::api::VerifyRequest)),
     modifiers(&BearerAuth),
     tags((name = "account"), (name = "users"), (name = "audit"), (name = "jobs"), (name = "matters"), (name = "spend"), (name = "records"), (name = "contracts"))

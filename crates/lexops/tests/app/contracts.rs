@@ -1540,3 +1540,198 @@ async fn importing_existing_contracts_and_verifying_what_was_read(t: TestApp) {
         "{kd}"
     );
 }
+
+both!(a_holiday_calendar_moves_send_by_dates);
+async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
+    use jiff::Timestamp;
+    let http = reqwest::Client::new();
+    t.app
+        .clock
+        .set_to(Some("2026-06-01T12:00:00Z".parse::<Timestamp>().unwrap()));
+    let ops = t.token(Role::LegalOps).await;
+    let paralegal = t.token(Role::Paralegal).await;
+    // A renewing contract whose 47 days' notice falls on Saturday 14 November 2026: it must
+    // arrive by Friday the 13th and, with three business days for delivery, go by Tuesday the
+    // 10th — unless Veterans Day (Wednesday the 11th) is a holiday.
+    let r = http
+        .post(t.url("/api/v1/contracts"))
+        .bearer_auth(&ops)
+        .json(&json!({"title": "Cloud hosting", "type": "services", "counterparty": "Northwind",
+            "effective_on": "2025-01-01", "term_months": 12, "auto_renew": true, "renewal_months": 12,
+            "notice_days": 47}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = json_of(r).await["id"].as_i64().unwrap();
+    execute(&t, &ops, id).await;
+    let send_by = |http: reqwest::Client| {
+        let url = t.url(&format!("/api/v1/contracts/{id}/key-dates"));
+        let ops = ops.clone();
+        async move {
+            let kd = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
+            let d = kd
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["kind"] == "send_notice_by")
+                .cloned()
+                .unwrap();
+            (
+                d["date"].as_str().unwrap().to_string(),
+                d["how"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let upcoming_send_by = |http: reqwest::Client| {
+        let url = t.url("/api/v1/contracts/upcoming?days=365");
+        let ops = ops.clone();
+        async move {
+            let up = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
+            up["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["kind"] == "send_notice_by")
+                .map(|i| i["date"].as_str().unwrap().to_string())
+                .unwrap()
+        }
+    };
+    assert_eq!(send_by(http.clone()).await.0, "2026-11-10");
+    assert_eq!(upcoming_send_by(http.clone()).await, "2026-11-10");
+    let holidays = |http: reqwest::Client| {
+        let url = t.url("/api/v1/contracts/holidays?year=2026");
+        let ops = ops.clone();
+        async move { json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await }
+    };
+    assert_eq!(holidays(http.clone()).await, json!([]));
+    // Changing the calendar is for those who set the department's rules.
+    let r = http
+        .post(t.url("/api/v1/contracts/holidays/us-federal"))
+        .bearer_auth(&paralegal)
+        .json(&json!({"year": 2026}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http
+        .post(t.url("/api/v1/contracts/holidays/us-federal"))
+        .bearer_auth(&ops)
+        .json(&json!({"year": 2026}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        json_of(r).await,
+        json!({"added": 11, "renamed": 0, "unchanged": 0})
+    );
+    let r = http
+        .post(t.url("/api/v1/contracts/holidays/us-federal"))
+        .bearer_auth(&ops)
+        .json(&json!({"year": 2026}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(r).await,
+        json!({"added": 0, "renamed": 0, "unchanged": 11})
+    );
+    let h = holidays(http.clone()).await;
+    assert_eq!(h.as_array().unwrap().len(), 11);
+    assert_eq!(h[8], json!({"day": "2026-11-11", "name": "Veterans Day"}));
+    // The stored dates follow the calendar: the send-by date skips the holiday.
+    let (date, how) = send_by(http.clone()).await;
+    assert_eq!(date, "2026-11-09");
+    assert!(
+        how.contains("holidays skipped: Veterans Day on 2026-11-11"),
+        "{how}"
+    );
+    assert_eq!(upcoming_send_by(http.clone()).await, "2026-11-09");
+    // A CSV with a bad row changes nothing and names the line and column.
+    let before = holidays(http.clone()).await;
+    let r = http
+        .post(t.url("/api/v1/contracts/holidays/import"))
+        .bearer_auth(&ops)
+        .header("X-Filename", "office-days.csv")
+        .body("date,name\n2026-12-24,Christmas Eve\n2026-13-31,New Year's Eve\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = json_of(r).await;
+    assert_eq!(e["error"]["fields"][0]["field"], "date", "{e}");
+    let msg = e["error"]["fields"][0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("office-days.csv:3: column date:"), "{msg}");
+    assert_eq!(holidays(http.clone()).await, before);
+    // A good file is imported once; the same file again changes nothing.
+    let csv = "date,name\n2026-12-24,Christmas Eve\n2026-11-11,Veterans Day\n";
+    for expected in [
+        json!({"added": 1, "renamed": 0, "unchanged": 1}),
+        json!({"added": 0, "renamed": 0, "unchanged": 2}),
+    ] {
+        let r = http
+            .post(t.url("/api/v1/contracts/holidays/import"))
+            .bearer_auth(&ops)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(json_of(r).await, expected);
+    }
+    // Removing the holiday puts the date back.
+    let r = http
+        .delete(t.url("/api/v1/contracts/holidays/2026-11-11"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = http
+        .delete(t.url("/api/v1/contracts/holidays/2026-11-11"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(send_by(http.clone()).await.0, "2026-11-10");
+    // Every change is in the audit trail.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE object_type = 'holiday' ORDER BY seq",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "contract.holidays_import",
+            "contract.holidays_import",
+            "contract.holiday_remove"
+        ]
+    );
+    // The page: the calendar with its forms for legal ops, read-only for a paralegal.
+    let mut b = t.signed_in(Role::LegalOps).await;
+    let html = b.page("/contracts/holidays?year=2026").await;
+    assert!(html.contains("Thanksgiving Day") && html.contains("Christmas Eve"));
+    assert!(!html.contains("Veterans Day"));
+    assert!(html.contains("Add a holiday"));
+    let r = b
+        .post(
+            "/contracts/holidays",
+            &[("day", "2026-11-11"), ("name", "Veterans Day")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(send_by(http.clone()).await.0, "2026-11-09");
+    let csv = b.get("/contracts/holidays?year=2026&format=csv").await;
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("date,name"), "{csv}");
+    assert!(csv.contains("2026-11-11,Veterans Day"), "{csv}");
+    let mut p = t.signed_in(Role::Paralegal).await;
+    let html = p.page("/contracts/holidays").await;
+    assert!(html.contains("Veterans Day") && !html.contains("Add a holiday"));
+    let r = p.post("/contracts/holidays/2026-11-11/delete", &[]).await;
+    assert_eq!(r.status(), 403);
+}
