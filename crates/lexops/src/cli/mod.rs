@@ -294,6 +294,16 @@ pub enum ImportCmd {
         #[arg(long = "our-name", default_value = "Example Corp")]
         our_names: Vec<String>,
     },
+    /// Holidays for contract notices' business days from CSV (`date,name`): all or nothing;
+    /// the same file again changes nothing. `--us-federal YEAR` adds that year's US federal
+    /// holidays instead.
+    Holidays {
+        file: Option<PathBuf>,
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        #[arg(long)]
+        us_federal: Option<i16>,
+    },
     /// Import the company directory of custodians from CSV (name,email,department,
     /// manager_email,employee_status): all or nothing, one person per email, re-import updates.
     Custodians {
@@ -887,6 +897,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                             Ok(1)
                         }
                         Err(e) => Err(show(e)),
+                    }
+                }
+                ImportCmd::Holidays {
+                    file,
+                    as_user,
+                    us_federal,
+                } => {
+                    let user = acting(as_user).await?;
+                    ensure_can(
+                        &user,
+                        crate::platform::access::Permission::ManageTemplates,
+                        "change the holiday calendar",
+                    )?;
+                    let outcome = match (file, us_federal) {
+                        (None, Some(year)) => Ok(crate::contracts::holidays::add_us_federal(
+                            &app, &user, year,
+                        )
+                        .await
+                        .map_err(show)?),
+                        (Some(file), None) => {
+                            let bytes = std::fs::read(&file)
+                                .with_context(|| format!("cannot read {}", file.display()))?;
+                            crate::contracts::holidays::import_csv(
+                                &app,
+                                &user,
+                                &file.display().to_string(),
+                                &bytes,
+                            )
+                            .await
+                            .map_err(show)?
+                        }
+                        _ => anyhow::bail!("give either a CSV file or --us-federal YEAR"),
+                    };
+                    match outcome {
+                        Ok(r) => {
+                            println!(
+                                "holidays: {} added, {} renamed, {} unchanged",
+                                r.added, r.renamed, r.unchanged
+                            );
+                            Ok(0)
+                        }
+                        Err(problems) => {
+                            eprintln!("nothing was imported:");
+                            for p in problems {
+                                eprintln!("  {p}");
+                            }
+                            Ok(1)
+                        }
                     }
                 }
                 ImportCmd::Custodians { file, as_user } => {

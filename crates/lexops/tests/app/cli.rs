@@ -768,6 +768,72 @@ async fn contracts_from_the_command_line() {
         ],
     );
     assert!(!o.status.success());
+    // The holiday calendar: the demo works to the US federal holidays; a CSV with a bad row
+    // is refused whole, naming the line; a good one lands once.
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "holidays",
+            "--us-federal",
+            "2026",
+            "--as",
+            "legalops@demo.lexops.test",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 added, 0 renamed, 11 unchanged"),
+        "{}",
+        text(&o)
+    );
+    let csv = dir.path().join("office.csv");
+    std::fs::write(
+        &csv,
+        "date,name\n2026-12-24,Christmas Eve\n2026-12-32,Bad\n",
+    )
+    .unwrap();
+    let args = [
+        "import",
+        "holidays",
+        csv.to_str().unwrap(),
+        "--as",
+        "legalops@demo.lexops.test",
+    ];
+    let o = run(dir.path(), &args);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("nothing was imported") && text(&o).contains("office.csv:3: column date"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(&csv, "date,name\n2026-12-24,Christmas Eve\n").unwrap();
+    let o = run(dir.path(), &args);
+    assert!(
+        text(&o).contains("1 added, 0 renamed, 0 unchanged"),
+        "{}",
+        text(&o)
+    );
+    let o = run(dir.path(), &args);
+    assert!(
+        text(&o).contains("0 added, 0 renamed, 1 unchanged"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "holidays",
+            csv.to_str().unwrap(),
+            "--as",
+            "requester@demo.lexops.test",
+        ],
+    );
+    assert!(
+        !o.status.success(),
+        "a requester cannot change the calendar"
+    );
 }
 
 /// A folder laid out like CUAD, written by the test: two contracts, the 83 columns of
