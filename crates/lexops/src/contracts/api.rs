@@ -32,6 +32,9 @@ pub struct ContractQuery {
     /// Only contracts expiring on or before this date (YYYY-MM-DD).
     #[serde(default)]
     pub expires_by: String,
+    /// Only contracts with this counterparty (the whole name, any case).
+    #[serde(default)]
+    pub counterparty: String,
     /// updated (default), number, title, counterparty, status, value or expires; `-` first for descending.
     #[serde(default)]
     pub sort: String,
@@ -65,6 +68,7 @@ pub async fn list(
         status: q.status,
         type_code: q.type_code,
         expires_by: q.expires_by,
+        counterparty: q.counterparty,
         ..Default::default()
     };
     let (mut items, total) = store::list(&app, Some(&u), &f, &order, limit, offset).await?;
@@ -111,6 +115,7 @@ pub async fn facets(
         status: q.status,
         type_code: q.type_code,
         expires_by: q.expires_by,
+        counterparty: q.counterparty,
         ..Default::default()
     };
     let (s, t) = store::facets(&app, Some(&u), &f).await?;

@@ -274,6 +274,14 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
             q = q.bind(cid).bind(meta).bind(body);
         }
         q.execute(&mut *tx).await?;
+        // Each contract's counterparty as its party row (what `store::write_parties` keeps).
+        sqlx::query(
+            "INSERT INTO contract_parties (contract_id, position, name) SELECT id, 1, counterparty FROM contracts WHERE id > $1 AND id <= $2",
+        )
+        .bind(id)
+        .bind(id + n as i64)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         id += n as i64;
     }

@@ -98,6 +98,36 @@ impl Status {
     }
 }
 
+/// A contract's counterparties: several are written in one field, separated by semicolons
+/// or line breaks, and kept one row each in `contract_parties`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Parties(pub Vec<String>);
+
+impl Parties {
+    /// The parties written in `s` (blank ones dropped, spaces collapsed).
+    pub fn parse(s: &str) -> Parties {
+        Parties(
+            s.split([';', '\n'])
+                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The one-text form stored in `contracts.counterparty`.
+    pub fn joined(&self) -> String {
+        self.0.join("; ")
+    }
+}
+
+impl TryFrom<String> for Parties {
+    type Error = std::convert::Infallible;
+    fn try_from(s: String) -> Result<Parties, Self::Error> {
+        Ok(Parties::parse(&s))
+    }
+}
+
 /// A contract as lists and pages show it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Contract {
@@ -108,7 +138,12 @@ pub struct Contract {
     pub type_name: String,
     pub status: String,
     pub status_at: String,
+    /// The counterparties as one text, joined with "; ".
     pub counterparty: String,
+    /// Each counterparty, in the order given.
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = Vec<String>)]
+    pub counterparties: Parties,
     pub our_entity: String,
     /// Exact value in minor units (cents) of `currency`.
     pub value_minor: Option<i64>,
@@ -214,7 +249,7 @@ pub fn money_text(minor: i64) -> String {
 }
 
 /// The SELECT every contract query starts from (`c` is the contract).
-pub const SELECT: &str = "SELECT c.id, c.number, c.title, t.code AS type_code, t.name AS type_name, c.status, c.status_at, c.counterparty, c.our_entity, \
+pub const SELECT: &str = "SELECT c.id, c.number, c.title, t.code AS type_code, t.name AS type_name, c.status, c.status_at, c.counterparty, c.counterparty AS counterparties, c.our_entity, \
     c.value_minor, c.currency, c.effective_on, c.term_months, c.expires_on, c.auto_renew, c.renewal_months, c.notice_days, c.termination_notice_days, c.termination_after_months, c.option_from_days, c.option_to_days, c.governing_law, \
     c.owner_id, ou.name AS owner_name, c.requester_id, ru.name AS requester_name, c.matter_id, m.number AS matter_number, \
     c.parent_id, pc.number AS parent_number, c.business_reason, c.locked, c.created_at, c.updated_at \
@@ -299,7 +334,9 @@ pub struct ContractInput {
 pub struct ValidContract {
     pub title: String,
     pub type_code: String,
+    /// The counterparties joined with "; " (see [`Parties`]).
     pub counterparty: String,
+    pub counterparties: Parties,
     pub our_entity: String,
     pub value_minor: Option<i64>,
     pub currency: String,
@@ -415,14 +452,29 @@ pub fn check(input: &ContractInput) -> Result<ValidContract, Vec<FieldError>> {
     if type_code.is_empty() {
         errs.push(FieldError::new("type", "Choose a contract type."));
     }
-    let counterparty = text(
-        &mut errs,
-        "counterparty",
-        &input.counterparty,
-        300,
-        false,
-        "",
-    );
+    let counterparties = Parties::parse(&input.counterparty);
+    if counterparties.0.len() > 20 {
+        errs.push(FieldError::new(
+            "counterparty",
+            "At most 20 counterparties.",
+        ));
+    } else if counterparties.0.iter().any(|p| p.chars().count() > 300) {
+        errs.push(FieldError::new(
+            "counterparty",
+            "At most 300 characters for each counterparty.",
+        ));
+    } else if let Some(twice) = counterparties.0.iter().enumerate().find_map(|(i, p)| {
+        counterparties.0[..i]
+            .iter()
+            .any(|q| q.to_lowercase() == p.to_lowercase())
+            .then_some(p)
+    }) {
+        errs.push(FieldError::new(
+            "counterparty",
+            format!("{twice} is named twice."),
+        ));
+    }
+    let counterparty = counterparties.joined();
     let our_entity = text(&mut errs, "our_entity", &input.our_entity, 300, false, "");
     let value_minor = parse_money(&input.value)
         .map_err(|e| errs.push(FieldError::new("value", e)))
@@ -523,6 +575,7 @@ pub fn check(input: &ContractInput) -> Result<ValidContract, Vec<FieldError>> {
             title,
             type_code,
             counterparty,
+            counterparties,
             our_entity,
             value_minor,
             currency,

@@ -35,6 +35,9 @@ pub struct ListQuery {
     owner: String,
     #[serde(default)]
     expires_by: String,
+    /// One counterparty's contracts (the whole name, any case).
+    #[serde(default)]
+    counterparty: String,
 }
 
 #[derive(Template)]
@@ -48,6 +51,7 @@ struct ListPage {
     type_code: String,
     owner: String,
     expires_by: String,
+    counterparty: String,
     types: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
     owners: Vec<(i64, String, String)>,
@@ -131,6 +135,7 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         owner_id: f.owner.parse().ok(),
         requester_id: None,
         expires_by: f.expires_by.clone(),
+        counterparty: f.counterparty.clone(),
     };
     let order = store::order_by(&f.list);
     let (limit, offset) = f.list.window();
@@ -152,6 +157,7 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
             ("type", &f.type_code),
             ("owner", &f.owner),
             ("expires_by", &f.expires_by),
+            ("counterparty", &f.counterparty),
         ],
         total,
         &[
@@ -169,7 +175,8 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         && f.status.is_empty()
         && f.type_code.is_empty()
         && f.owner.is_empty()
-        && f.expires_by.is_empty());
+        && f.expires_by.is_empty()
+        && f.counterparty.is_empty());
     // A facet's link keeps the search and the other filters, and toggles its own value.
     let link = |status: &str, type_code: &str| {
         let pairs: Vec<(&str, &str)> = [
@@ -178,6 +185,7 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
             ("type", type_code),
             ("owner", f.owner.as_str()),
             ("expires_by", f.expires_by.as_str()),
+            ("counterparty", f.counterparty.as_str()),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -219,6 +227,7 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         type_code: f.type_code,
         owner: f.owner,
         expires_by: f.expires_by,
+        counterparty: f.counterparty,
         types: store::types(&ctx.app).await?,
         statuses: statuses(),
         owners: store::owners(&ctx.app).await?,

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::model::{
-    self, Comment, Contract, ContractInput, SELECT, Status, StatusChange, VERSION_SELECT,
+    self, Comment, Contract, ContractInput, Parties, SELECT, Status, StatusChange, VERSION_SELECT,
     ValidContract, Version,
 };
 use crate::platform::access::{CurrentUser, visible_sql_for};
@@ -48,6 +48,15 @@ pub struct Filter {
     pub requester_id: Option<i64>,
     /// Only contracts expiring on or before this date (YYYY-MM-DD).
     pub expires_by: String,
+    /// Only contracts with this counterparty (the whole name, any case).
+    pub counterparty: String,
+}
+
+/// The condition of [`Filter::counterparty`] on parameter `$n`.
+fn party_condition(n: usize) -> String {
+    format!(
+        " AND (${n} = '' OR EXISTS (SELECT 1 FROM contract_parties cp WHERE cp.contract_id = c.id AND LOWER(cp.name) = LOWER(${n})))"
+    )
 }
 
 /// Sort keys for lists: (key, ORDER BY expression).
@@ -104,8 +113,9 @@ async fn rows(
     };
     let filter = format!(
         "{text} AND ($2 = '' OR c.status = $2) AND ($3 = '' OR t.code = $3) AND ($4 = 0 OR c.owner_id = $4) AND ($5 = 0 OR c.requester_id = $5) \
-         AND ($6 = '' OR c.expires_on <= $6){}",
-        visible(viewer, 7)
+         AND ($6 = '' OR c.expires_on <= $6){}{}",
+        visible(viewer, 7),
+        party_condition(10)
     );
     let uid = viewer.map(|u| u.id).unwrap_or(0);
     let mut rows = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
@@ -120,6 +130,7 @@ async fn rows(
     .bind(uid)
     .bind(limit)
     .bind(offset)
+    .bind(f.counterparty.trim())
     .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
@@ -194,14 +205,16 @@ pub async fn grid(app: &App, viewer: Option<&CurrentUser>, f: &Filter) -> Result
     // blind to the query's selectivity, scanned every row's tsvector: seconds at 100,000).
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.status, t.code, t.name, COUNT(*) FROM contracts c JOIN contract_types t ON t.id = c.type_id WHERE {text} \
-         AND ($2 = 0 OR c.owner_id = $2) AND ($3 = 0 OR c.requester_id = $3) AND ($4 = '' OR c.expires_on <= $4){} GROUP BY c.status, t.code, t.name",
-        visible(viewer, 5)
+         AND ($2 = 0 OR c.owner_id = $2) AND ($3 = 0 OR c.requester_id = $3) AND ($4 = '' OR c.expires_on <= $4){}{} GROUP BY c.status, t.code, t.name",
+        visible(viewer, 5),
+        party_condition(6)
     )))
     .bind(&like)
     .bind(f.owner_id.unwrap_or(0))
     .bind(f.requester_id.unwrap_or(0))
     .bind(&f.expires_by)
     .bind(viewer.map(|u| u.id).unwrap_or(0))
+    .bind(f.counterparty.trim())
     .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
@@ -463,7 +476,28 @@ pub(super) async fn write_terms(
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    write_parties(tx, id, &v.counterparties).await?;
     write_options(tx, id, v).await
+}
+
+/// Keeps a contract's counterparties one row each (for the filter by counterparty), written
+/// with `contracts.counterparty` — their joined text — by the same callers.
+async fn write_parties(tx: &mut Tx, id: i64, parties: &Parties) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contract_parties WHERE contract_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (k, name) in parties.0.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO contract_parties (contract_id, position, name) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(k as i64 + 1)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes the termination-for-convenience and option-window terms, and marks the stored key
@@ -529,6 +563,7 @@ pub(super) async fn insert(
     .fetch_one(&mut **tx)
     .await?;
     write_options(tx, id, v).await?;
+    write_parties(tx, id, &v.counterparties).await?;
     let number = format!("CT-{}-{id:05}", &now[..4]);
     sqlx::query("UPDATE contracts SET number = $1 WHERE id = $2")
         .bind(&number)

@@ -1735,3 +1735,89 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
     let r = p.post("/contracts/holidays/2026-11-11/delete", &[]).await;
     assert_eq!(r.status(), 403);
 }
+
+both!(several_counterparties);
+async fn several_counterparties(t: TestApp) {
+    let http = reqwest::Client::new();
+    let ops = t.token(Role::LegalOps).await;
+    let create = |body: Value| {
+        let http = http.clone();
+        let url = t.url("/api/v1/contracts");
+        let ops = ops.clone();
+        async move {
+            http.post(url)
+                .bearer_auth(ops)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The same party twice (in any case) is refused, naming the field.
+    let r = create(json!({"title": "Joint venture", "type": "services", "counterparty": "Contoso Ltd; contoso ltd"})).await;
+    assert_eq!(r.status(), 422);
+    let e = json_of(r).await;
+    assert_eq!(e["error"]["fields"][0]["field"], "counterparty", "{e}");
+    let r = create(json!({"title": "Joint venture", "type": "services",
+        "counterparty": " Northwind   Traders ;\nContoso Ltd; "}))
+    .await;
+    assert_eq!(r.status(), 201);
+    let c = json_of(r).await;
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(
+        c["counterparties"],
+        json!(["Northwind Traders", "Contoso Ltd"]),
+        "{c}"
+    );
+    assert_eq!(c["counterparty"], "Northwind Traders; Contoso Ltd");
+    let other = json_of(
+        create(json!({"title": "Supply", "type": "services", "counterparty": "Contoso"})).await,
+    )
+    .await;
+    let count = |q: &'static str| {
+        let http = http.clone();
+        let url = t.url(&format!("/api/v1/contracts?counterparty={q}"));
+        let ops = ops.clone();
+        async move {
+            let v = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
+            let ids: Vec<i64> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+                .collect();
+            (v["total"].as_i64().unwrap(), ids)
+        }
+    };
+    // The filter takes a whole name, in any case.
+    assert_eq!(count("contoso%20ltd").await, (1, vec![id]));
+    assert_eq!(
+        count("Contoso").await,
+        (1, vec![other["id"].as_i64().unwrap()])
+    );
+    assert_eq!(count("Northwind%20Traders").await, (1, vec![id]));
+    assert_eq!(count("Fabrikam").await.0, 0);
+    // Changing the parties moves the filter with them.
+    let mut input = c.clone();
+    input["counterparty"] = json!("Contoso Ltd");
+    input["type"] = json!("services");
+    let r = http
+        .put(t.url(&format!("/api/v1/contracts/{id}")))
+        .bearer_auth(&ops)
+        .json(&input)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(count("Northwind%20Traders").await.0, 0);
+    assert_eq!(count("contoso%20ltd").await, (1, vec![id]));
+    // The page links each counterparty to its contracts.
+    let mut b = t.signed_in(Role::LegalOps).await;
+    let html = b.page(&format!("/contracts/{id}")).await;
+    assert!(
+        html.contains("/contracts?counterparty=Contoso%20Ltd"),
+        "a link per party"
+    );
+    let html = b.page("/contracts?counterparty=Contoso%20Ltd").await;
+    assert!(html.contains("Joint venture") && !html.contains(">Supply<"));
+}
