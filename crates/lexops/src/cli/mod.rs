@@ -1207,16 +1207,16 @@ async fn contracts_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Result<
     // The clause commands need no database.
     match cmd {
         ContractsCmd::Clauses { file, min, json } => {
-            return tokio::task::spawn_blocking(move || {
+            tokio::task::spawn_blocking(move || {
                 crate::contracts::clauses::cli_find(&file, min, json)
             })
-            .await?;
+            .await?
         }
         ContractsCmd::TrainClauses { dir, out, all } => {
-            return tokio::task::spawn_blocking(move || {
+            tokio::task::spawn_blocking(move || {
                 crate::contracts::clauses::cli_train(&dir, &out, all)
             })
-            .await?;
+            .await?
         }
         cmd => contracts_db_cmd(settings, cmd).await,
     }

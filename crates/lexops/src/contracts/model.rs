@@ -121,10 +121,9 @@ impl Parties {
     }
 }
 
-impl TryFrom<String> for Parties {
-    type Error = std::convert::Infallible;
-    fn try_from(s: String) -> Result<Parties, Self::Error> {
-        Ok(Parties::parse(&s))
+impl From<String> for Parties {
+    fn from(s: String) -> Parties {
+        Parties::parse(&s)
     }
 }
 

@@ -1470,12 +1470,12 @@ pub async fn clauses_page(
             }),
         ));
     }
-    Ok(ctx.render(ClausesPage {
+    ctx.render(ClausesPage {
         layout: ctx.layout(&format!("{} clauses", c.number), "contracts"),
         c,
         found,
         min_text,
-    })?)
+    })
 }
 
 #[derive(Template)]

@@ -169,7 +169,7 @@ pub async fn record_many(
             "INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ",
         );
         sql.push_str(&crate::platform::db::values(
-            super::db::backend_of(&**tx),
+            super::db::backend_of(tx),
             chunk.len(),
             11,
         ));

@@ -171,22 +171,23 @@ async fn recompute(
             && state == "scheduled"
             && due.as_deref() < r.due_on.as_deref())
             || (r.due_state == "permanent" && state != "permanent");
-        if shortened && r.status == "active" {
-            if let Some((hold, name)) = super::holds::holds_on(tx, r.id).await?.first() {
-                return Err(AppError::Conflict(format!(
-                    "record {} ({}) is under legal hold {hold} ({name}): its retention cannot be shortened ({} → {}); nothing was changed",
-                    r.id,
-                    r.title,
-                    r.due_text(),
-                    RecordRow {
-                        due_state: state.clone(),
-                        due_on: due.clone(),
-                        awaiting_event: waiting.clone(),
-                        ..r.clone()
-                    }
-                    .due_text()
-                )));
-            }
+        if shortened
+            && r.status == "active"
+            && let Some((hold, name)) = super::holds::holds_on(tx, r.id).await?.first()
+        {
+            return Err(AppError::Conflict(format!(
+                "record {} ({}) is under legal hold {hold} ({name}): its retention cannot be shortened ({} → {}); nothing was changed",
+                r.id,
+                r.title,
+                r.due_text(),
+                RecordRow {
+                    due_state: state.clone(),
+                    due_on: due.clone(),
+                    awaiting_event: waiting.clone(),
+                    ..r.clone()
+                }
+                .due_text()
+            )));
         }
         if state != r.due_state || due != r.due_on || waiting != r.awaiting_event {
             sqlx::query(

@@ -799,7 +799,7 @@ async fn judge(
     let mut judged = vec![];
     for (inv, m) in report.invoices.iter().zip(&matched) {
         let g = engine_invoice(inv, m.vendor_id, m.matter_id);
-        if !firms.contains_key(&m.vendor_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = firms.entry(m.vendor_id) {
             let dates = report
                 .invoices
                 .iter()
@@ -810,15 +810,12 @@ async fn judge(
                 (lo.min(d.clone()), hi.max(d))
             });
             let exclude = m.replaces;
-            firms.insert(
-                m.vendor_id,
-                FirmContext::load(&mut conn, &today, m.vendor_id, &from, &to, exclude).await?,
-            );
+            e.insert(FirmContext::load(&mut conn, &today, m.vendor_id, &from, &to, exclude).await?);
         }
         let year = inv.invoice_date.to_string()[..4].to_string();
         let layers = stored_sets.layers(m.vendor_id, m.matter_id);
-        if !sets.contains_key(&layers) {
-            sets.insert(layers, stored_sets.effective(m.vendor_id, m.matter_id)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(layers) {
+            e.insert(stored_sets.effective(m.vendor_id, m.matter_id)?);
         }
         let firm = firms.get_mut(&m.vendor_id).expect("loaded");
         let mc = matter_ctx.get_mut(&(m.matter_id, year)).expect("loaded");
@@ -1366,7 +1363,7 @@ async fn insert_lines(
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
     );
     sql.push_str(&crate::platform::db::values(
-        crate::platform::db::backend_of(&**tx),
+        crate::platform::db::backend_of(tx),
         rows.len(),
         LINE_COLS,
     ));

@@ -316,7 +316,7 @@ impl Delta {
 
     /// Adds the sums to the rollup tables.
     pub async fn write(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        let backend = crate::platform::db::backend_of(&**tx);
+        let backend = crate::platform::db::backend_of(tx);
         for (n, ((table, keys, _, vals, _, _), rows)) in ROLLUPS.iter().zip(&self.lines).enumerate()
         {
             let (nkeys, nvals) = (keys.split(", ").count(), vals.split(", ").count());
@@ -416,22 +416,6 @@ pub async fn matter_keys(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statements_sign_every_sum_and_add_on_conflict() {
-        let (t, k, ke, v, ve, j) = ROLLUPS[0];
-        let s = statement(t, k, ke, v, ve, j, -1, "i.id IN (7)");
-        assert!(
-            s.contains("(-1) * SUM(l.total_e4), (-1) * SUM(l.adjusted_total_e4), (-1) * SUM(CASE")
-        );
-        assert_eq!(s.matches("(-1) * SUM(").count(), 5);
-        assert!(s.contains("ON CONFLICT (month, wall_matter_id, vendor_id) DO UPDATE SET billed_e4 = spend_vendor_month.billed_e4 + excluded.billed_e4"));
-    }
-}
-
 /// Every rollup row, as text (for [`verify`]).
 async fn snapshot(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     let mut rows = vec![];
@@ -477,4 +461,20 @@ pub async fn verify(db: &crate::platform::db::Db) -> Result<Vec<String>, sqlx::E
     let a: std::collections::BTreeSet<_> = before.into_iter().collect();
     let b: std::collections::BTreeSet<_> = after.into_iter().collect();
     Ok(a.symmetric_difference(&b).cloned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_sign_every_sum_and_add_on_conflict() {
+        let (t, k, ke, v, ve, j) = ROLLUPS[0];
+        let s = statement(t, k, ke, v, ve, j, -1, "i.id IN (7)");
+        assert!(
+            s.contains("(-1) * SUM(l.total_e4), (-1) * SUM(l.adjusted_total_e4), (-1) * SUM(CASE")
+        );
+        assert_eq!(s.matches("(-1) * SUM(").count(), 5);
+        assert!(s.contains("ON CONFLICT (month, wall_matter_id, vendor_id) DO UPDATE SET billed_e4 = spend_vendor_month.billed_e4 + excluded.billed_e4"));
+    }
 }

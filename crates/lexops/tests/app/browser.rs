@@ -116,7 +116,7 @@ async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    click(&c, "button[type=submit]").await;
+    click(c, "button[type=submit]").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -88,10 +88,10 @@ async fn every_route_has_a_policy_and_refuses_the_wrong_role() {
         for role in Role::ALL.into_iter().filter(|role| !role.can(perm)) {
             let status = match r.surface {
                 Surface::Page => {
-                    if !browsers.contains_key(&role) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = browsers.entry(role) {
                         let mut b = t.signed_in(role).await;
                         b.page("/").await;
-                        browsers.insert(role, b);
+                        e.insert(b);
                     }
                     let b = &browsers[&role];
                     if r.method == axum::http::Method::GET {
@@ -101,8 +101,8 @@ async fn every_route_has_a_policy_and_refuses_the_wrong_role() {
                     }
                 }
                 Surface::Api => {
-                    if !tokens.contains_key(&role) {
-                        tokens.insert(role, t.token(role).await);
+                    if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(role) {
+                        e.insert(t.token(role).await);
                     }
                     http.request(r.method.clone(), t.url(&path))
                         .bearer_auth(&tokens[&role])

@@ -1182,7 +1182,7 @@ async fn routing_rules_caps_and_budgets_inner(t: &TestApp) {
         .await
         .unwrap();
     assert!(csv.contains("800.00,1000.00,-200.00,125"), "{csv}");
-    sums_agree(&t).await;
+    sums_agree(t).await;
 }
 
 async fn routing_rules_caps_budgets_and_accruals(t: TestApp) {
