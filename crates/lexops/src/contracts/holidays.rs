@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::keydates::{self, Holidays};
 use crate::App;
-use crate::matters::store::{ImportProblem, csv_headers};
+use crate::matters::store::{ImportProblem, csv_open};
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
 use crate::platform::error::{AppError, FieldError};
@@ -250,19 +250,12 @@ pub async fn import_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Result<HolidayImport, Vec<ImportProblem>>, AppError> {
-    let problem = |line: u64, column: &str, message: String| ImportProblem {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
+    let problem = |line: u64, column: &str, message: String| {
+        ImportProblem::at(file, line, column, message)
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = match csv_headers(&mut rdr) {
-        Ok(h) => h,
-        Err(message) => return Ok(Err(vec![problem(1, "-", message)])),
+    let (mut rdr, headers) = match csv_open(file, bytes, false) {
+        Ok(x) => x,
+        Err(p) => return Ok(Err(vec![p])),
     };
     let day_col = headers.iter().position(|h| h == "date" || h == "day");
     let name_col = headers.iter().position(|h| h == "name");

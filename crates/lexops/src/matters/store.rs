@@ -508,7 +508,35 @@ pub fn csv_headers<R: std::io::Read>(rdr: &mut csv::Reader<R>) -> Result<Vec<Str
         .map_err(|e| format!("cannot read the header line: {e}"))
 }
 
+/// Opens a CSV import (values trimmed; `flexible`: rows may have fewer or more fields than the
+/// header): the reader and its lower-cased header names, or the problem with the header line.
+/// Every CSV import (matters, custodians, holidays) starts here.
+pub fn csv_open<'a>(
+    file: &str,
+    bytes: &'a [u8],
+    flexible: bool,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), ImportProblem> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(flexible)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    match csv_headers(&mut rdr) {
+        Ok(h) => Ok((rdr, h)),
+        Err(message) => Err(ImportProblem::at(file, 1, "-", message)),
+    }
+}
+
 impl ImportProblem {
+    /// A problem at `file:line`, in `column`.
+    pub fn at(file: &str, line: u64, column: &str, message: impl Into<String>) -> ImportProblem {
+        ImportProblem {
+            file: file.to_string(),
+            line,
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// The problem of an import form sent without a file.
     pub fn no_file() -> ImportProblem {
         ImportProblem {
@@ -547,19 +575,12 @@ pub async fn import_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Result<ImportReport, Vec<ImportProblem>>, AppError> {
-    let problem = |line: u64, column: &str, message: String| ImportProblem {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
+    let problem = |line: u64, column: &str, message: String| {
+        ImportProblem::at(file, line, column, message)
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = match csv_headers(&mut rdr) {
-        Ok(h) => h,
-        Err(message) => return Ok(Err(vec![problem(1, "-", message)])),
+    let (mut rdr, headers) = match csv_open(file, bytes, false) {
+        Ok(x) => x,
+        Err(p) => return Ok(Err(vec![p])),
     };
     for required in ["number", "name", "type"] {
         if !headers.iter().any(|h| h == required) {

@@ -90,19 +90,12 @@ pub async fn import_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Result<DirectoryReport, Vec<ImportProblem>>, AppError> {
-    let problem = |line: u64, column: &str, message: String| ImportProblem {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
+    let problem = |line: u64, column: &str, message: String| {
+        ImportProblem::at(file, line, column, message)
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = match crate::matters::store::csv_headers(&mut rdr) {
-        Ok(h) => h,
-        Err(message) => return Ok(Err(vec![problem(1, "-", message)])),
+    let (mut rdr, headers) = match crate::matters::store::csv_open(file, bytes, true) {
+        Ok(x) => x,
+        Err(p) => return Ok(Err(vec![p])),
     };
     let mut problems = vec![];
     for h in &headers {
