@@ -16,6 +16,9 @@ use crate::platform::error::{AppError, FieldError};
 
 /// The daily job.
 pub const JOB: &str = "contracts.alerts";
+/// The job that brings every contract's stored key dates up to date (queued when the holiday
+/// calendar changes, so that the next view does not compute them all).
+pub const REFRESH_JOB: &str = "contracts.key_dates";
 /// Days before a date that alerts go out, unless the setting says otherwise.
 pub const DEFAULT_OFFSETS: [i64; 4] = [90, 30, 7, 1];
 /// Business days allowed for a notice to arrive, unless the setting says otherwise.
@@ -682,6 +685,18 @@ pub async fn job(app: App, _job: crate::platform::jobs::Job) -> crate::platform:
     run_alerts(&app).await.map_err(|e| e.to_string())?;
     crate::platform::jobs::schedule_daily(&app, JOB, 1)
         .await
+        .map_err(|e| e.to_string())
+}
+
+/// [`REFRESH_JOB`]: computes what is stale as of today.
+pub async fn refresh_job(
+    app: App,
+    _job: crate::platform::jobs::Job,
+) -> crate::platform::jobs::JobResult {
+    let delivery = delivery_days(&app).await;
+    refresh(&app, today(&app), delivery)
+        .await
+        .map(drop)
         .map_err(|e| e.to_string())
 }
 

@@ -109,6 +109,21 @@ fn check(day: &str, name: &str) -> Result<(String, String), Vec<FieldError>> {
     }
 }
 
+/// Queues the recomputation of every contract's key dates in the change's transaction (one
+/// queued job at a time, whatever the number of changes).
+async fn queue_refresh(tx: &mut crate::platform::db::Tx, now: &str) -> Result<(), sqlx::Error> {
+    crate::platform::jobs::enqueue(
+        tx,
+        now,
+        super::dates::REFRESH_JOB,
+        &json!({}),
+        Some(super::dates::REFRESH_JOB),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
 /// Adds one holiday; a day already in the calendar is refused.
 pub async fn add(app: &App, user: &CurrentUser, input: &HolidayInput) -> Result<Holiday, AppError> {
     let (day, name) = check(&input.day, &input.name).map_err(AppError::Validation)?;
@@ -144,6 +159,7 @@ pub async fn add(app: &App, user: &CurrentUser, input: &HolidayInput) -> Result<
         },
     )
     .await?;
+    queue_refresh(&mut tx, &now).await?;
     tx.commit().await?;
     Ok(Holiday { day, name })
 }
@@ -176,6 +192,7 @@ pub async fn remove(app: &App, user: &CurrentUser, day: &str) -> Result<(), AppE
         },
     )
     .await?;
+    queue_refresh(&mut tx, &now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -237,6 +254,7 @@ async fn upsert(
             },
         )
         .await?;
+        queue_refresh(&mut tx, &now).await?;
     }
     tx.commit().await?;
     Ok(out)
@@ -250,9 +268,8 @@ pub async fn import_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Result<HolidayImport, Vec<ImportProblem>>, AppError> {
-    let problem = |line: u64, column: &str, message: String| {
-        ImportProblem::at(file, line, column, message)
-    };
+    let problem =
+        |line: u64, column: &str, message: String| ImportProblem::at(file, line, column, message);
     let (mut rdr, headers) = match csv_open(file, bytes, false) {
         Ok(x) => x,
         Err(p) => return Ok(Err(vec![p])),

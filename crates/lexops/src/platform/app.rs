@@ -168,6 +168,10 @@ impl App {
         jobs.register("records.sweep", crate::records::disposition::sweep_job);
         jobs.register("holds.notices", crate::records::notices::schedule_job);
         jobs.register(crate::contracts::dates::JOB, crate::contracts::dates::job);
+        jobs.register(
+            crate::contracts::dates::REFRESH_JOB,
+            crate::contracts::dates::refresh_job,
+        );
         jobs.register(crate::records::text::JOB, crate::records::text::job);
         Ok(App {
             settings: Arc::new(settings),

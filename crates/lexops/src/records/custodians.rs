@@ -90,9 +90,8 @@ pub async fn import_csv(
     file: &str,
     bytes: &[u8],
 ) -> Result<Result<DirectoryReport, Vec<ImportProblem>>, AppError> {
-    let problem = |line: u64, column: &str, message: String| {
-        ImportProblem::at(file, line, column, message)
-    };
+    let problem =
+        |line: u64, column: &str, message: String| ImportProblem::at(file, line, column, message);
     let (mut rdr, headers) = match crate::matters::store::csv_open(file, bytes, true) {
         Ok(x) => x,
         Err(p) => return Ok(Err(vec![p])),

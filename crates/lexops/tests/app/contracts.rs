@@ -1637,6 +1637,26 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
         json_of(r).await,
         json!({"added": 0, "renamed": 0, "unchanged": 11})
     );
+    // The change queued the recomputation of every contract's dates, in its own transaction
+    // (once, however many changes): the job brings them up to date before anyone looks.
+    let queued: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM jobs WHERE kind = 'contracts.key_dates' ORDER BY id")
+            .fetch_all(t.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(queued, ["queued"]);
+    let stored = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT date FROM contract_key_dates WHERE contract_id = $1 AND kind = 'send_notice_by'",
+        )
+        .bind(id)
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(stored().await, "2026-11-10", "not yet recomputed");
+    lexops::platform::jobs::drain(&t.app).await.unwrap();
+    assert_eq!(stored().await, "2026-11-09", "the job recomputed the dates");
     let h = holidays(http.clone()).await;
     assert_eq!(h.as_array().unwrap().len(), 11);
     assert_eq!(h[8], json!({"day": "2026-11-11", "name": "Veterans Day"}));
