@@ -145,7 +145,7 @@ fn opt(s: &str) -> Option<String> {
 
 impl<'a> LineRef<'a> {
     /// The owned line item, when the typed required values are present.
-    pub fn to_line_item(&self) -> Option<LineItem> {
+    pub fn to_line_item(self) -> Option<LineItem> {
         Some(LineItem {
             number: self.number.to_string(),
             line_type: self.line_type?,
@@ -206,7 +206,7 @@ impl<'a> LineRef<'a> {
 
 impl<'a> HeaderRef<'a> {
     /// The owned invoice (without lines), when the typed required values are present.
-    pub fn to_invoice(&self) -> Option<Invoice> {
+    pub fn to_invoice(self) -> Option<Invoice> {
         let party = |base: usize| Party {
             name: self.intl[base].to_string(),
             address_1: self.intl[base + 1].to_string(),
@@ -336,8 +336,8 @@ impl InvoiceAcc {
                 (idx::INVOICE_CURRENCY, h.intl[idx::INVOICE_CURRENCY]),
                 (idx::TAX_CURRENCY, h.intl[idx::TAX_CURRENCY]),
             ] {
-                if !code.is_empty()
-                    && !(code.len() == 3 && code.bytes().all(|c| c.is_ascii_uppercase()))
+                if !(code.is_empty()
+                    || code.len() == 3 && code.bytes().all(|c| c.is_ascii_uppercase()))
                 {
                     sink.push(loc.finding(
                         Severity::Error,
@@ -405,9 +405,11 @@ impl InvoiceAcc {
             invoice: &self.number,
             item: l.number,
         };
-        if h.total.is_some() && h.total != self.total {
-            if let (Some(t), Some(first)) = (h.total, self.total) {
-                sink.push(loc.finding(
+        if h.total.is_some()
+            && h.total != self.total
+            && let (Some(t), Some(first)) = (h.total, self.total)
+        {
+            sink.push(loc.finding(
                     Severity::Error,
                     Rule::InvoiceTotalChanged,
                     Some("INVOICE_TOTAL"),
@@ -417,7 +419,6 @@ impl InvoiceAcc {
                         money(first)
                     ),
                 ));
-            }
         }
         let mut changed = |field: &'static str, same: bool, what: &str| {
             if !same {

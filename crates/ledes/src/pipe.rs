@@ -471,14 +471,14 @@ impl PipeParser {
             } else {
                 "bytes that are not UTF-8 (read as Windows-1252)"
             };
-            for i in 0..self.ncols.min(N_98BI) {
+            for (i, &name) in NAMES.iter().enumerate().take(self.ncols.min(N_98BI)) {
                 let v = f(i);
                 if !v.is_ascii() {
                     sink.push(loc.finding(
                         Severity::Warning,
                         Rule::Encoding,
-                        Some(NAMES[i]),
-                        format!("{} contains {what}; LEDES pipe files are ASCII, the text is kept as written", NAMES[i]),
+                        Some(name),
+                        format!("{} contains {what}; LEDES pipe files are ASCII, the text is kept as written", name),
                     ));
                 }
             }
@@ -486,7 +486,7 @@ impl PipeParser {
         let is_98bi = self.format == Some(Format::Ledes98BI);
         let nfields = if is_98bi { N_98BI } else { N_1998B };
         // Required fields and lengths.
-        for i in 0..nfields {
+        for (i, &name) in NAMES.iter().enumerate().take(nfields) {
             let v = f(i);
             if v.is_empty() {
                 let required = matches!(
@@ -508,8 +508,8 @@ impl PipeParser {
                     sink.push(loc.finding(
                         Severity::Error,
                         Rule::RequiredField,
-                        Some(NAMES[i]),
-                        format!("{} is empty; it is required on every line", NAMES[i]),
+                        Some(name),
+                        format!("{} is empty; it is required on every line", name),
                     ));
                 }
             } else if let Some((max, sev)) = max_len(i)
@@ -519,10 +519,10 @@ impl PipeParser {
                 sink.push(loc.finding(
                     sev,
                     Rule::FieldLength,
-                    Some(NAMES[i]),
+                    Some(name),
                     format!(
                         "{} is {} characters long; at most {max} are allowed",
-                        NAMES[i],
+                        name,
                         v.chars().count()
                     ),
                 ));

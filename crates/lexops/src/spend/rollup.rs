@@ -88,7 +88,7 @@ fn statement(
         .map(|part| format!("({sign}) * SUM({part}"))
         .collect::<Vec<_>>()
         .join("");
-    let signed = signed.trim_end_matches(", ").replace("), (", "), (");
+    let signed = signed.trim_end_matches(", ");
     let updates = vals
         .split(", ")
         .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))

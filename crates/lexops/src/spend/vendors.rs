@@ -649,7 +649,7 @@ pub async fn set_budget(
         ));
     }
     let phase = phase.trim().to_ascii_uppercase();
-    if !phase.is_empty() && !(phase.len() == 4 && phase.ends_with("00")) {
+    if !(phase.is_empty() || phase.len() == 4 && phase.ends_with("00")) {
         return Err(AppError::field(
             "phase",
             "Leave empty for the total, or give a UTBMS phase such as L100 or L200.",
