@@ -682,7 +682,7 @@ pub async fn key_dates(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<super::keydates::KeyDate>>> {
     let c = store::get(&app, Some(&u), id).await?;
-    Ok(Json(super::dates::key_dates(&app, &c).await))
+    Ok(Json(super::dates::key_dates(&app, &c).await?))
 }
 
 /// How sure a clause must be to be listed.

@@ -276,7 +276,7 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
         q.execute(&mut *tx).await?;
         // Each contract's counterparty as its party row (what `store::write_parties` keeps).
         sqlx::query(
-            "INSERT INTO contract_parties (contract_id, position, name) SELECT id, 1, counterparty FROM contracts WHERE id > $1 AND id <= $2",
+            "INSERT INTO contract_parties (contract_id, position, name, name_key) SELECT id, 1, counterparty, LOWER(counterparty) FROM contracts WHERE id > $1 AND id <= $2",
         )
         .bind(id)
         .bind(id + n as i64)

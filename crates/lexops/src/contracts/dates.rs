@@ -74,9 +74,14 @@ fn today(app: &App) -> jiff::civil::Date {
 }
 
 /// A contract's key dates as of today.
-pub async fn key_dates(app: &App, c: &Contract) -> Vec<KeyDate> {
-    let holidays = super::holidays::load(app).await.unwrap_or_default();
-    keydates::compute(&terms(c), today(app), delivery_days(app).await, &holidays)
+pub async fn key_dates(app: &App, c: &Contract) -> Result<Vec<KeyDate>, AppError> {
+    let holidays = super::holidays::load(app).await?;
+    Ok(keydates::compute(
+        &terms(c),
+        today(app),
+        delivery_days(app).await,
+        &holidays,
+    ))
 }
 
 /// An obligation.
@@ -354,6 +359,31 @@ pub async fn refresh(
     today: jiff::civil::Date,
     delivery: i64,
 ) -> Result<usize, AppError> {
+    // A pass stops when the calendar or the allowance changed under it (another refresh then
+    // stamped a new basis): it starts again with the new one, so nothing computed with the old
+    // calendar is stored as fresh.
+    let mut total = 0;
+    for _ in 0..10 {
+        match refresh_pass(app, today, delivery).await? {
+            Pass::Done(n) => return Ok(total + n),
+            Pass::BasisChanged(n) => total += n,
+        }
+    }
+    Err(AppError::Conflict(
+        "the holiday calendar keeps changing; key dates will be computed on the next read".into(),
+    ))
+}
+
+enum Pass {
+    Done(usize),
+    BasisChanged(usize),
+}
+
+async fn refresh_pass(
+    app: &App,
+    today: jiff::civil::Date,
+    delivery: i64,
+) -> Result<Pass, AppError> {
     // The stored dates were computed with a delivery allowance and a holiday calendar: when
     // either changes, every contract is computed again.
     let holidays = super::holidays::load(app).await?;
@@ -372,8 +402,9 @@ pub async fn refresh(
     // Each contract once per call: one changed while it is computed stays stale for the next.
     let mut done = std::collections::HashSet::new();
     loop {
+        // In id order, so that two refreshes at once take the same rows in the same order.
         let stale: Vec<Contract> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} WHERE c.key_dates_until < $1 LIMIT {REFRESH_BATCH}",
+            "{} WHERE c.key_dates_until < $1 ORDER BY c.id LIMIT {REFRESH_BATCH}",
             super::model::SELECT
         )))
         .bind(&today_s)
@@ -414,6 +445,14 @@ pub async fn refresh(
             ));
         }
         let mut tx = app.db.begin().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'contract_key_dates_basis'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if current.as_deref() != Some(basis.as_str()) {
+            tx.rollback().await?;
+            return Ok(Pass::BasisChanged(done.len() - stale.len()));
+        }
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM contract_key_dates WHERE contract_id IN ({ids})"
         )))
@@ -452,7 +491,7 @@ pub async fn refresh(
         }
         tx.commit().await?;
     }
-    Ok(done.len())
+    Ok(Pass::Done(done.len()))
 }
 
 /// Key dates (of executed contracts) from today to `days_ahead` ahead and open obligations due

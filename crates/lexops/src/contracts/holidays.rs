@@ -208,6 +208,7 @@ async fn upsert(
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
     let mut out = HolidayImport::default();
+    let mut changes = vec![];
     for (day, name) in rows {
         let existing: Option<String> =
             sqlx::query_scalar("SELECT name FROM holidays WHERE day = $1")
@@ -216,7 +217,8 @@ async fn upsert(
                 .await?;
         match existing {
             Some(n) if n == *name => out.unchanged += 1,
-            Some(_) => {
+            Some(before) => {
+                changes.push(json!({"day": day, "before": before, "after": name}));
                 sqlx::query("UPDATE holidays SET name = $1 WHERE day = $2")
                     .bind(name)
                     .bind(day)
@@ -234,6 +236,7 @@ async fn upsert(
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;
+                changes.push(json!({"day": day, "before": null, "after": name}));
                 out.added += 1;
             }
         }
@@ -249,7 +252,7 @@ async fn upsert(
                 object_id: source.to_string(),
                 before: None,
                 after: Some(
-                    json!({"added": out.added, "renamed": out.renamed, "unchanged": out.unchanged}),
+                    json!({"added": out.added, "renamed": out.renamed, "unchanged": out.unchanged, "changes": changes}),
                 ),
             },
         )
@@ -343,7 +346,7 @@ pub async fn add_us_federal(
     }
     let rows: Vec<(String, String)> = keydates::us_federal(year)
         .into_iter()
-        .map(|(d, n)| (d.to_string(), n.to_string()))
+        .map(|(d, n)| (d.to_string(), n))
         .collect();
     upsert(app, user, &format!("us-federal-{year}"), &rows).await
 }

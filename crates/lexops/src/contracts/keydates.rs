@@ -169,40 +169,74 @@ pub fn business_days_before(d: Date, n: i64) -> Date {
     Holidays::default().business_days_before(d, n)
 }
 
-/// The United States federal holidays of `year` on the days they are observed (5 U.S.C. 6103:
-/// one on a Saturday is observed the Friday before, one on a Sunday the Monday after).
-pub fn us_federal(year: i16) -> Vec<(Date, &'static str)> {
-    let fixed = |m: i8, d: i8, name: &'static str| {
-        let x = Date::new(year, m, d).expect("a valid fixed date");
-        let observed = match x.weekday() {
-            Weekday::Saturday => x.checked_sub(1.day()).unwrap_or(x),
-            Weekday::Sunday => x.checked_add(1.day()).unwrap_or(x),
-            _ => x,
-        };
-        (observed, name)
+/// The United States federal holidays observed in `year` (5 U.S.C. 6103: one on a Saturday
+/// is observed the Friday before, one on a Sunday the Monday after, marked "(observed)"), as
+/// the law stood that year: Monday holidays since 1971, Veterans Day on the fourth Monday of
+/// October from 1971 to 1977, Martin Luther King Jr.'s birthday since 1986, Juneteenth since
+/// 2021. New Year's Day on a Saturday is observed on 31 December of the year before, so it
+/// belongs to that year's list.
+pub fn us_federal(year: i16) -> Vec<(Date, String)> {
+    let observed = |y: i16, m: i8, d: i8, name: &str| {
+        let x = Date::new(y, m, d).expect("a valid fixed date");
+        match x.weekday() {
+            Weekday::Saturday => (
+                x.checked_sub(1.day()).unwrap_or(x),
+                format!("{name} (observed)"),
+            ),
+            Weekday::Sunday => (
+                x.checked_add(1.day()).unwrap_or(x),
+                format!("{name} (observed)"),
+            ),
+            _ => (x, name.to_string()),
+        }
     };
-    let nth = |m: i8, n: i8, w: Weekday, name: &'static str| {
+    let nth = |m: i8, n: i8, w: Weekday, name: &str| {
         let first = Date::new(year, m, 1).expect("a valid month");
         (
             first
                 .nth_weekday_of_month(n, w)
                 .expect("that weekday exists"),
-            name,
+            name.to_string(),
         )
     };
-    let mut out = vec![
-        fixed(1, 1, "New Year's Day"),
-        nth(1, 3, Weekday::Monday, "Birthday of Martin Luther King, Jr."),
-        nth(2, 3, Weekday::Monday, "Washington's Birthday"),
-        nth(5, -1, Weekday::Monday, "Memorial Day"),
-        fixed(6, 19, "Juneteenth National Independence Day"),
-        fixed(7, 4, "Independence Day"),
-        nth(9, 1, Weekday::Monday, "Labor Day"),
-        nth(10, 2, Weekday::Monday, "Columbus Day"),
-        fixed(11, 11, "Veterans Day"),
-        nth(11, 4, Weekday::Thursday, "Thanksgiving Day"),
-        fixed(12, 25, "Christmas Day"),
-    ];
+    let mut out = vec![];
+    for (y, m, d, name) in [
+        (year, 1, 1, "New Year's Day"),
+        (year + 1, 1, 1, "New Year's Day"),
+    ] {
+        let (day, name) = observed(y, m, d, name);
+        if day.year() == year {
+            out.push((day, name));
+        }
+    }
+    if year >= 1986 {
+        out.push(nth(
+            1,
+            3,
+            Weekday::Monday,
+            "Birthday of Martin Luther King, Jr.",
+        ));
+    }
+    out.push(nth(2, 3, Weekday::Monday, "Washington's Birthday"));
+    out.push(nth(5, -1, Weekday::Monday, "Memorial Day"));
+    if year >= 2021 {
+        out.push(observed(
+            year,
+            6,
+            19,
+            "Juneteenth National Independence Day",
+        ));
+    }
+    out.push(observed(year, 7, 4, "Independence Day"));
+    out.push(nth(9, 1, Weekday::Monday, "Labor Day"));
+    out.push(nth(10, 2, Weekday::Monday, "Columbus Day"));
+    if (1971..=1977).contains(&year) {
+        out.push(nth(10, 4, Weekday::Monday, "Veterans Day"));
+    } else {
+        out.push(observed(year, 11, 11, "Veterans Day"));
+    }
+    out.push(nth(11, 4, Weekday::Thursday, "Thanksgiving Day"));
+    out.push(observed(year, 12, 25, "Christmas Day"));
     out.sort_by_key(|(d, _)| *d);
     out
 }
@@ -401,7 +435,7 @@ fn collect(t: &Terms, today: Date, delivery_days: i64, holidays: &Holidays) -> V
             "allowing {delivery_days} business days for delivery, send it by {}",
             fmt(send)
         ));
-        let skipped = holidays.skipped(send, last_business);
+        let skipped = holidays.skipped(send, deadline);
         if !skipped.is_empty() {
             how.push_str(&format!(" (holidays skipped: {})", skipped.join(", ")));
         }
@@ -606,11 +640,25 @@ mod tests {
                 "2026-12-25"
             ]
         );
+        let names: Vec<String> = us_federal(2026).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names[5], "Independence Day (observed)");
         // 2027: Juneteenth on a Saturday (Friday 18 June), Christmas on a Saturday (Friday 24
-        // December), and New Year's Day 2028 on a Saturday is observed on Friday 31 December 2027.
+        // December), and New Year's Day 2028 on a Saturday is observed on Friday 31 December
+        // 2027 — in 2027's list, not 2028's.
         let y27 = days(2027);
         assert!(y27.contains(&"2027-06-18".to_string()), "{y27:?}");
         assert!(y27.contains(&"2027-12-24".to_string()), "{y27:?}");
-        assert_eq!(days(2028)[0], "2027-12-31");
+        assert_eq!(y27.last().unwrap(), "2027-12-31", "{y27:?}");
+        assert_eq!(y27.len(), 12);
+        assert_eq!(
+            days(2028)[0],
+            "2028-01-17",
+            "no New Year's Day observed in 2028"
+        );
+        // As the law stood: no Juneteenth before 2021, no King holiday before 1986, Veterans
+        // Day on the fourth Monday of October in 1975.
+        assert_eq!(days(2020).len(), 10);
+        assert_eq!(days(1985).len(), 9);
+        assert!(days(1975).contains(&"1975-10-27".to_string()));
     }
 }

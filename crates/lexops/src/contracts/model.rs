@@ -115,6 +115,15 @@ impl Parties {
         )
     }
 
+    /// How a party's name is matched by the filter: spaces collapsed, lower-cased (any case,
+    /// any alphabet — `contract_parties.name_key`).
+    pub fn key(name: &str) -> String {
+        name.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    }
+
     /// The one-text form stored in `contracts.counterparty`.
     pub fn joined(&self) -> String {
         self.0.join("; ")
@@ -465,7 +474,7 @@ pub fn check(input: &ContractInput) -> Result<ValidContract, Vec<FieldError>> {
     } else if let Some(twice) = counterparties.0.iter().enumerate().find_map(|(i, p)| {
         counterparties.0[..i]
             .iter()
-            .any(|q| q.to_lowercase() == p.to_lowercase())
+            .any(|q| Parties::key(q) == Parties::key(p))
             .then_some(p)
     }) {
         errs.push(FieldError::new(

@@ -436,7 +436,7 @@ async fn detail_page(ctx: &PageCtx, id: i64, errors: Errors) -> PageResult<Respo
         mine,
         current_version,
         signatures: super::approvals::signatures(&ctx.app, id).await?,
-        key_dates: super::dates::key_dates(&ctx.app, &c).await,
+        key_dates: super::dates::key_dates(&ctx.app, &c).await?,
         obligations: super::dates::obligations(&ctx.app, id).await?,
         kinds: super::dates::KINDS.to_vec(),
         recurrences: super::dates::RECURRENCES.to_vec(),
@@ -1529,7 +1529,7 @@ pub async fn dates_page(ctx: PageCtx, Query(q): Query<DatesQuery>) -> PageResult
         per_page: Some(100),
         ..Default::default()
     };
-    let wanted = (params.page() - 1) * 100;
+    let wanted = (params.page() - 1).saturating_mul(100);
     let (mut items, total) =
         super::dates::upcoming_window(&ctx.app, Some(&user), days, mine, Some((100, wanted)))
             .await?;
@@ -1593,7 +1593,7 @@ pub async fn contract_calendar(ctx: PageCtx, Path(id): Path<i64>) -> PageResult<
     let c = store::get(&ctx.app, Some(&user), id).await?;
     let today = ctx.app.clock.today();
     let mut items: Vec<super::dates::Upcoming> = super::dates::key_dates(&ctx.app, &c)
-        .await
+        .await?
         .into_iter()
         .filter(|k| k.date.to_string() >= today)
         .map(|k| super::dates::Upcoming {

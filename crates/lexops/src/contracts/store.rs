@@ -55,7 +55,7 @@ pub struct Filter {
 /// The condition of [`Filter::counterparty`] on parameter `$n`.
 fn party_condition(n: usize) -> String {
     format!(
-        " AND (${n} = '' OR EXISTS (SELECT 1 FROM contract_parties cp WHERE cp.contract_id = c.id AND LOWER(cp.name) = LOWER(${n})))"
+        " AND (${n} = '' OR c.id IN (SELECT cp.contract_id FROM contract_parties cp WHERE cp.name_key = ${n}))"
     )
 }
 
@@ -130,7 +130,7 @@ async fn rows(
     .bind(uid)
     .bind(limit)
     .bind(offset)
-    .bind(f.counterparty.trim())
+    .bind(Parties::key(&f.counterparty))
     .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
@@ -214,7 +214,7 @@ pub async fn grid(app: &App, viewer: Option<&CurrentUser>, f: &Filter) -> Result
     .bind(f.requester_id.unwrap_or(0))
     .bind(&f.expires_by)
     .bind(viewer.map(|u| u.id).unwrap_or(0))
-    .bind(f.counterparty.trim())
+    .bind(Parties::key(&f.counterparty))
     .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
@@ -489,11 +489,12 @@ async fn write_parties(tx: &mut Tx, id: i64, parties: &Parties) -> Result<(), sq
         .await?;
     for (k, name) in parties.0.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO contract_parties (contract_id, position, name) VALUES ($1, $2, $3)",
+            "INSERT INTO contract_parties (contract_id, position, name, name_key) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(k as i64 + 1)
         .bind(name)
+        .bind(Parties::key(name))
         .execute(&mut **tx)
         .await?;
     }

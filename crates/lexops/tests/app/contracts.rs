@@ -1817,6 +1817,13 @@ async fn several_counterparties(t: TestApp) {
     );
     assert_eq!(count("Northwind%20Traders").await, (1, vec![id]));
     assert_eq!(count("Fabrikam").await.0, 0);
+    // Any alphabet's case, and spaces as typed.
+    let r =
+        create(json!({"title": "Lubricants", "type": "services", "counterparty": "Ölwerke  AG"}))
+            .await;
+    assert_eq!(r.status(), 201);
+    let oel = json_of(r).await["id"].as_i64().unwrap();
+    assert_eq!(count("%C3%B6lwerke%20%20ag").await, (1, vec![oel]));
     // Changing the parties moves the filter with them.
     let mut input = c.clone();
     input["counterparty"] = json!("Contoso Ltd");
