@@ -402,9 +402,10 @@ async fn refresh_pass(
     // Each contract once per call: one changed while it is computed stays stale for the next.
     let mut done = std::collections::HashSet::new();
     loop {
-        // In id order, so that two refreshes at once take the same rows in the same order.
+        // In the index's order (mark, then id), so that two refreshes at once take the same
+        // rows in the same order.
         let stale: Vec<Contract> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} WHERE c.key_dates_until < $1 ORDER BY c.id LIMIT {REFRESH_BATCH}",
+            "{} WHERE c.key_dates_until < $1 ORDER BY c.key_dates_until, c.id LIMIT {REFRESH_BATCH}",
             super::model::SELECT
         )))
         .bind(&today_s)
