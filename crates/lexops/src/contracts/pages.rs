@@ -52,6 +52,7 @@ struct ListPage {
     owner: String,
     expires_by: String,
     counterparty: String,
+    without_counterparty: String,
     types: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
     owners: Vec<(i64, String, String)>,
@@ -195,6 +196,23 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
             serde_urlencoded::to_string(&pairs).unwrap_or_default()
         )
     };
+    // The counterparty chip takes the filter off and keeps the rest.
+    let without_counterparty = {
+        let pairs: Vec<(&str, &str)> = [
+            ("q", f.list.q.as_str()),
+            ("status", f.status.as_str()),
+            ("type", f.type_code.as_str()),
+            ("owner", f.owner.as_str()),
+            ("expires_by", f.expires_by.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        format!(
+            "/contracts?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
     let status_facets = sf
         .into_iter()
         .map(|(code, n)| {
@@ -228,6 +246,7 @@ pub async fn list(ctx: PageCtx, Query(f): Query<ListQuery>) -> PageResult<Respon
         owner: f.owner,
         expires_by: f.expires_by,
         counterparty: f.counterparty,
+        without_counterparty,
         types: store::types(&ctx.app).await?,
         statuses: statuses(),
         owners: store::owners(&ctx.app).await?,

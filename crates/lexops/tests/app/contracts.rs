@@ -1845,6 +1845,12 @@ async fn several_counterparties(t: TestApp) {
         html.contains("/contracts?counterparty=Contoso%20Ltd"),
         "a link per party"
     );
-    let html = b.page("/contracts?counterparty=Contoso%20Ltd").await;
+    let html = b
+        .page("/contracts?counterparty=Contoso%20Ltd&status=draft")
+        .await;
     assert!(html.contains("Joint venture") && !html.contains(">Supply<"));
+    assert!(
+        html.contains(r#"<a class="chip is-active" href="/contracts?status=draft""#),
+        "the chip takes the filter off and keeps the rest"
+    );
 }
