@@ -327,7 +327,7 @@ fn month_file(
     tks: &[Timekeeper],
     matters: &[&DemoMatter],
 ) -> Generated {
-    let mut rng = Rng::seeded(0x5eed_1e_0b5 ^ ((month as u64) << 32) ^ f as u64);
+    let mut rng = Rng::seeded(0x0005_eed1_e0b5 ^ ((month as u64) << 32) ^ f as u64);
     let (y, m) = (base_year + month / 12, 1 + month % 12);
     let mut invoices = vec![];
     let mut sent = None;
@@ -498,7 +498,7 @@ pub async fn seed(
     if existing > 0 {
         return Ok(());
     }
-    let mut rng = Rng(0x5eed_1e_0b5);
+    let mut rng = Rng(0x0005_eed1_e0b5);
     // Vendors, their timekeepers and rates.
     let mut firms = vec![];
     for (i, name) in FIRMS.iter().take(scale.vendors).enumerate() {

@@ -42,7 +42,7 @@ pub async fn chromedriver() -> Option<Driver> {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -54,6 +54,8 @@ pub async fn chromedriver() -> Option<Driver> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not start");
 }
 
