@@ -13,6 +13,7 @@ use crate::App;
 use crate::matters::store::{ImportProblem, csv_open};
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
+use crate::platform::db::Tx;
 use crate::platform::error::{AppError, FieldError};
 
 /// A holiday.
@@ -111,7 +112,7 @@ fn check(day: &str, name: &str) -> Result<(String, String), Vec<FieldError>> {
 
 /// Queues the recomputation of every contract's key dates in the change's transaction (one
 /// queued job at a time, whatever the number of changes).
-async fn queue_refresh(tx: &mut crate::platform::db::Tx, now: &str) -> Result<(), sqlx::Error> {
+async fn queue_refresh(tx: &mut Tx, now: &str) -> Result<(), sqlx::Error> {
     crate::platform::jobs::enqueue(
         tx,
         now,
@@ -124,28 +125,38 @@ async fn queue_refresh(tx: &mut crate::platform::db::Tx, now: &str) -> Result<()
     .map(drop)
 }
 
+/// The name of the holiday on `day`, if it is one.
+async fn name_of(tx: &mut Tx, day: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM holidays WHERE day = $1")
+        .bind(day)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+async fn insert(tx: &mut Tx, day: &str, name: &str, by: i64, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO holidays (day, name, created_by, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(day)
+        .bind(name)
+        .bind(by)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// Adds one holiday; a day already in the calendar is refused.
 pub async fn add(app: &App, user: &CurrentUser, input: &HolidayInput) -> Result<Holiday, AppError> {
     let (day, name) = check(&input.day, &input.name).map_err(AppError::Validation)?;
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    let existing: Option<String> = sqlx::query_scalar("SELECT name FROM holidays WHERE day = $1")
-        .bind(&day)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing = name_of(&mut tx, &day).await?;
     if let Some(other) = existing {
         return Err(AppError::field(
             "day",
             format!("{day} is already a holiday ({other})."),
         ));
     }
-    sqlx::query("INSERT INTO holidays (day, name, created_by, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&day)
-        .bind(&name)
-        .bind(user.id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    insert(&mut tx, &day, &name, user.id, &now).await?;
     audit::record(
         &mut tx,
         &now,
@@ -168,10 +179,7 @@ pub async fn add(app: &App, user: &CurrentUser, input: &HolidayInput) -> Result<
 pub async fn remove(app: &App, user: &CurrentUser, day: &str) -> Result<(), AppError> {
     let now = app.clock.now_text();
     let mut tx = app.db.begin().await?;
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM holidays WHERE day = $1")
-        .bind(day)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let name = name_of(&mut tx, day).await?;
     let Some(name) = name else {
         return Err(AppError::NotFound("holiday".into()));
     };
@@ -210,11 +218,7 @@ async fn upsert(
     let mut out = HolidayImport::default();
     let mut changes = vec![];
     for (day, name) in rows {
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT name FROM holidays WHERE day = $1")
-                .bind(day)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = name_of(&mut tx, day).await?;
         match existing {
             Some(n) if n == *name => out.unchanged += 1,
             Some(before) => {
@@ -227,15 +231,7 @@ async fn upsert(
                 out.renamed += 1;
             }
             None => {
-                sqlx::query(
-                    "INSERT INTO holidays (day, name, created_by, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(day)
-                .bind(name)
-                .bind(user.id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+                insert(&mut tx, day, name, user.id, &now).await?;
                 changes.push(json!({"day": day, "before": null, "after": name}));
                 out.added += 1;
             }

@@ -164,11 +164,6 @@ impl Holidays {
     }
 }
 
-/// `n` business days (Monday to Friday, no holidays) before `d`.
-pub fn business_days_before(d: Date, n: i64) -> Date {
-    Holidays::default().business_days_before(d, n)
-}
-
 /// The United States federal holidays observed in `year` (5 U.S.C. 6103: one on a Saturday
 /// is observed the Friday before, one on a Sunday the Monday after, marked "(observed)"), as
 /// the law stood that year: Monday holidays since 1971, Veterans Day on the fourth Monday of
@@ -572,11 +567,11 @@ mod tests {
     #[test]
     fn business_days_skip_weekends() {
         assert_eq!(
-            business_days_before(date(2026, 11, 30), 1),
+            Holidays::default().business_days_before(date(2026, 11, 30), 1),
             date(2026, 11, 27)
         );
         assert_eq!(
-            business_days_before(date(2026, 11, 30), 0),
+            Holidays::default().business_days_before(date(2026, 11, 30), 0),
             date(2026, 11, 30)
         );
     }

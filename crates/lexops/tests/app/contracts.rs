@@ -46,6 +46,17 @@ async fn json_of(r: reqwest::Response) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
 }
 
+/// `GET path` with a bearer token, as JSON.
+async fn get_json(t: &TestApp, token: &str, path: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(t.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    json_of(r).await
+}
+
 pub(crate) async fn setup_library(t: &TestApp, ops: &str) -> i64 {
     let http = reqwest::Client::new();
     let r = http
@@ -1565,46 +1576,35 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
     assert_eq!(r.status(), 201);
     let id = json_of(r).await["id"].as_i64().unwrap();
     execute(&t, &ops, id).await;
-    let send_by = |http: reqwest::Client| {
-        let url = t.url(&format!("/api/v1/contracts/{id}/key-dates"));
-        let ops = ops.clone();
-        async move {
-            let kd = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
-            let d = kd
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|d| d["kind"] == "send_notice_by")
-                .cloned()
-                .unwrap();
-            (
-                d["date"].as_str().unwrap().to_string(),
-                d["how"].as_str().unwrap().to_string(),
-            )
-        }
+    let kd_path = format!("/api/v1/contracts/{id}/key-dates");
+    let send_by = || async {
+        let kd = get_json(&t, &ops, &kd_path).await;
+        let d = kd
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == "send_notice_by")
+            .cloned()
+            .unwrap();
+        (
+            d["date"].as_str().unwrap().to_string(),
+            d["how"].as_str().unwrap().to_string(),
+        )
     };
-    let upcoming_send_by = |http: reqwest::Client| {
-        let url = t.url("/api/v1/contracts/upcoming?days=365");
-        let ops = ops.clone();
-        async move {
-            let up = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
-            up["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["kind"] == "send_notice_by")
-                .map(|i| i["date"].as_str().unwrap().to_string())
-                .unwrap()
-        }
+    let upcoming_send_by = || async {
+        let up = get_json(&t, &ops, "/api/v1/contracts/upcoming?days=365").await;
+        up["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "send_notice_by")
+            .map(|i| i["date"].as_str().unwrap().to_string())
+            .unwrap()
     };
-    assert_eq!(send_by(http.clone()).await.0, "2026-11-10");
-    assert_eq!(upcoming_send_by(http.clone()).await, "2026-11-10");
-    let holidays = |http: reqwest::Client| {
-        let url = t.url("/api/v1/contracts/holidays?year=2026");
-        let ops = ops.clone();
-        async move { json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await }
-    };
-    assert_eq!(holidays(http.clone()).await, json!([]));
+    assert_eq!(send_by().await.0, "2026-11-10");
+    assert_eq!(upcoming_send_by().await, "2026-11-10");
+    let holidays = || get_json(&t, &ops, "/api/v1/contracts/holidays?year=2026");
+    assert_eq!(holidays().await, json!([]));
     // Changing the calendar is for those who set the department's rules.
     let r = http
         .post(t.url("/api/v1/contracts/holidays/us-federal"))
@@ -1657,19 +1657,19 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
     assert_eq!(stored().await, "2026-11-10", "not yet recomputed");
     lexops::platform::jobs::drain(&t.app).await.unwrap();
     assert_eq!(stored().await, "2026-11-09", "the job recomputed the dates");
-    let h = holidays(http.clone()).await;
+    let h = holidays().await;
     assert_eq!(h.as_array().unwrap().len(), 11);
     assert_eq!(h[8], json!({"day": "2026-11-11", "name": "Veterans Day"}));
     // The stored dates follow the calendar: the send-by date skips the holiday.
-    let (date, how) = send_by(http.clone()).await;
+    let (date, how) = send_by().await;
     assert_eq!(date, "2026-11-09");
     assert!(
         how.contains("holidays skipped: Veterans Day on 2026-11-11"),
         "{how}"
     );
-    assert_eq!(upcoming_send_by(http.clone()).await, "2026-11-09");
+    assert_eq!(upcoming_send_by().await, "2026-11-09");
     // A CSV with a bad row changes nothing and names the line and column.
-    let before = holidays(http.clone()).await;
+    let before = holidays().await;
     let r = http
         .post(t.url("/api/v1/contracts/holidays/import"))
         .bearer_auth(&ops)
@@ -1683,7 +1683,7 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
     assert_eq!(e["error"]["fields"][0]["field"], "date", "{e}");
     let msg = e["error"]["fields"][0]["message"].as_str().unwrap();
     assert!(msg.starts_with("office-days.csv:3: column date:"), "{msg}");
-    assert_eq!(holidays(http.clone()).await, before);
+    assert_eq!(holidays().await, before);
     // A good file is imported once; the same file again changes nothing.
     let csv = "date,name\n2026-12-24,Christmas Eve\n2026-11-11,Veterans Day\n";
     for expected in [
@@ -1715,7 +1715,7 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(send_by(http.clone()).await.0, "2026-11-10");
+    assert_eq!(send_by().await.0, "2026-11-10");
     // Every change is in the audit trail.
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_events WHERE object_type = 'holiday' ORDER BY seq",
@@ -1744,7 +1744,7 @@ async fn a_holiday_calendar_moves_send_by_dates(t: TestApp) {
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(send_by(http.clone()).await.0, "2026-11-09");
+    assert_eq!(send_by().await.0, "2026-11-09");
     let csv = b.get("/contracts/holidays?year=2026&format=csv").await;
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("date,name"), "{csv}");
@@ -1795,11 +1795,10 @@ async fn several_counterparties(t: TestApp) {
     )
     .await;
     let count = |q: &'static str| {
-        let http = http.clone();
-        let url = t.url(&format!("/api/v1/contracts?counterparty={q}"));
-        let ops = ops.clone();
+        let path = format!("/api/v1/contracts?counterparty={q}");
+        let (t, ops) = (&t, &ops);
         async move {
-            let v = json_of(http.get(url).bearer_auth(ops).send().await.unwrap()).await;
+            let v = get_json(t, ops, &path).await;
             let ids: Vec<i64> = v["items"]
                 .as_array()
                 .unwrap()
