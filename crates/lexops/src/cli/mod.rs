@@ -1123,6 +1123,16 @@ pub async fn serve(
         jobs::schedule_daily(&app, crate::contracts::dates::JOB, 0).await?;
     }
     let handles = jobs::spawn_workers(&app, workers, rx);
+    // The contracts' search index: opened (built from the database if new) and caught up now,
+    // not on the first search.
+    let warm = app.clone();
+    tokio::spawn(async move {
+        if let Some(ix) = crate::contracts::index::get(&warm).await
+            && let Err(e) = ix.catch_up(&warm).await
+        {
+            tracing::warn!(error = %e.public_message(), "contract search index: catching up failed");
+        }
+    });
     println!("lexops is running at http://{addr}/");
     if demo_login {
         println!(

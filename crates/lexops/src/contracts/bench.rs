@@ -47,6 +47,123 @@ const WORDS: &str = "agreement party parties services supplier customer fee fees
     software support maintenance update upgrade release version source code escrow api integration migration transition exit";
 
 /// Builds `n` paragraphs of contract prose.
+/// The searches a user runs (query, status, type): a party, a clause phrase, a rare word, a
+/// prefix, with and without filters.
+pub const SEARCHES: &[(&str, &str, &str)] = &[
+    ("Northwind", "", ""),
+    ("\"governed by the laws of Delaware\"", "", ""),
+    ("escrow", "", ""),
+    ("indemnif*", "executed", ""),
+    ("force majeure", "", ""),
+    ("Contoso termination", "", ""),
+    ("\"source code\" escrow", "", ""),
+    ("anti-bribery sanctions", "executed", ""),
+    ("CT-B-000042", "", ""),
+    ("Fabrikam -warranty", "", ""),
+    ("liability cap", "negotiation", ""),
+    ("migration exit", "", ""),
+];
+
+/// Fills the repository with `contracts` generated contracts owned by `owner` (ids 1…n): their
+/// rows, search rows and party rows, by multi-row SQL in transactions of 500.
+pub async fn load_repository(
+    app: &App,
+    owner: i64,
+    contracts: u64,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let mut rng = Rng(seed);
+    let rng = &mut rng;
+    let words: Vec<&str> = WORDS.split_whitespace().collect();
+    let now = app.clock.now_text();
+    let types: Vec<(i64,)> = sqlx::query_as("SELECT id FROM contract_types ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await?;
+    let parties = super::demo::COUNTERPARTIES;
+    let statuses = [
+        "draft",
+        "in_review",
+        "negotiation",
+        "approval",
+        "signature",
+        "executed",
+        "executed",
+        "executed",
+        "expired",
+        "terminated",
+    ];
+    let batch = 500usize;
+    let mut id = 0i64;
+    while (id as u64) < contracts {
+        let n = batch.min((contracts - id as u64) as usize);
+        let mut tx = app.db.begin().await?;
+        let sql = format!(
+            "INSERT INTO contracts (id, number, title, type_id, status, status_at, counterparty, our_entity, value_minor, currency, effective_on, expires_on, \
+             governing_law, owner_id, created_at, updated_at) VALUES {}",
+            values(app.db.backend(), n, 16)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut rows = vec![];
+        for k in 0..n {
+            let cid = id + k as i64 + 1;
+            let party = parties[rng.index(parties.len())];
+            let type_id = types[rng.index(types.len())].0;
+            let title = format!("{} {} agreement", party, words[rng.index(words.len())]);
+            let year = 2019 + rng.index(8);
+            let eff = format!("{year}-{:02}-{:02}", 1 + rng.index(12), 1 + rng.index(28));
+            let exp = format!("{}-{}", year + 1 + rng.index(3), &eff[5..]);
+            let law = ["New York", "Delaware", "California", "England and Wales"][rng.index(4)];
+            q = q
+                .bind(cid)
+                .bind(format!("CT-B-{cid:06}"))
+                .bind(title.clone())
+                .bind(type_id)
+                .bind(statuses[rng.index(statuses.len())])
+                .bind(now.clone())
+                .bind(party)
+                .bind("Example Corp")
+                .bind((rng.index(5_000) as i64 + 1) * 100_000)
+                .bind("USD")
+                .bind(eff)
+                .bind(exp)
+                .bind(law)
+                .bind(owner)
+                .bind(now.clone())
+                .bind(now.clone());
+            let mut body = prose(rng, &words, 15, 20).join("\n");
+            body.push_str(&format!(
+                "\nThis Agreement is governed by the laws of {law}. The supplier is {party}."
+            ));
+            rows.push((
+                cid,
+                format!("CT-B-{cid:06} {title} {party} Example Corp {law}"),
+                body,
+            ));
+        }
+        q.execute(&mut *tx).await?;
+        let sql = format!(
+            "INSERT INTO contract_text (rowid, meta, body) VALUES {}",
+            values(app.db.backend(), n, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (cid, meta, body) in rows {
+            q = q.bind(cid).bind(meta).bind(body);
+        }
+        q.execute(&mut *tx).await?;
+        // Each contract's counterparty as its party row (what `store::write_parties` keeps).
+        sqlx::query(
+            "INSERT INTO contract_parties (contract_id, position, name, name_key) SELECT id, 1, counterparty, LOWER(counterparty) FROM contracts WHERE id > $1 AND id <= $2",
+        )
+        .bind(id)
+        .bind(id + n as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        id += n as i64;
+    }
+    Ok(())
+}
+
 fn prose(rng: &mut Rng, words: &[&str], paragraphs: usize, words_per: usize) -> Vec<String> {
     (0..paragraphs)
         .map(|i| {
@@ -199,111 +316,17 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
 
     // The repository: `contracts` contracts, a search row each.
     let t = Instant::now();
-    let now = app.clock.now_text();
-    let types: Vec<(i64,)> = sqlx::query_as("SELECT id FROM contract_types ORDER BY id")
-        .fetch_all(app.db.pool())
-        .await?;
-    let parties = super::demo::COUNTERPARTIES;
-    let statuses = [
-        "draft",
-        "in_review",
-        "negotiation",
-        "approval",
-        "signature",
-        "executed",
-        "executed",
-        "executed",
-        "expired",
-        "terminated",
-    ];
-    let batch = 500usize;
-    let mut id = 0i64;
-    while (id as u64) < contracts {
-        let n = batch.min((contracts - id as u64) as usize);
-        let mut tx = app.db.begin().await?;
-        let sql = format!(
-            "INSERT INTO contracts (id, number, title, type_id, status, status_at, counterparty, our_entity, value_minor, currency, effective_on, expires_on, \
-             governing_law, owner_id, created_at, updated_at) VALUES {}",
-            values(app.db.backend(), n, 16)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let mut rows = vec![];
-        for k in 0..n {
-            let cid = id + k as i64 + 1;
-            let party = parties[rng.index(parties.len())];
-            let type_id = types[rng.index(types.len())].0;
-            let title = format!("{} {} agreement", party, words[rng.index(words.len())]);
-            let year = 2019 + rng.index(8);
-            let eff = format!("{year}-{:02}-{:02}", 1 + rng.index(12), 1 + rng.index(28));
-            let exp = format!("{}-{}", year + 1 + rng.index(3), &eff[5..]);
-            let law = ["New York", "Delaware", "California", "England and Wales"][rng.index(4)];
-            q = q
-                .bind(cid)
-                .bind(format!("CT-B-{cid:06}"))
-                .bind(title.clone())
-                .bind(type_id)
-                .bind(statuses[rng.index(statuses.len())])
-                .bind(now.clone())
-                .bind(party)
-                .bind("Example Corp")
-                .bind((rng.index(5_000) as i64 + 1) * 100_000)
-                .bind("USD")
-                .bind(eff)
-                .bind(exp)
-                .bind(law)
-                .bind(who.id)
-                .bind(now.clone())
-                .bind(now.clone());
-            let mut body = prose(&mut rng, &words, 15, 20).join("\n");
-            body.push_str(&format!(
-                "\nThis Agreement is governed by the laws of {law}. The supplier is {party}."
-            ));
-            rows.push((
-                cid,
-                format!("CT-B-{cid:06} {title} {party} Example Corp {law}"),
-                body,
-            ));
-        }
-        q.execute(&mut *tx).await?;
-        let sql = format!(
-            "INSERT INTO contract_text (rowid, meta, body) VALUES {}",
-            values(app.db.backend(), n, 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (cid, meta, body) in rows {
-            q = q.bind(cid).bind(meta).bind(body);
-        }
-        q.execute(&mut *tx).await?;
-        // Each contract's counterparty as its party row (what `store::write_parties` keeps).
-        sqlx::query(
-            "INSERT INTO contract_parties (contract_id, position, name, name_key) SELECT id, 1, counterparty, LOWER(counterparty) FROM contracts WHERE id > $1 AND id <= $2",
-        )
-        .bind(id)
-        .bind(id + n as i64)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        id += n as i64;
-    }
+    load_repository(&app, who.id, contracts, rng.0).await?;
     app.db.refresh_statistics().await?;
     let load_s = t.elapsed().as_secs_f64();
+    // The search index, built from the database (as on the first search after an upgrade).
+    let t = Instant::now();
+    let indexed = super::index::get(&app).await.is_some();
+    let index_build_s = t.elapsed().as_secs_f64();
 
     // The searches a user runs: a party, a clause phrase, a rare word, a prefix, with and without
     // filters; each is the page's list (count, 50 rows, snippets) and its facets.
-    let queries: Vec<(&str, &str, &str)> = vec![
-        ("Northwind", "", ""),
-        ("\"governed by the laws of Delaware\"", "", ""),
-        ("escrow", "", ""),
-        ("indemnif*", "executed", ""),
-        ("force majeure", "", ""),
-        ("Contoso termination", "", ""),
-        ("\"source code\" escrow", "", ""),
-        ("anti-bribery sanctions", "executed", ""),
-        ("CT-B-000042", "", ""),
-        ("Fabrikam -warranty", "", ""),
-        ("liability cap", "negotiation", ""),
-        ("migration exit", "", ""),
-    ];
+    let queries = SEARCHES;
     let mut lat = vec![];
     let mut hits = vec![];
     let mut per_query = vec![0f64; queries.len()];
@@ -333,6 +356,32 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
     }
     let search_p50 = percentile(&mut lat.clone(), 0.5);
     let search_p99 = percentile(&mut lat, 0.99);
+    // The same searches answered by the database alone (the index's fallback), once each, and
+    // checked against the index's answers.
+    let mut db_lat = vec![];
+    let mut disagree = vec![];
+    for (q, status, type_code) in queries {
+        let f = super::store::Filter {
+            q: q.to_string(),
+            status: status.to_string(),
+            type_code: type_code.to_string(),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let (rows, total, facets) =
+            super::store::search_in_database(&app, Some(&who), &f, "c.updated_at DESC", 50, 0)
+                .await
+                .map_err(err)?;
+        db_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        let (irows, itotal, ifacets) =
+            super::store::search(&app, Some(&who), &f, "c.updated_at DESC", 50, 0)
+                .await
+                .map_err(err)?;
+        let ids = |r: &[super::model::Contract]| r.iter().map(|c| c.id).collect::<Vec<_>>();
+        if total != itotal || facets != ifacets || ids(&rows) != ids(&irows) {
+            disagree.push(json!({"q": q, "database": total, "index": itotal}));
+        }
+    }
     // Key dates: half the contracts renew automatically, a third may be ended for convenience,
     // a fifth carry an option window. The first read of the dashboard computes and stores every
     // executed contract's dates; the next ones read a date range.
@@ -412,6 +461,11 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
         "load_s": (load_s * 100.0).round() / 100.0,
         "search_p50_ms": search_p50,
         "search_p99_ms": search_p99,
+        "search_index": indexed,
+        "index_build_s": (index_build_s * 100.0).round() / 100.0,
+        "search_database_p50_ms": percentile(&mut db_lat.clone(), 0.5),
+        "search_database_max_ms": percentile(&mut db_lat, 1.0),
+        "index_disagreements": disagree,
         "searches": hits,
         "search_runs": queries.len() * 10,
         "key_dates_first_read_ms": (key_dates_first_ms * 100.0).round() / 100.0,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod extract;
 pub mod holidays;
 pub mod import;
+pub mod index;
 pub mod keydates;
 pub mod model;
 pub mod pages;

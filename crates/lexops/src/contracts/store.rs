@@ -90,12 +90,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Contract>, i64), AppError> {
-    let total = grid(app, viewer, f).await?.total(f);
-    let rows = if total == 0 {
-        vec![]
-    } else {
-        rows(app, viewer, f, order_by, limit, offset).await?
-    };
+    let (rows, total, _) = search(app, viewer, f, order_by, limit, offset).await?;
     Ok((rows, total))
 }
 
@@ -134,14 +129,45 @@ async fn rows(
     .persistent(false)
     .fetch_all(app.db.pool())
     .await?;
+    with_snippets(app, f, &mut rows).await?;
+    Ok(rows)
+}
+
+/// The contracts `ids` in that order (those `viewer` may see), with snippets when searching.
+async fn rows_by_id(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    f: &Filter,
+    ids: &[i64],
+) -> Result<Vec<Contract>, AppError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let found = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.id IN ({list}){}",
+        visible(viewer, 1)
+    )))
+    .bind(viewer.map(|u| u.id).unwrap_or(0))
+    .persistent(false)
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut by_id: std::collections::HashMap<i64, Contract> =
+        found.into_iter().map(|c| (c.id, c)).collect();
+    let mut rows: Vec<Contract> = ids.iter().filter_map(|i| by_id.remove(i)).collect();
+    with_snippets(app, f, &mut rows).await?;
+    Ok(rows)
+}
+
+async fn with_snippets(app: &App, f: &Filter, rows: &mut [Contract]) -> Result<(), AppError> {
     if !f.q.trim().is_empty() {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut snips = crate::platform::search::snippets(app, "contract_text", &f.q, &ids).await?;
-        for r in &mut rows {
+        for r in rows {
             r.snippet = snips.remove(&r.id);
         }
     }
-    Ok(rows)
+    Ok(())
 }
 /// Counts of the contracts matching a search by status and by type (each facet ignores its own
 /// filter, so every value can be chosen): `(status, count)` and `(type code, name, count)`.
@@ -152,12 +178,18 @@ pub async fn facets(
     viewer: Option<&CurrentUser>,
     f: &Filter,
 ) -> Result<Facets, AppError> {
+    if !f.q.trim().is_empty()
+        && let Some(a) = super::index::search(app, viewer, f, "", 0, 0).await?
+    {
+        return Ok(a.grid.facets(f));
+    }
     Ok(grid(app, viewer, f).await?.facets(f))
 }
 
 /// How the contracts matching a search (all filters but status and type) divide by status and
 /// type: one pass over the matches gives the total and both facets.
-pub struct Grid(Vec<(String, String, String, i64)>);
+#[derive(Default)]
+pub struct Grid(pub Vec<(String, String, String, i64)>);
 
 impl Grid {
     /// The contracts matching every filter.
@@ -196,7 +228,7 @@ impl Grid {
     }
 }
 
-/// The status × type counts of a search (see [`Grid`]).
+/// The status × type counts of a search (see [`Grid`]), from the database.
 pub async fn grid(app: &App, viewer: Option<&CurrentUser>, f: &Filter) -> Result<Grid, AppError> {
     let Some((text, like)) = text_condition(app, &f.q) else {
         return Ok(Grid(vec![]));
@@ -222,8 +254,33 @@ pub async fn grid(app: &App, viewer: Option<&CurrentUser>, f: &Filter) -> Result
 }
 
 /// A search as the repository page runs it: a page of rows with snippets, the total and the
-/// facets, from two passes over the matches (the rows; the status × type counts).
+/// facets. A search with words goes to the search index ([`super::index`]: the counts and the
+/// page's ids; the rows are read here by id, walls in SQL), or to the database when the index
+/// is unavailable; a list without words, to the database.
 pub async fn search(
+    app: &App,
+    viewer: Option<&CurrentUser>,
+    f: &Filter,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Contract>, i64, Facets), AppError> {
+    if !f.q.trim().is_empty()
+        && let Some(a) = super::index::search(app, viewer, f, order_by, limit, offset).await?
+    {
+        let total = a.grid.total(f);
+        let rows = match a.page {
+            Some(ids) => rows_by_id(app, viewer, f, &ids).await?,
+            None if total == 0 => vec![],
+            None => rows(app, viewer, f, order_by, limit, offset).await?,
+        };
+        return Ok((rows, total, a.grid.facets(f)));
+    }
+    search_in_database(app, viewer, f, order_by, limit, offset).await
+}
+
+/// [`search`] answered by the database alone (the index's fallback; the stories compare both).
+pub async fn search_in_database(
     app: &App,
     viewer: Option<&CurrentUser>,
     f: &Filter,
@@ -274,6 +331,11 @@ pub async fn index(tx: &mut Tx, contract_id: i64) -> Result<(), sqlx::Error> {
         .bind(contract_id)
         .bind(meta)
         .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    // The search index reads it again (see `index`; the contract's own changes queue it too).
+    sqlx::query("INSERT INTO contract_search_queue (contract_id) VALUES ($1)")
+        .bind(contract_id)
         .execute(&mut **tx)
         .await?;
     Ok(())

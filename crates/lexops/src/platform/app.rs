@@ -25,6 +25,9 @@ pub struct App {
     /// The SMTP transport, built on first use and kept: its pool reuses connections, so a run
     /// of notices goes as fast as the server accepts (see `mail`).
     pub mailer: Arc<std::sync::OnceLock<super::mail::Transport>>,
+    /// The contracts' search index, opened on first search (until it opens, the database
+    /// answers).
+    pub contract_index: Arc<tokio::sync::OnceCell<Arc<crate::contracts::index::ContractIndex>>>,
     master: Arc<MasterKey>,
 }
 
@@ -181,6 +184,7 @@ impl App {
             jobs: Arc::new(jobs),
             job_wakeup: Arc::new(tokio::sync::Notify::new()),
             mailer: Arc::default(),
+            contract_index: Arc::default(),
             master: Arc::new(master),
         })
     }

@@ -38,19 +38,19 @@ pub fn matches(
 
 /// One term of a search: words that must come together (one word, or a quoted phrase).
 #[derive(Debug, PartialEq)]
-struct Term {
-    words: Vec<String>,
-    negate: bool,
-    prefix: bool,
+pub struct Term {
+    pub words: Vec<String>,
+    pub negate: bool,
+    pub prefix: bool,
     /// `OR` stood between the previous term and this one.
-    or_before: bool,
+    pub or_before: bool,
 }
 
 /// Reads a search box: words and `"quoted phrases"` must all be there, `-word` must not, `OR`
 /// between two terms accepts either, `word*` is a prefix. Words are runs of letters and digits
 /// (punctuation separates them, as the index does), so nothing typed is read as syntax.
 /// Exclusions before the first wanted term are dropped (nothing to exclude from).
-fn terms(q: &str) -> Vec<Term> {
+pub fn terms(q: &str) -> Vec<Term> {
     let mut out: Vec<Term> = vec![];
     let mut chars = q.chars().peekable();
     let mut pending_or = false;

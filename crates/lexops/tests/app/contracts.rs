@@ -1853,3 +1853,282 @@ async fn several_counterparties(t: TestApp) {
         "the chip takes the filter off and keeps the rest"
     );
 }
+
+both!(the_search_index_answers_as_the_database_does);
+/// The repository search goes through the search index (tantivy): for the bench's searches and
+/// more, every order of the list, filters, two pages, and a viewer on and off a matter's wall,
+/// the index gives the same total, facets and page as the database; changes made afterwards
+/// (in SQL, through the triggers' queue; a wall raised) are seen by the next search.
+async fn the_search_index_answers_as_the_database_does(t: TestApp) {
+    use lexops::contracts::{bench, index, store};
+    use lexops::platform::access::CurrentUser;
+    let viewer = |id: i64, role: Role| CurrentUser {
+        id,
+        email: format!("u{id}@example.com"),
+        name: "Viewer".into(),
+        role,
+        via_token: false,
+        vendor_id: None,
+    };
+    let ops = viewer(
+        t.user("ops@example.com", Role::LegalOps).await,
+        Role::LegalOps,
+    );
+    let off = viewer(
+        t.user("att@example.com", Role::Attorney).await,
+        Role::Attorney,
+    );
+    bench::load_repository(&t.app, ops.id, 400, 7)
+        .await
+        .unwrap();
+    // A walled matter (ops on the wall) holding every seventh contract.
+    let matter = t.matter("MA-WALL").await;
+    for sql in [
+        format!("INSERT INTO walled_objects (object_type, object_id) VALUES ('matter', {matter})"),
+        format!(
+            "INSERT INTO object_walls (object_type, object_id, user_id) VALUES ('matter', {matter}, {})",
+            ops.id
+        ),
+        format!("UPDATE contracts SET matter_id = {matter} WHERE id % 7 = 0"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(t.app.db.pool())
+            .await
+            .unwrap();
+    }
+    assert!(index::get(&t.app).await.is_some(), "the index opens");
+
+    let postgres = matches!(t.backend, crate::harness::Backend::Postgres);
+    let mut searches: Vec<(&str, &str, &str)> = bench::SEARCHES.to_vec();
+    searches.extend([
+        ("agreement", "", ""),
+        ("escrow OR migration", "", ""),
+        ("services -payment", "draft", ""),
+        ("\"force majeure\" delay", "", ""),
+        ("Northwind", "", "nda"),
+    ]);
+    searches.push(("liabilit*", "", ""));
+    if postgres {
+        // PostgreSQL's websearch has no prefixes (the index has): compared on SQLite only.
+        searches.retain(|(q, _, _)| !q.contains('*'));
+    }
+    let check = |a: &(Vec<lexops::contracts::model::Contract>, i64, store::Facets),
+                 b: &(Vec<lexops::contracts::model::Contract>, i64, store::Facets),
+                 what: &str| {
+        let ids =
+            |r: &[lexops::contracts::model::Contract]| r.iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(a.1, b.1, "total: {what}");
+        assert_eq!(a.2, b.2, "facets: {what}");
+        assert_eq!(ids(&a.0), ids(&b.0), "page: {what}");
+        for (x, y) in a.0.iter().zip(&b.0) {
+            assert_eq!(x.snippet, y.snippet, "snippet: {what}");
+        }
+    };
+    let mut compared = 0;
+    // Every order (both ways) as the viewer on the wall; the second page and the filters in
+    // the default order, for both viewers.
+    let mut runs: Vec<(&CurrentUser, String, i64, u8)> = vec![];
+    let mut found = [0usize; 3];
+    for (_, expr) in store::SORTS {
+        for dir in ["ASC", "DESC"] {
+            runs.push((&ops, format!("{expr} {dir}"), 0, 0));
+        }
+    }
+    for who in [&ops, &off] {
+        for (offset, extra) in [(20, 0), (0, 1), (0, 2)] {
+            runs.push((who, "c.updated_at DESC".into(), offset, extra));
+        }
+    }
+    runs.push((&off, "c.updated_at DESC".into(), 0, 0));
+    for (q, status, type_code) in &searches {
+        for (who, order, offset, extra) in &runs {
+            let (who, offset, extra) = (*who, *offset, *extra);
+            let mut f = store::Filter {
+                q: q.to_string(),
+                status: status.to_string(),
+                type_code: type_code.to_string(),
+                ..Default::default()
+            };
+            match extra {
+                1 => f.counterparty = "northwind traders llc".into(),
+                2 => f.expires_by = "2024-06-30".into(),
+                _ => {}
+            }
+            let what = format!(
+                "{q:?} {status} {type_code} {order} +{offset} filter {extra} as {}",
+                who.id
+            );
+            let a = store::search(&t.app, Some(who), &f, order, 20, offset)
+                .await
+                .unwrap();
+            let b = store::search_in_database(&t.app, Some(who), &f, order, 20, offset)
+                .await
+                .unwrap();
+            check(&a, &b, &what);
+            compared += 1;
+            found[extra as usize] += usize::from(!a.0.is_empty());
+        }
+    }
+    assert!(compared > 300, "{compared}");
+    assert!(
+        found.iter().all(|n| *n > 3),
+        "each filter finds contracts: {found:?}"
+    );
+    // The wall hides: the same broad search finds fewer for the viewer off the wall.
+    let f = store::Filter {
+        q: "agreement".into(),
+        ..Default::default()
+    };
+    let seen = |r: &(Vec<lexops::contracts::model::Contract>, i64, store::Facets)| r.1;
+    let on = store::search(&t.app, Some(&ops), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    let offw = store::search(&t.app, Some(&off), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    assert!(
+        seen(&offw) < seen(&on) && seen(&offw) > 0,
+        "{} vs {}",
+        seen(&offw),
+        seen(&on)
+    );
+    assert!(offw.0.iter().all(|c| c.id % 7 != 0));
+
+    // Changes after the index was built: a new word in a contract's text, a status, a wall
+    // lifted; the next search sees each.
+    let before = store::search(
+        &t.app,
+        Some(&ops),
+        &store::Filter {
+            q: "zanzibar".into(),
+            ..Default::default()
+        },
+        "c.updated_at DESC",
+        50,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(before.1, 0);
+    let mut tx = t.app.db.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE contract_text SET body = body || ' Delivered to Zanzibar.' WHERE rowid = 5",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO contract_search_queue (contract_id) VALUES (5)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE contracts SET status = 'terminated' WHERE id = 5")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let f = store::Filter {
+        q: "zanzibar".into(),
+        status: "terminated".into(),
+        ..Default::default()
+    };
+    let after = store::search(&t.app, Some(&ops), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    assert_eq!((after.1, after.0.len()), (1, 1));
+    assert_eq!(after.0[0].id, 5);
+    assert!(
+        after.0[0]
+            .snippet
+            .as_deref()
+            .unwrap_or("")
+            .contains("\u{2}Zanzibar\u{3}"),
+        "{:?}",
+        after.0[0].snippet
+    );
+    sqlx::query("DELETE FROM walled_objects")
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+    let offw2 = store::search(
+        &t.app,
+        Some(&off),
+        &store::Filter {
+            q: "agreement".into(),
+            ..Default::default()
+        },
+        "c.updated_at DESC",
+        50,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(offw2.1, on.1, "the wall lifted: the viewer sees all");
+
+    // A second process with a data directory of its own (several web processes on one
+    // database): it builds its own index and follows the same queue; a change is seen by both.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut settings = lexops::platform::config::Settings::for_data_dir(elsewhere.path());
+    settings.database_url = Some(t.app.settings.database_url());
+    settings.master_key_file = Some(t.app.settings.master_key_path());
+    let second = lexops::App::open(settings).await.unwrap();
+    let f = store::Filter {
+        q: "agreement".into(),
+        ..Default::default()
+    };
+    let there = store::search(&second, Some(&ops), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    assert!(
+        index::get(&second).await.is_some(),
+        "the second index opens"
+    );
+    assert_eq!(there.1, on.1);
+    let mut tx = t.app.db.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE contract_text SET body = body || ' Shipped via Timbuktu.' WHERE rowid IN (3, 4)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO contract_search_queue (contract_id) VALUES (3), (4)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let f = store::Filter {
+        q: "timbuktu".into(),
+        ..Default::default()
+    };
+    for app in [&t.app, &second] {
+        let r = store::search(app, Some(&ops), &f, "c.id ASC", 50, 0)
+            .await
+            .unwrap();
+        assert_eq!(r.1, 2, "both indexes see the change");
+    }
+    // The second process stops; a change is made meanwhile; started again, its index reads on
+    // from the place kept in its last commit (no rebuild) and finds the change.
+    let settings = second.settings.as_ref().clone();
+    drop(second);
+    sqlx::query("UPDATE contracts SET status = 'expired' WHERE id = 3")
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+    let again = lexops::App::open(settings).await.unwrap();
+    let f = store::Filter {
+        q: "timbuktu".into(),
+        status: "expired".into(),
+        ..Default::default()
+    };
+    let r = store::search(&again, Some(&ops), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    assert!(index::get(&again).await.is_some());
+    assert!(
+        r.0.iter().any(|c| c.id == 3),
+        "the change made while stopped is found"
+    );
+    let db = store::search_in_database(&again, Some(&ops), &f, "c.updated_at DESC", 50, 0)
+        .await
+        .unwrap();
+    check(&r, &db, "after a restart");
+}
