@@ -171,6 +171,10 @@ pub enum ContractsCmd {
     },
     /// Send the key-date and obligation alerts that are due (the daily job does this by itself).
     Alerts,
+    /// Build this data directory's contract search index again from the database (it keeps
+    /// itself up to date; this is for a copied or suspect index). Stop `lexops serve` on this
+    /// data directory first: one process holds an index.
+    Reindex,
     /// Find the CUAD clauses in a contract file (PDF, DOCX or text), with their evidence.
     Clauses {
         file: PathBuf,
@@ -1130,7 +1134,7 @@ pub async fn serve(
         if let Some(ix) = crate::contracts::index::get(&warm).await
             && let Err(e) = ix.catch_up(&warm).await
         {
-            tracing::warn!(error = %e.public_message(), "contract search index: catching up failed");
+            tracing::warn!(error = ?e, "contract search index: catching up failed");
         }
     });
     println!("lexops is running at http://{addr}/");
@@ -1353,6 +1357,15 @@ async fn contracts_db_cmd(settings: Settings, cmd: ContractsCmd) -> anyhow::Resu
                 .await
                 .map_err(show)?;
             println!("queued {} alert(s)", r.sent);
+            Ok(0)
+        }
+        ContractsCmd::Reindex => {
+            let started = std::time::Instant::now();
+            let n = crate::contracts::index::rebuild(&app).await.map_err(show)?;
+            println!(
+                "indexed {n} contract(s) in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(0)
         }
         ContractsCmd::Clauses { .. } | ContractsCmd::TrainClauses { .. } => {

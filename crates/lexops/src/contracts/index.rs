@@ -28,7 +28,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::sort_key::{SortByErasedType, SortByStaticFastValue};
-use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::collector::{Collector, FilterCollector, SegmentCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
@@ -81,7 +81,6 @@ struct Fields {
     text: Field,
     status: Field,
     status_n: Field,
-    type_code: Field,
     type_id: Field,
     owner: Field,
     requester: Field,
@@ -107,7 +106,6 @@ fn schema() -> (Schema, Fields) {
         text: b.add_text_field("text", text),
         status: b.add_text_field("status", STRING | FAST),
         status_n: b.add_u64_field("status_n", FAST),
-        type_code: b.add_text_field("type", STRING),
         type_id: b.add_u64_field("type_id", FAST),
         owner: b.add_u64_field("owner", INDEXED),
         requester: b.add_u64_field("requester", INDEXED),
@@ -163,20 +161,40 @@ pub async fn get(app: &App) -> Option<Arc<ContractIndex>> {
     match slot.get_or_try_init(|| open(app)).await {
         Ok(ix) => Some(ix.clone()),
         Err(e) => {
-            tracing::warn!(error = %e.public_message(), "contract search index unavailable; searching the database");
+            // Another process holds it (the server, while a command runs), or it failed.
+            tracing::info!(error = ?e, "contract search index unavailable; searching the database");
             None
         }
     }
 }
 
+/// Builds the index of `app`'s data directory again from the database; the number of contracts
+/// it holds after. Refused while another process holds the index.
+pub async fn rebuild(app: &App) -> Result<u64, AppError> {
+    let ix = app
+        .contract_index
+        .get_or_try_init(|| open(app))
+        .await?
+        .clone();
+    let token = database_token(app).await?;
+    ix.rebuild(app, &token).await?;
+    Ok(ix.reader.searcher().num_docs())
+}
+
 async fn open(app: &App) -> Result<Arc<ContractIndex>, AppError> {
     let dir = app.settings.data_dir.join("index").join("contracts");
     let token = database_token(app).await?;
+    let shown = dir.display().to_string();
     let ix = Arc::new(
         tokio::task::spawn_blocking(move || open_dir(&dir))
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("index: {e}")))?
-            .map_err(index_error)?,
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => AppError::Conflict(format!(
+                    "the contract search index in {shown} is in use by another lexops process (stop it first)"
+                )),
+                e => index_error(e),
+            })?,
     );
     let place = ix.place()?;
     let fresh = place.as_ref().is_some_and(|p| {
@@ -279,7 +297,6 @@ fn index_error(e: tantivy::TantivyError) -> AppError {
 struct Doc {
     id: i64,
     status: String,
-    type_code: String,
     type_id: i64,
     owner: Option<i64>,
     requester: Option<i64>,
@@ -297,7 +314,6 @@ struct Doc {
 
 type DocRow = (
     i64,
-    String,
     String,
     i64,
     Option<i64>,
@@ -317,9 +333,9 @@ type DocRow = (
 /// documents.
 async fn load(app: &App, condition: &str) -> Result<Vec<Doc>, AppError> {
     let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT c.id, c.status, t.code, c.type_id, c.owner_id, c.requester_id, c.matter_id, c.expires_on, c.updated_at, \
+        "SELECT c.id, c.status, c.type_id, c.owner_id, c.requester_id, c.matter_id, c.expires_on, c.updated_at, \
          c.number, c.title, c.counterparty, c.value_minor, x.meta, x.body \
-         FROM contracts c JOIN contract_types t ON t.id = c.type_id LEFT JOIN contract_text x ON x.rowid = c.id \
+         FROM contracts c LEFT JOIN contract_text x ON x.rowid = c.id \
          WHERE {condition}"
     )))
     .persistent(false)
@@ -348,19 +364,18 @@ async fn load(app: &App, condition: &str) -> Result<Vec<Doc>, AppError> {
         .map(|r| Doc {
             id: r.0,
             status: r.1,
-            type_code: r.2,
-            type_id: r.3,
-            owner: r.4,
-            requester: r.5,
-            matter: r.6,
-            expires: r.7.filter(|e| !e.is_empty()),
-            updated: r.8,
-            number: r.9,
-            title: r.10,
-            counterparty: r.11,
-            value: r.12,
-            meta: r.13.unwrap_or_default(),
-            body: r.14.unwrap_or_default(),
+            type_id: r.2,
+            owner: r.3,
+            requester: r.4,
+            matter: r.5,
+            expires: r.6.filter(|e| !e.is_empty()),
+            updated: r.7,
+            number: r.8,
+            title: r.9,
+            counterparty: r.10,
+            value: r.11,
+            meta: r.12.unwrap_or_default(),
+            body: r.13.unwrap_or_default(),
             parties: by_id.remove(&r.0).unwrap_or_default(),
         })
         .collect())
@@ -378,7 +393,6 @@ impl ContractIndex {
             .and_then(|s| STATUS_TEXT_ORDER.iter().position(|x| *x == s))
             .unwrap_or(0);
         doc.add_u64(f.status_n, n as u64);
-        doc.add_text(f.type_code, &d.type_code);
         doc.add_u64(f.type_id, d.type_id as u64);
         doc.add_u64(f.owner, d.owner.unwrap_or(0) as u64);
         doc.add_u64(f.requester, d.requester.unwrap_or(0) as u64);
@@ -669,6 +683,7 @@ impl ContractIndex {
     fn answer(
         &self,
         f: &Filter,
+        type_id: Option<u64>,
         hidden: &[i64],
         order_by: &str,
         limit: i64,
@@ -727,24 +742,20 @@ impl ContractIndex {
             ));
         }
         let searcher = self.reader.searcher();
-        let counts_query =
-            BooleanQuery::new(common.iter().map(|(o, q)| (*o, q.box_clone())).collect());
-        let counts = searcher.search(&counts_query, &GridCollector)?;
+        let query = BooleanQuery::new(common);
         // A long page (a CSV export) is read by the database: the index's top-n keeps a heap
         // of its size.
-        let Some((field, desc)) = sort_field(order_by).filter(|_| limit <= MAX_PAGE) else {
-            return Ok(Some((counts, None)));
+        let Some((field, desc)) = sort_field(order_by).filter(|_| limit > 0 && limit <= MAX_PAGE)
+        else {
+            return Ok(Some((searcher.search(&query, &GridCollector)?, None)));
         };
-        if counts.is_empty() || limit <= 0 {
-            return Ok(Some((counts, Some(vec![]))));
-        }
-        let mut page = common;
-        if !f.status.is_empty() {
-            page.push((Occur::Must, str_term(fl.status, &f.status)));
-        }
-        if !f.type_code.is_empty() {
-            page.push((Occur::Must, str_term(fl.type_code, &f.type_code)));
-        }
+        // One pass over the matches: the counts (all statuses and types) and the page (the
+        // chosen status and type, read from the fast fields).
+        let status = (!f.status.is_empty()).then(|| {
+            Status::parse(&f.status)
+                .and_then(|s| STATUS_TEXT_ORDER.iter().position(|x| *x == s))
+                .map_or(u64::MAX, |p| p as u64)
+        });
         let order = if desc { Order::Desc } else { Order::Asc };
         let top = TopDocs::with_limit(limit as usize)
             .and_offset(offset.max(0) as usize)
@@ -752,7 +763,16 @@ impl ContractIndex {
                 (SortByErasedType::for_field(field), order),
                 (SortByStaticFastValue::<u64>::for_field("id"), Order::Desc),
             ));
-        let found = searcher.search(&BooleanQuery::new(page), &top)?;
+        let page = FilterCollector::new(
+            "status_n".to_string(),
+            move |s: u64| status.is_none_or(|w| w == s),
+            FilterCollector::new(
+                "type_id".to_string(),
+                move |t: u64| type_id.is_none_or(|w| w == t),
+                top,
+            ),
+        );
+        let (counts, found) = searcher.search(&query, &(GridCollector, page))?;
         Ok(Some((
             counts,
             Some(
@@ -883,11 +903,19 @@ pub async fn search(
         sqlx::query_as("SELECT id, code, name FROM contract_types")
             .fetch_all(app.db.pool())
             .await?;
+    // The type filter by its id (an unknown code matches nothing).
+    let type_id = (!f.type_code.is_empty()).then(|| {
+        types
+            .iter()
+            .find(|t| t.1 == f.type_code)
+            .map_or(u64::MAX, |t| t.0 as u64)
+    });
     let (me, filter, order) = (ix.clone(), f.clone(), order_by.to_string());
-    let answer =
-        tokio::task::spawn_blocking(move || me.answer(&filter, &hidden, &order, limit, offset))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("index: {e}")))?;
+    let answer = tokio::task::spawn_blocking(move || {
+        me.answer(&filter, type_id, &hidden, &order, limit, offset)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("index: {e}")))?;
     let (counts, page) = match answer {
         Ok(Some(a)) => a,
         Ok(None) => {

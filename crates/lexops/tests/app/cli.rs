@@ -768,6 +768,31 @@ async fn contracts_from_the_command_line() {
         ],
     );
     assert!(!o.status.success());
+    // The search index: the imported contract is found (the index followed the import), and
+    // a rebuild from the database finds it the same; refused while another process holds it.
+    let o = run(dir.path(), &["contracts", "search", "Acme", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    let o = run(dir.path(), &["contracts", "reindex"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("indexed "), "{}", text(&o));
+    let o = run(dir.path(), &["contracts", "search", "Acme", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    let holder = App::open(Settings::for_data_dir(dir.path())).await.unwrap();
+    assert!(lexops::contracts::index::get(&holder).await.is_some());
+    let o = run(dir.path(), &["contracts", "reindex"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("in use by another lexops process"),
+        "{}",
+        text(&o)
+    );
+    // Searching still works meanwhile, from the database.
+    let o = run(dir.path(), &["contracts", "search", "Acme", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    drop(holder);
     // The holiday calendar: the demo works to the US federal holidays; a CSV with a bad row
     // is refused whole, naming the line; a good one lands once.
     let o = run(
