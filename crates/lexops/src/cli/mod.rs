@@ -1127,14 +1127,18 @@ pub async fn serve(
         jobs::schedule_daily(&app, crate::contracts::dates::JOB, 0).await?;
     }
     let handles = jobs::spawn_workers(&app, workers, rx);
-    // The contracts' search index: opened (built from the database if new) and caught up now,
-    // not on the first search.
+    // The contracts' search index: opened (built from the database if new) now, not on the
+    // first search, and caught up every minute (changes by other processes, and so that a
+    // quiet week never leaves it behind the pruned queue).
     let warm = app.clone();
     tokio::spawn(async move {
-        if let Some(ix) = crate::contracts::index::get(&warm).await
-            && let Err(e) = ix.catch_up(&warm).await
-        {
-            tracing::warn!(error = ?e, "contract search index: catching up failed");
+        loop {
+            if let Some(ix) = crate::contracts::index::get(&warm).await
+                && let Err(e) = ix.catch_up(&warm).await
+            {
+                tracing::warn!(error = ?e, "contract search index: catching up failed");
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
         }
     });
     println!("lexops is running at http://{addr}/");

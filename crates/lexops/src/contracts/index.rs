@@ -203,12 +203,20 @@ async fn open(app: &App) -> Result<Arc<ContractIndex>, AppError> {
     if !fresh {
         ix.rebuild(app, &token).await?;
     } else {
-        ix.catch_up(app).await?;
-        // A copy of another state of this database (a restored backup): counts differ.
-        let contracts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
-            .fetch_one(app.db.pool())
-            .await?;
-        if ix.reader.searcher().num_docs() as i64 != contracts {
+        // A copy of another state of this database (a restored backup): counts differ. A
+        // contract added meanwhile can differ too, so a difference is checked twice.
+        let mut agrees = false;
+        for _ in 0..2 {
+            ix.catch_up(app).await?;
+            let contracts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
+                .fetch_one(app.db.pool())
+                .await?;
+            if ix.reader.searcher().num_docs() as i64 == contracts {
+                agrees = true;
+                break;
+            }
+        }
+        if !agrees {
             ix.rebuild(app, &token).await?;
         }
     }
@@ -514,6 +522,12 @@ impl ContractIndex {
                 ))
             })?,
         };
+        if now_secs() - place.at >= STALE_AFTER_SECS {
+            // Queue rows it has not read may be pruned by now: build it again.
+            let token = place.database.clone();
+            drop(_one);
+            return Box::pin(self.rebuild(app, &token)).await;
+        }
         let result = self.catch_up_from(app, &mut place).await;
         *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(place);
         result?;
