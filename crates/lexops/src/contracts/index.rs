@@ -11,17 +11,19 @@
 //!
 //! Kept up to date through `contract_search_queue` (migration 0020): triggers and
 //! [`super::store::index`] queue a contract's id in the transaction that changes it; before
-//! each search the queue is applied (the rows read again, the documents replaced), the index
-//! committed, and only then the queued rows deleted — a change committed later, in any order,
-//! is still queued. Walls are applied at query time: the matters walled off from the viewer are
+//! each search the rows queued since this index's place are applied (the contracts read again,
+//! the documents replaced) and the index committed with its new place (see [`Place`]): each
+//! index has its own place, so several processes keep an index each, and rows are only pruned
+//! by age (a week). Walls are applied at query time: the matters walled off from the viewer are
 //! read from the database for each search and excluded, so a change of a wall's members needs
 //! no reindexing.
 //!
-//! One writer per data directory (tantivy takes a lock): when another process holds it, or the
-//! index cannot be opened, searches go to the database (the same results, slower). The index
-//! is rebuilt when it is new, belongs to another database (a token in the commit payload and
-//! the `settings` table), or holds a different number of contracts than the database with
-//! nothing queued.
+//! One writer per data directory (tantivy takes a lock): until the index is open (the server
+//! opens it at start), when another process holds it, or when it fails, searches go to the
+//! database (the same results, slower). The index is rebuilt when it is new, of another schema
+//! version, belongs to another database (a token in the commit payload and `settings`), is
+//! ahead of the database's queue (a restored backup), has not caught up for six days, or holds
+//! a different number of contracts than the database.
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -52,14 +54,16 @@ use crate::platform::app::App;
 use crate::platform::error::AppError;
 use crate::platform::search;
 
-/// Contracts applied per commit while catching up (a rebuild of 100,000 is five commits).
+/// Queue rows read, or contracts rebuilt, per commit (a rebuild of 100,000 is five commits).
 const BATCH: i64 = 20_000;
+/// Contracts read from the database at a time (their texts are held until added).
+const LOAD: usize = 500;
 /// The longest page the index orders (longer ones: the database).
 const MAX_PAGE: i64 = 10_000;
 /// The writer's indexing memory.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Bumped when the schema or the analysis changes: an index of another version is rebuilt.
-const VERSION: &str = "1";
+const VERSION: &str = "2";
 const TOKENIZER: &str = "lexops_en";
 
 /// The statuses in text order (the list's "status" sort is the database's text order); a
@@ -168,6 +172,22 @@ pub async fn get(app: &App) -> Option<Arc<ContractIndex>> {
     }
 }
 
+/// When the last background opening failed (seconds since 1970): the next waits a minute.
+static OPEN_FAILED_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+fn open_in_background(app: &App) {
+    use std::sync::atomic::Ordering;
+    if now_secs() - OPEN_FAILED_AT.load(Ordering::Relaxed) < 60 {
+        return;
+    }
+    let app = app.clone();
+    tokio::spawn(async move {
+        if get(&app).await.is_none() {
+            OPEN_FAILED_AT.store(now_secs(), Ordering::Relaxed);
+        }
+    });
+}
+
 /// Builds the index of `app`'s data directory again from the database; the number of contracts
 /// it holds after. Refused while another process holds the index.
 pub async fn rebuild(app: &App) -> Result<u64, AppError> {
@@ -197,9 +217,15 @@ async fn open(app: &App) -> Result<Arc<ContractIndex>, AppError> {
             })?,
     );
     let place = ix.place()?;
-    let fresh = place.as_ref().is_some_and(|p| {
-        p.version == VERSION && p.database == token && now_secs() - p.at < STALE_AFTER_SECS
-    });
+    let fresh = match &place {
+        Some(p) => {
+            p.version == VERSION
+                && p.database == token
+                && now_secs() - p.at < STALE_AFTER_SECS
+                && !ContractIndex::ahead_of_database(app, p.cursor).await?
+        }
+        None => false,
+    };
     if !fresh {
         ix.rebuild(app, &token).await?;
     } else {
@@ -408,17 +434,14 @@ impl ContractIndex {
         for p in &d.parties {
             doc.add_text(f.party, p);
         }
-        if let Some(e) = &d.expires {
-            doc.add_text(f.expires, e);
-        }
+        // A missing expiry or value sorts as the smallest (as SQLite's NULL): "" and i64::MIN.
+        doc.add_text(f.expires, d.expires.as_deref().unwrap_or(""));
         doc.add_text(f.updated, &d.updated);
         doc.add_text(f.number, &d.number);
         // The list sorts these by LOWER(...).
         doc.add_text(f.title, d.title.to_lowercase());
         doc.add_text(f.party_sort, d.counterparty.to_lowercase());
-        if let Some(v) = d.value {
-            doc.add_i64(f.value, v);
-        }
+        doc.add_i64(f.value, d.value.unwrap_or(i64::MIN));
         doc
     }
 
@@ -428,23 +451,47 @@ impl ContractIndex {
     }
 
     /// Replaces the documents of `ids` by `docs` (those of `ids` without a doc are gone; with
-    /// `all`, every document first) and commits with `place`.
-    fn apply(&self, all: bool, ids: &[i64], docs: &[Doc], place: &Place) -> tantivy::Result<()> {
+    /// `all`, every document first) and, with a place, commits with it. A failure rolls the
+    /// writer back to the last commit.
+    fn apply(
+        &self,
+        all: bool,
+        ids: &[i64],
+        docs: &[Doc],
+        place: Option<&Place>,
+    ) -> tantivy::Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if all {
-            w.delete_all_documents()?;
+        let run = |w: &mut IndexWriter<TantivyDocument>| -> tantivy::Result<bool> {
+            if all {
+                w.delete_all_documents()?;
+            }
+            for id in ids {
+                w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+            }
+            for d in docs {
+                w.add_document(self.document(d))?;
+            }
+            let Some(place) = place else {
+                return Ok(false);
+            };
+            let mut commit = w.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(place).unwrap_or_default());
+            commit.commit()?;
+            Ok(true)
+        };
+        match run(&mut w) {
+            Ok(committed) => {
+                drop(w);
+                if committed {
+                    self.reader.reload()?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let _ = w.rollback();
+                Err(e)
+            }
         }
-        for id in ids {
-            w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
-        }
-        for d in docs {
-            w.add_document(self.document(d))?;
-        }
-        let mut commit = w.prepare_commit()?;
-        commit.set_payload(&serde_json::to_string(place).unwrap_or_default());
-        commit.commit()?;
-        drop(w);
-        self.reader.reload()
     }
 
     async fn apply_async(
@@ -452,13 +499,40 @@ impl ContractIndex {
         all: bool,
         ids: Vec<i64>,
         docs: Vec<Doc>,
-        place: Place,
+        place: Option<Place>,
     ) -> Result<(), AppError> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.apply(all, &ids, &docs, &place))
+        tokio::task::spawn_blocking(move || me.apply(all, &ids, &docs, place.as_ref()))
             .await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("index: {e}")))?
             .map_err(index_error)
+    }
+
+    /// Reads the contracts `ids` in slices of [`LOAD`] and replaces their documents; commits
+    /// with `place` after the last.
+    async fn replace(
+        self: &Arc<Self>,
+        app: &App,
+        ids: Vec<i64>,
+        place: Place,
+    ) -> Result<(), AppError> {
+        let slices: Vec<Vec<i64>> = ids.chunks(LOAD).map(<[i64]>::to_vec).collect();
+        let n = slices.len();
+        for (i, slice) in slices.into_iter().enumerate() {
+            let list = slice
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let docs = load(app, &format!("c.id IN ({list})")).await?;
+            let last = i + 1 == n;
+            self.apply_async(false, slice, docs, last.then(|| place.clone()))
+                .await?;
+        }
+        if n == 0 {
+            self.apply_async(false, vec![], vec![], Some(place)).await?;
+        }
+        Ok(())
     }
 
     /// The place in the queue from which every later change will be read again: SQLite, the
@@ -480,6 +554,24 @@ impl ContractIndex {
         })
     }
 
+    /// Whether a place is ahead of what the database has queued: the database is a restored
+    /// copy (its queue numbers, or PostgreSQL's transaction ids, start again below).
+    async fn ahead_of_database(app: &App, cursor: i64) -> Result<bool, AppError> {
+        let top: i64 = match app.db.backend() {
+            crate::platform::db::Backend::Sqlite => sqlx::query_scalar(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contract_search_queue'), 0)",
+            )
+            .fetch_one(app.db.pool())
+            .await?,
+            crate::platform::db::Backend::Postgres => sqlx::query_scalar(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
+            )
+            .fetch_one(app.db.pool())
+            .await?,
+        };
+        Ok(cursor > top)
+    }
+
     /// Builds the index again from every contract, then applies what changed meanwhile.
     async fn rebuild(self: &Arc<Self>, app: &App, token: &str) -> Result<(), AppError> {
         tracing::info!("building the contract search index from the database");
@@ -487,18 +579,27 @@ impl ContractIndex {
         let cursor = Self::horizon(app).await?;
         let mut after = 0i64;
         let mut first = true;
+        let mut since_commit = 0i64;
         loop {
-            let docs = load(app, &format!("c.id > {after} ORDER BY c.id LIMIT {BATCH}")).await?;
-            let done = (docs.len() as i64) < BATCH;
+            let docs = load(app, &format!("c.id > {after} ORDER BY c.id LIMIT {LOAD}")).await?;
+            let done = docs.len() < LOAD;
             after = docs.last().map(|d| d.id).unwrap_or(after);
-            let place = Place {
+            since_commit += docs.len() as i64;
+            let place = (done || since_commit >= BATCH).then(|| Place {
                 version: VERSION.into(),
                 database: token.into(),
-                // Until the last batch is in, a crash leaves an index that rebuilds on opening.
+                // Until the last slice is in, a crash leaves an index that rebuilds on opening.
                 cursor: if done { cursor } else { -1 },
                 at: if done { now_secs() } else { 0 },
-            };
-            self.apply_async(first, vec![], docs, place).await?;
+            });
+            if place.is_some() {
+                since_commit = 0;
+            }
+            let result = self.apply_async(first, vec![], docs, place).await;
+            if result.is_err() {
+                *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+            result?;
             first = false;
             if done {
                 break;
@@ -529,7 +630,8 @@ impl ContractIndex {
             return Box::pin(self.rebuild(app, &token)).await;
         }
         let result = self.catch_up_from(app, &mut place).await;
-        *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(place);
+        // After a failure the place is read again from the last commit (nothing is skipped).
+        *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = result.is_ok().then_some(place);
         result?;
         self.prune(app).await
     }
@@ -570,16 +672,16 @@ impl ContractIndex {
             let mut ids: Vec<i64> = queued.iter().map(|q| q.1).collect();
             ids.sort_unstable();
             ids.dedup();
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let docs = load(app, &format!("c.id IN ({list})")).await?;
             // SQLite: the last seq applied. PostgreSQL: the horizon once everything is read.
+            let mut new_place = place.clone();
             if !postgres {
-                place.cursor = last;
+                new_place.cursor = last;
             } else if done {
-                place.cursor = next;
+                new_place.cursor = next;
             }
-            place.at = now_secs();
-            self.apply_async(false, ids, docs, place.clone()).await?;
+            new_place.at = now_secs();
+            self.replace(app, ids, new_place.clone()).await?;
+            *place = new_place;
             applied = true;
             if done {
                 break;
@@ -590,9 +692,11 @@ impl ContractIndex {
                 place.cursor = next;
             }
             if now_secs() - place.at > 24 * 3600 {
-                place.at = now_secs();
-                self.apply_async(false, vec![], vec![], place.clone())
+                let mut new_place = place.clone();
+                new_place.at = now_secs();
+                self.apply_async(false, vec![], vec![], Some(new_place.clone()))
                     .await?;
+                *place = new_place;
             }
         }
         Ok(())
@@ -736,7 +840,7 @@ impl ContractIndex {
             common.push((
                 Occur::Must,
                 Box::new(RangeQuery::new(
-                    Bound::Unbounded,
+                    Bound::Excluded(Term::from_field_text(fl.expires, "")),
                     Bound::Included(Term::from_field_text(fl.expires, &f.expires_by)),
                 )),
             ));
@@ -759,15 +863,18 @@ impl ContractIndex {
         let query = BooleanQuery::new(common);
         // A long page (a CSV export) is read by the database: the index's top-n keeps a heap
         // of its size.
-        let Some((field, desc)) = sort_field(order_by).filter(|_| limit > 0 && limit <= MAX_PAGE)
+        let Some((field, desc)) =
+            sort_field(order_by).filter(|_| limit > 0 && limit + offset.max(0) <= MAX_PAGE)
         else {
             return Ok(Some((searcher.search(&query, &GridCollector)?, None)));
         };
         // One pass over the matches: the counts (all statuses and types) and the page (the
         // chosen status and type, read from the fast fields).
+        // Exactly as the database compares it (an unknown status matches nothing).
         let status = (!f.status.is_empty()).then(|| {
-            Status::parse(&f.status)
-                .and_then(|s| STATUS_TEXT_ORDER.iter().position(|x| *x == s))
+            STATUS_TEXT_ORDER
+                .iter()
+                .position(|x| x.as_str() == f.status)
                 .map_or(u64::MAX, |p| p as u64)
         });
         let order = if desc { Order::Desc } else { Order::Asc };
@@ -899,10 +1006,16 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Option<Answer>, AppError> {
-    let Some(ix) = get(app).await else {
+    // Only an open index answers: the first opening (a build, at 100,000 contracts about 20 s)
+    // runs in the background (the server starts it at start) while the database answers.
+    let Some(ix) = app.contract_index.get().cloned() else {
+        open_in_background(app);
         return Ok(None);
     };
-    ix.catch_up(app).await?;
+    if let Err(e) = ix.catch_up(app).await {
+        tracing::warn!(error = ?e, "contract search index could not catch up; searching the database");
+        return Ok(None);
+    }
     let hidden: Vec<i64> = match viewer {
         None => vec![],
         Some(u) => sqlx::query_scalar(

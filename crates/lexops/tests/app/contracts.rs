@@ -1896,9 +1896,17 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
             .await
             .unwrap();
     }
+    let postgres = matches!(t.backend, crate::harness::Backend::Postgres);
+    if !postgres {
+        // Contracts without a value or an expiry: the index sorts them as SQLite's NULL (first
+        // going up, last going down). PostgreSQL's NULLs sort the other way: not compared there.
+        sqlx::query("UPDATE contracts SET value_minor = NULL, expires_on = NULL WHERE id % 11 = 0")
+            .execute(t.app.db.pool())
+            .await
+            .unwrap();
+    }
     assert!(index::get(&t.app).await.is_some(), "the index opens");
 
-    let postgres = matches!(t.backend, crate::harness::Backend::Postgres);
     let mut searches: Vec<(&str, &str, &str)> = bench::SEARCHES.to_vec();
     searches.extend([
         ("agreement", "", ""),
@@ -2114,6 +2122,7 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
         .await
         .unwrap();
     let again = lexops::App::open(settings).await.unwrap();
+    assert!(index::get(&again).await.is_some(), "reopened");
     let f = store::Filter {
         q: "timbuktu".into(),
         status: "expired".into(),
@@ -2122,7 +2131,6 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
     let r = store::search(&again, Some(&ops), &f, "c.updated_at DESC", 50, 0)
         .await
         .unwrap();
-    assert!(index::get(&again).await.is_some());
     assert!(
         r.0.iter().any(|c| c.id == 3),
         "the change made while stopped is found"
