@@ -332,12 +332,7 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
     let mut per_query = vec![0f64; queries.len()];
     for round in 0..10 {
         for (qi, (q, status, type_code)) in queries.iter().enumerate() {
-            let f = super::store::Filter {
-                q: q.to_string(),
-                status: status.to_string(),
-                type_code: type_code.to_string(),
-                ..Default::default()
-            };
+            let f = super::store::Filter::search(q, status, type_code);
             let t = Instant::now();
             let (rows, total, _) =
                 super::store::search(&app, Some(&who), &f, "c.updated_at DESC", 50, 0)
@@ -361,12 +356,7 @@ pub async fn run(settings: &Settings, contracts: u64) -> anyhow::Result<Value> {
     let mut db_lat = vec![];
     let mut disagree = vec![];
     for (q, status, type_code) in queries {
-        let f = super::store::Filter {
-            q: q.to_string(),
-            status: status.to_string(),
-            type_code: type_code.to_string(),
-            ..Default::default()
-        };
+        let f = super::store::Filter::search(q, status, type_code);
         let t = Instant::now();
         let (rows, total, facets) =
             super::store::search_in_database(&app, Some(&who), &f, "c.updated_at DESC", 50, 0)

@@ -52,6 +52,18 @@ pub struct Filter {
     pub counterparty: String,
 }
 
+impl Filter {
+    /// A search for `q` with a status and a type ("" for any).
+    pub fn search(q: &str, status: &str, type_code: &str) -> Filter {
+        Filter {
+            q: q.to_string(),
+            status: status.to_string(),
+            type_code: type_code.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
 /// The condition of [`Filter::counterparty`] on parameter `$n`.
 fn party_condition(n: usize) -> String {
     format!(

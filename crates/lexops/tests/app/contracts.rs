@@ -1951,12 +1951,7 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
     for (q, status, type_code) in &searches {
         for (who, order, offset, extra) in &runs {
             let (who, offset, extra) = (*who, *offset, *extra);
-            let mut f = store::Filter {
-                q: q.to_string(),
-                status: status.to_string(),
-                type_code: type_code.to_string(),
-                ..Default::default()
-            };
+            let mut f = store::Filter::search(q, status, type_code);
             match extra {
                 1 => f.counterparty = "northwind traders llc".into(),
                 2 => f.expires_by = "2024-06-30".into(),
