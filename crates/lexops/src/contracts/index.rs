@@ -33,8 +33,8 @@ use tantivy::collector::sort_key::{SortByErasedType, SortByStaticFastValue};
 use tantivy::collector::{Collector, FilterCollector, SegmentCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery, TermSetQuery,
+    BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -378,11 +378,7 @@ async fn load(app: &App, condition: &str) -> Result<Vec<Doc>, AppError> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let list = rows
-        .iter()
-        .map(|r| r.0.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = crate::platform::db::id_list(rows.iter().map(|r| r.0));
     let parties: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT contract_id, name_key FROM contract_parties WHERE contract_id IN ({list})"
     )))
@@ -519,11 +515,7 @@ impl ContractIndex {
         let slices: Vec<Vec<i64>> = ids.chunks(LOAD).map(<[i64]>::to_vec).collect();
         let n = slices.len();
         for (i, slice) in slices.into_iter().enumerate() {
-            let list = slice
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = crate::platform::db::id_list(slice.iter().copied());
             let docs = load(app, &format!("c.id IN ({list})")).await?;
             let last = i + 1 == n;
             self.apply_async(false, slice, docs, last.then(|| place.clone()))
@@ -808,13 +800,9 @@ impl ContractIndex {
         offset: i64,
     ) -> tantivy::Result<Option<(HashMap<(u64, u64), i64>, Option<Vec<i64>>)>> {
         let fl = &self.fields;
-        let text: Box<dyn Query> = if f.q.trim().is_empty() {
-            Box::new(AllQuery)
-        } else {
-            match self.text_query(&f.q) {
-                Some(q) => q,
-                None => return Ok(None),
-            }
+        // Only searches with words come here (lists without words are the database's).
+        let Some(text) = self.text_query(&f.q) else {
+            return Ok(None);
         };
         let u64_term = |field: Field, v: i64| -> Box<dyn Query> {
             Box::new(TermQuery::new(

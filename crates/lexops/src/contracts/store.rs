@@ -155,7 +155,7 @@ async fn rows_by_id(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = crate::platform::db::id_list(ids.iter().copied());
     let found = sqlx::query_as::<_, Contract>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE c.id IN ({list}){}",
         visible(viewer, 1)

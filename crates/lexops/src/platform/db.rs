@@ -156,6 +156,15 @@ impl Db {
     }
 }
 
+/// Ids as the inside of an SQL `IN (…)` list (`1,2,3`): numbers only, so safe to format into a
+/// statement, and one statement whatever the count (no limit on bound parameters).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    ids.into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The `VALUES` tuples of a multi-row statement: `rows` tuples of `cols` parameters. SQLite
 /// gets anonymous `?` parameters: its lookup of numbered ones is linear per parameter, which
 /// makes a 10,000-parameter statement quadratic; PostgreSQL gets `$1…$n`.

@@ -164,11 +164,7 @@ pub async fn snippets(
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = crate::platform::db::id_list(ids.iter().copied());
     // The page's bodies are read by rowid and the snippet made here, on both backends: FTS5's
     // snippet() evaluates the MATCH over the whole index for each page (a broad or prefix
     // query: over a second at 100,000 contracts), and PostgreSQL's ts_headline parses each body

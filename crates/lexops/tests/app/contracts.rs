@@ -2013,22 +2013,15 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
     .await
     .unwrap();
     assert_eq!(before.1, 0);
-    let mut tx = t.app.db.begin().await.unwrap();
-    sqlx::query(
-        "UPDATE contract_text SET body = body || ' Delivered to Zanzibar.' WHERE rowid = 5",
+    in_one_transaction(
+        &t.app,
+        &[
+            "UPDATE contract_text SET body = body || ' Delivered to Zanzibar.' WHERE rowid = 5",
+            "INSERT INTO contract_search_queue (contract_id) VALUES (5)",
+            "UPDATE contracts SET status = 'terminated' WHERE id = 5",
+        ],
     )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query("INSERT INTO contract_search_queue (contract_id) VALUES (5)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE contracts SET status = 'terminated' WHERE id = 5")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let f = store::Filter {
         q: "zanzibar".into(),
         status: "terminated".into(),
@@ -2086,18 +2079,14 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
         "the second index opens"
     );
     assert_eq!(there.1, on.1);
-    let mut tx = t.app.db.begin().await.unwrap();
-    sqlx::query(
-        "UPDATE contract_text SET body = body || ' Shipped via Timbuktu.' WHERE rowid IN (3, 4)",
+    in_one_transaction(
+        &t.app,
+        &[
+            "UPDATE contract_text SET body = body || ' Shipped via Timbuktu.' WHERE rowid IN (3, 4)",
+            "INSERT INTO contract_search_queue (contract_id) VALUES (3), (4)",
+        ],
     )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query("INSERT INTO contract_search_queue (contract_id) VALUES (3), (4)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let f = store::Filter {
         q: "timbuktu".into(),
         ..Default::default()
@@ -2134,4 +2123,17 @@ async fn the_search_index_answers_as_the_database_does(t: TestApp) {
         .await
         .unwrap();
     check(&r, &db, "after a restart");
+}
+
+/// Runs `statements` in one transaction (a change as the application writes it: the text and
+/// the queue row together).
+async fn in_one_transaction(app: &lexops::App, statements: &[&str]) {
+    let mut tx = app.db.begin().await.unwrap();
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
 }
