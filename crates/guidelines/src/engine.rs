@@ -13,13 +13,17 @@
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Mutex;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{Action, Approver, GuidelineSet, Rule};
-use crate::{ApprovedTimekeeper, Context, Date, HistoryLine, Invoice, Line, MatterInfo, text};
+use crate::{
+    ApprovedTimekeeper, Context, DailyHours, Date, History, HistoryLine, Invoice, Line, MatterInfo,
+    text,
+};
 
 /// A proposed change to one line, with the exact resulting total and the amount saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -427,61 +431,198 @@ impl<'a> Prep<'a> {
             .and_then(|id| self.timekeepers.get(id).copied())
     }
 
-    /// The history index, built on first use.
+    /// The history index, built on first use from the history's own [`HistoryIndex`].
     pub fn history(&self) -> &HistIndex<'a> {
         self.history.get_or_init(|| {
-            let inv = self.inv;
             let h = &self.ctx.history;
-            let keys: FxSet<(&str, Date)> = inv
-                .lines
-                .iter()
-                .map(|l| (l.timekeeper_id().unwrap_or(""), l.date))
-                .collect();
-            let tks: FxSet<&str> = inv.lines.iter().filter_map(Line::timekeeper_id).collect();
-            // Most history lies outside the invoice's dates: a date comparison skips it cheaply.
-            let first = inv.lines.iter().map(|l| l.date).min().unwrap_or(Date::MAX);
-            let last = inv.lines.iter().map(|l| l.date).max().unwrap_or(Date::MIN);
+            let Wanted {
+                keys,
+                tks,
+                first,
+                last,
+            } = Wanted::of(self.inv);
+            let mut cache = h.index.0.lock().unwrap_or_else(|e| e.into_inner());
+            cache.catch_up(h);
             let mut index = HistIndex::default();
-            let mut before: FxMap<&str, &HistoryLine> = FxMap::default();
-            for line in &h.lines {
-                let tk = line.timekeeper_id.as_deref().unwrap_or("");
-                let key = (tk, line.date);
-                if first <= line.date && line.date <= last && keys.contains(&key) {
-                    index.by_key.entry(key).or_default().push(HistEntry {
-                        line,
-                        norm: line
-                            .normalized
-                            .get_or_init(|| text::normalize(&line.narrative)),
-                    });
+            for &(tk, date) in &keys {
+                let Some(&t) = cache.tks.get(tk) else {
+                    continue;
+                };
+                if let Some(found) = cache.by_key.get(&(t, date)) {
+                    let entries = found
+                        .iter()
+                        .map(|&i| {
+                            let line = &h.lines[i as usize];
+                            HistEntry {
+                                line,
+                                norm: line
+                                    .normalized
+                                    .get_or_init(|| text::normalize(&line.narrative)),
+                            }
+                        })
+                        .collect();
+                    index.by_key.insert((tk, date), entries);
                 }
-                // For rate history only the latest line before the invoice's first date and
-                // the lines within its dates can be "the most recent earlier line".
-                if line.line_type.is_fee() && line.date <= last && tks.contains(tk) {
-                    if line.date < first {
-                        let slot = before.entry(tk).or_insert(line);
-                        if line.date >= slot.date {
-                            *slot = line;
-                        }
-                    } else {
-                        index.fee_lines.entry(tk).or_default().push(line);
-                    }
+                if let Some(hours) = cache.daily.get(&(t, date)) {
+                    index.daily.insert((tk, date), *hours);
                 }
             }
-            for (tk, line) in before {
-                index.fee_lines.entry(tk).or_default().push(line);
-            }
-            for v in index.fee_lines.values_mut() {
-                v.sort_by_key(|l| l.date);
-            }
-            for d in &h.daily_hours {
-                let key = (d.timekeeper_id.as_str(), d.date);
-                if first <= d.date && d.date <= last && keys.contains(&key) {
-                    let slot = index.daily.entry(key).or_insert(Decimal::ZERO);
-                    *slot = slot.saturating_add(d.hours);
+            // For rate history: the latest fee line before the invoice's first date (the
+            // last of its date in history order) and every fee line within its dates, by date.
+            for tk in tks {
+                let Some(&t) = cache.tks.get(tk) else {
+                    continue;
+                };
+                let fees = &cache.fees[t as usize];
+                let from = fees.partition_point(|&i| h.lines[i as usize].date < first);
+                let to = fees.partition_point(|&i| h.lines[i as usize].date <= last);
+                let picked: Vec<&HistoryLine> = fees[from.saturating_sub(1)..to]
+                    .iter()
+                    .map(|&i| &h.lines[i as usize])
+                    .collect();
+                if !picked.is_empty() {
+                    index.fee_lines.insert(tk, picked);
                 }
             }
             index
         })
+    }
+}
+
+/// What of the history an invoice can match: its (timekeeper or "", date) keys, its timekeepers
+/// and its first and last line dates.
+struct Wanted<'a> {
+    keys: FxSet<(&'a str, Date)>,
+    tks: FxSet<&'a str>,
+    first: Date,
+    last: Date,
+}
+
+impl<'a> Wanted<'a> {
+    fn of(inv: &'a Invoice) -> Wanted<'a> {
+        Wanted {
+            keys: inv
+                .lines
+                .iter()
+                .map(|l| (l.timekeeper_id().unwrap_or(""), l.date))
+                .collect(),
+            tks: inv.lines.iter().filter_map(Line::timekeeper_id).collect(),
+            first: inv.lines.iter().map(|l| l.date).min().unwrap_or(Date::MAX),
+            last: inv.lines.iter().map(|l| l.date).max().unwrap_or(Date::MIN),
+        }
+    }
+}
+
+/// A [`History`] indexed by timekeeper and date (see [`History::index`]).
+#[derive(Default)]
+pub struct HistoryIndex(Mutex<HistoryCache>);
+
+impl Clone for HistoryIndex {
+    /// A clone starts empty: the index is made again from the clone's history on first use.
+    fn clone(&self) -> Self {
+        HistoryIndex::default()
+    }
+}
+
+impl PartialEq for HistoryIndex {
+    /// Not part of the data: histories compare by their lines.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for HistoryIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HistoryIndex")
+    }
+}
+
+/// What [`HistoryIndex`] holds: positions in `History::lines`, by interned timekeeper id ("" for
+/// none) and date.
+#[derive(Default)]
+struct HistoryCache {
+    /// How many lines and daily-hours entries are indexed, and a digest of the last of each
+    /// (to notice a history that was changed other than by appending).
+    lines: usize,
+    last_line: u64,
+    daily_n: usize,
+    last_daily: u64,
+    tks: FxMap<String, u32>,
+    by_key: FxMap<(u32, Date), Vec<u32>>,
+    /// Fee lines per timekeeper in (date, position) order.
+    fees: Vec<Vec<u32>>,
+    daily: FxMap<(u32, Date), Decimal>,
+}
+
+fn line_digest(l: &HistoryLine) -> u64 {
+    let mut h = FxHasher::default();
+    (
+        &l.invoice_number,
+        l.line_number,
+        l.date,
+        &l.timekeeper_id,
+        l.units,
+        l.rate,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
+fn daily_digest(d: &DailyHours) -> u64 {
+    let mut h = FxHasher::default();
+    (&d.timekeeper_id, d.date, d.hours).hash(&mut h);
+    h.finish()
+}
+
+impl HistoryCache {
+    fn tk(&mut self, id: &str) -> u32 {
+        if let Some(&t) = self.tks.get(id) {
+            return t;
+        }
+        let t = self.tks.len() as u32;
+        self.tks.insert(id.to_string(), t);
+        self.fees.push(vec![]);
+        t
+    }
+
+    /// Indexes what was appended since the last call (everything, if the history was changed
+    /// other than by appending).
+    fn catch_up(&mut self, h: &History) {
+        let lines_kept = self.lines <= h.lines.len()
+            && (self.lines == 0 || line_digest(&h.lines[self.lines - 1]) == self.last_line);
+        let daily_kept = self.daily_n <= h.daily_hours.len()
+            && (self.daily_n == 0
+                || daily_digest(&h.daily_hours[self.daily_n - 1]) == self.last_daily);
+        if !lines_kept || !daily_kept {
+            *self = HistoryCache::default();
+        }
+        for (i, line) in h.lines.iter().enumerate().skip(self.lines) {
+            let t = self.tk(line.timekeeper_id.as_deref().unwrap_or(""));
+            self.by_key
+                .entry((t, line.date))
+                .or_default()
+                .push(i as u32);
+            if line.line_type.is_fee() {
+                // After every line of an earlier date or of the same date (this one comes
+                // last in history order).
+                let list = &mut self.fees[t as usize];
+                let at = list.partition_point(|&j| h.lines[j as usize].date <= line.date);
+                list.insert(at, i as u32);
+            }
+        }
+        if let Some(l) = h.lines.last() {
+            self.lines = h.lines.len();
+            self.last_line = line_digest(l);
+        }
+        for d in h.daily_hours.iter().skip(self.daily_n) {
+            let t = self.tk(&d.timekeeper_id);
+            let slot = self.daily.entry((t, d.date)).or_insert(Decimal::ZERO);
+            *slot = slot.saturating_add(d.hours);
+        }
+        if let Some(d) = h.daily_hours.last() {
+            self.daily_n = h.daily_hours.len();
+            self.last_daily = daily_digest(d);
+        }
     }
 }
 
@@ -517,5 +658,190 @@ pub(crate) fn quote(narrative: &str) -> String {
         format!("\"{s}…\"")
     } else {
         format!("\"{t}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{LineTimekeeper, LineType};
+
+    /// The index as it was made before it was kept: one pass over the whole history.
+    fn scan<'a>(inv: &'a Invoice, h: &'a History) -> HistIndex<'a> {
+        let Wanted {
+            keys,
+            tks,
+            first,
+            last,
+        } = Wanted::of(inv);
+        let mut index = HistIndex::default();
+        let mut before: FxMap<&str, &HistoryLine> = FxMap::default();
+        for line in &h.lines {
+            let tk = line.timekeeper_id.as_deref().unwrap_or("");
+            let key = (tk, line.date);
+            if first <= line.date && line.date <= last && keys.contains(&key) {
+                index.by_key.entry(key).or_default().push(HistEntry {
+                    line,
+                    norm: line
+                        .normalized
+                        .get_or_init(|| text::normalize(&line.narrative)),
+                });
+            }
+            if line.line_type.is_fee() && line.date <= last && tks.contains(tk) {
+                if line.date < first {
+                    let slot = before.entry(tk).or_insert(line);
+                    if line.date >= slot.date {
+                        *slot = line;
+                    }
+                } else {
+                    index.fee_lines.entry(tk).or_default().push(line);
+                }
+            }
+        }
+        for (tk, line) in before {
+            index.fee_lines.entry(tk).or_default().push(line);
+        }
+        for v in index.fee_lines.values_mut() {
+            v.sort_by_key(|l| l.date);
+        }
+        for d in &h.daily_hours {
+            let key = (d.timekeeper_id.as_str(), d.date);
+            if first <= d.date && d.date <= last && keys.contains(&key) {
+                let slot = index.daily.entry(key).or_insert(Decimal::ZERO);
+                *slot = slot.saturating_add(d.hours);
+            }
+        }
+        index
+    }
+
+    /// The same index, compared by which lines (by position) it holds where.
+    type Shape = (
+        Vec<((String, Date), Vec<usize>)>,
+        Vec<(String, Vec<usize>)>,
+        Vec<((String, Date), Decimal)>,
+    );
+
+    fn shape(index: &HistIndex<'_>, h: &History) -> Shape {
+        let at = |l: &HistoryLine| {
+            h.lines
+                .iter()
+                .position(|x| std::ptr::eq(x, l))
+                .expect("a line of the history")
+        };
+        let mut by_key: Vec<_> = index
+            .by_key
+            .iter()
+            .map(|((tk, d), v)| ((tk.to_string(), *d), v.iter().map(|e| at(e.line)).collect()))
+            .collect();
+        by_key.sort();
+        let mut fees: Vec<_> = index
+            .fee_lines
+            .iter()
+            .map(|(tk, v)| (tk.to_string(), v.iter().map(|l| at(l)).collect()))
+            .collect();
+        fees.sort();
+        let mut daily: Vec<_> = index
+            .daily
+            .iter()
+            .map(|((tk, d), h)| ((tk.to_string(), *d), *h))
+            .collect();
+        daily.sort();
+        (by_key, fees, daily)
+    }
+
+    fn day(n: u32) -> Date {
+        Date::new(2026, 1, 1)
+            .expect("a date")
+            .add_days(i64::from(n))
+    }
+
+    const TKS: &[&str] = &["JS", "AB", "CD"];
+
+    fn line((tk, d, fee): (usize, u32, bool), n: usize) -> Line {
+        Line {
+            line_number: n as u32 + 1,
+            line_type: if fee {
+                LineType::Fee
+            } else {
+                LineType::Expense
+            },
+            date: day(d),
+            timekeeper: TKS.get(tk).map(|id| LineTimekeeper {
+                id: id.to_string(),
+                name: id.to_string(),
+                classification: crate::Classification::Partner,
+                classification_code: "PT".into(),
+            }),
+            matter_id: 1,
+            units: Decimal::ONE,
+            rate: Decimal::from(300),
+            adjustment: Decimal::ZERO,
+            total: Decimal::from(300),
+            tax_rate: None,
+            tax: None,
+            task_code: None,
+            activity_code: None,
+            expense_code: None,
+            narrative: format!("Draft motion {n}"),
+            client_matter_id: String::new(),
+            firm_matter_id: String::new(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Invoices judged in turn against a history that grows between them (in any date
+        /// order): the kept index gives each exactly what a pass over the whole history gives.
+        #[test]
+        fn the_kept_index_holds_what_a_full_pass_finds(
+            batches in prop::collection::vec(
+                prop::collection::vec((0usize..4, 0u32..40, any::<bool>()), 1..30),
+                1..6,
+            ),
+        ) {
+            let mut ctx = Context::new(day(60));
+            for (b, batch) in batches.iter().enumerate() {
+                let inv = Invoice {
+                    vendor_id: "V1".into(),
+                    invoice_number: format!("INV-{b}"),
+                    invoice_date: day(45),
+                    billing_start: day(0),
+                    billing_end: day(40),
+                    currency: "USD".into(),
+                    total: Decimal::ZERO,
+                    tax_total: Decimal::ZERO,
+                    lines: batch.iter().enumerate().map(|(n, l)| line(*l, n)).collect(),
+                };
+                let prep = Prep::new(&inv, &ctx);
+                prop_assert_eq!(
+                    shape(prep.history(), &ctx.history),
+                    shape(&scan(&inv, &ctx.history), &ctx.history)
+                );
+                for l in &inv.lines {
+                    ctx.history.lines.push(HistoryLine {
+                        invoice_number: inv.invoice_number.clone(),
+                        line_number: l.line_number,
+                        line_type: l.line_type,
+                        date: l.date,
+                        timekeeper_id: l.timekeeper_id().map(str::to_string),
+                        units: l.units,
+                        rate: l.rate,
+                        narrative: l.narrative.clone(),
+                        matter_id: 1,
+                        normalized: Default::default(),
+                    });
+                    if let Some(tk) = l.timekeeper_id() {
+                        ctx.history.daily_hours.push(DailyHours {
+                            timekeeper_id: tk.to_string(),
+                            date: l.date,
+                            hours: Decimal::from(b as i64 + 1),
+                        });
+                    }
+                }
+            }
+        }
     }
 }

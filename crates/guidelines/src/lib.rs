@@ -39,7 +39,7 @@ mod text;
 mod whatif;
 
 pub use date::Date;
-pub use engine::{Adjustment, Evaluation, Flag, LineOutcome, evaluate};
+pub use engine::{Adjustment, Evaluation, Flag, HistoryIndex, LineOutcome, evaluate};
 pub use error::Error;
 pub use model::{
     AllowedCodes, ApprovedRate, ApprovedTimekeeper, Budget, Classification, Context, DailyHours,

@@ -370,6 +370,12 @@ pub struct History {
     /// Daily hours per timekeeper across all matters and vendors.
     #[serde(default)]
     pub daily_hours: Vec<DailyHours>,
+    /// `lines` and `daily_hours` indexed by timekeeper and date, made on first use and
+    /// extended as they grow, so that judging many invoices against one history does not pass
+    /// over every line each time. Append to `lines` and `daily_hours` freely; anything else
+    /// (a line removed or replaced) is noticed and the index made again. Not part of the data.
+    #[serde(skip)]
+    pub index: crate::engine::HistoryIndex,
 }
 
 /// Everything the application knows that the invoice does not say.

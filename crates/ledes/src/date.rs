@@ -136,7 +136,26 @@ impl Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        if self.year > 9999 {
+            return write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day);
+        }
+        // By hand: dates are written for every line item stored (the formatting machinery
+        // with widths was a visible share of an import).
+        let (y, m, d) = (self.year, self.month, self.day);
+        let digit = |v: u16| b'0' + (v % 10) as u8;
+        let b = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(u16::from(m) / 10),
+            digit(u16::from(m)),
+            b'-',
+            digit(u16::from(d) / 10),
+            digit(u16::from(d)),
+        ];
+        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -159,6 +178,19 @@ mod tests {
         }
         assert_eq!(d.add_days(58).unwrap(), Date::new(1999, 2, 28).unwrap());
         assert_eq!(d.add_days(59).unwrap(), Date::new(1999, 3, 1).unwrap());
+    }
+
+    #[test]
+    fn displays_as_iso() {
+        for (y, m, d, text) in [
+            (2026, 1, 5, "2026-01-05"),
+            (1000, 12, 31, "1000-12-31"),
+            (9999, 10, 1, "9999-10-01"),
+            (2000, 2, 29, "2000-02-29"),
+        ] {
+            assert_eq!(Date::new(y, m, d).unwrap().to_string(), text);
+            assert_eq!(Date::parse_iso(text), Date::new(y, m, d));
+        }
     }
 
     #[test]

@@ -131,3 +131,80 @@ proptest! {
         prop_assert!(eval.savings >= Decimal::ZERO);
     }
 }
+
+/// A series of invoices judged one after the other against one history that grows (as an
+/// intake judges a file's invoices), its index kept between them, gives what each gives
+/// against a fresh copy of the same history; so does a history replaced instead of grown.
+#[test]
+fn a_kept_history_index_judges_as_a_fresh_one() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(48));
+    let line = (
+        0..TKS.len() + 1,
+        1u32..=20,
+        1u32..=60,
+        0..DIRTY.len(),
+        0u32..=4,
+    );
+    let invoices = prop::collection::vec(prop::collection::vec(line, 1..25), 1..6);
+    runner
+        .run(&invoices, |invoices| {
+            let set = GuidelineSet::standard();
+            let mut ctx = context();
+            for (n, lines) in invoices.iter().enumerate() {
+                let descs: Vec<String> = lines
+                    .iter()
+                    .map(|(tk, day, tenths, narrative, kind)| {
+                        let tk = TKS.get(*tk).copied().unwrap_or("ZZ");
+                        let units = Decimal::new(i64::from(*tenths), 1);
+                        if *kind == 0 {
+                            format!("E - 01-{day:02} 1@{units} exp=E112 : Court fee")
+                        } else {
+                            format!("F {tk} 01-{day:02} {units}@350 : {}", DIRTY[*narrative])
+                        }
+                    })
+                    .collect();
+                let refs: Vec<&str> = descs.iter().map(String::as_str).collect();
+                let mut inv = invoice(&refs);
+                inv.invoice_number = format!("INV-{n}");
+                let kept = evaluate(&set, &inv, &ctx);
+                let fresh = evaluate(&set, &inv, &ctx.clone());
+                prop_assert_eq!(&kept, &fresh);
+                // What the intake does after judging: the invoice joins the history.
+                for l in &inv.lines {
+                    if let Some(tk) = l.timekeeper_id() {
+                        ctx.history.daily_hours.push(DailyHours {
+                            timekeeper_id: tk.to_string(),
+                            date: l.date,
+                            hours: l.units,
+                        });
+                    }
+                    ctx.history.lines.push(HistoryLine {
+                        invoice_number: inv.invoice_number.clone(),
+                        line_number: l.line_number,
+                        line_type: l.line_type,
+                        date: l.date,
+                        timekeeper_id: l.timekeeper_id().map(str::to_string),
+                        units: l.units,
+                        rate: l.rate,
+                        narrative: l.narrative.clone(),
+                        matter_id: l.matter_id,
+                        normalized: Default::default(),
+                    });
+                }
+                ctx.history.invoice_numbers.push(inv.invoice_number.clone());
+                // Every other time, the history is replaced by a shorter one after it was
+                // indexed: the index notices and is made again.
+                if n % 2 == 1 {
+                    let keep = ctx.history.lines.len() / 2;
+                    ctx.history.lines.truncate(keep);
+                    ctx.history.lines.push(hist(
+                        "INV-X 1 AB 01-03 1.5@350 : Draft motion to compel production of warehouse records",
+                    ));
+                    let again = evaluate(&set, &inv, &ctx);
+                    prop_assert_eq!(&again, &evaluate(&set, &inv, &ctx.clone()));
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -396,13 +396,23 @@ impl MatterContext {
 }
 
 /// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`.
+/// A LEDES date as the engine's (both are checked calendar dates).
+fn ldate(d: ledes::Date) -> guidelines::Date {
+    guidelines::Date::new(
+        i32::from(d.year()),
+        u32::from(d.month()),
+        u32::from(d.day()),
+    )
+    .unwrap_or_else(|_| gdate(&d.to_string()))
+}
+
 pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> guidelines::Invoice {
     guidelines::Invoice {
         vendor_id: vendor_id.to_string(),
         invoice_number: inv.invoice_number.clone(),
-        invoice_date: gdate(&inv.invoice_date.to_string()),
-        billing_start: gdate(&inv.billing_start.unwrap_or(inv.invoice_date).to_string()),
-        billing_end: gdate(&inv.billing_end.unwrap_or(inv.invoice_date).to_string()),
+        invoice_date: ldate(inv.invoice_date),
+        billing_start: ldate(inv.billing_start.unwrap_or(inv.invoice_date)),
+        billing_end: ldate(inv.billing_end.unwrap_or(inv.invoice_date)),
         currency: inv.currency.clone().unwrap_or_else(|| "USD".into()),
         total: inv.total,
         tax_total: inv.tax_total.unwrap_or_default(),
@@ -413,7 +423,7 @@ pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> g
             .map(|(i, l)| guidelines::Line {
                 line_number: i as u32 + 1,
                 line_type: line_type(l.line_type.code()),
-                date: gdate(&l.date.to_string()),
+                date: ldate(l.date),
                 timekeeper: l
                     .timekeeper_id
                     .as_ref()

@@ -880,7 +880,7 @@ async fn store(
     let mut replaced = 0;
     let mut fresh = vec![];
     for (k, ((inv, m), (eval, _, _))) in invoices.iter().zip(&matched).zip(&judged).enumerate() {
-        let row = invoice_row(inv, eval.invoice_rejected).map_err(|e| match e {
+        let row = invoice_row(inv, eval).map_err(|e| match e {
             StoreError::Amount(msg) => {
                 AppError::BadRequest(format!("{file}: invoice {}: {msg}", inv.invoice_number))
             }
@@ -917,7 +917,7 @@ async fn store(
                 .bind(inv.description.clone())
                 .bind(r.currency.clone())
                 .bind(r.total)
-                .bind(r.total)
+                .bind(r.adjusted)
                 .bind(r.fees)
                 .bind(r.expenses)
                 .bind(inv.line_items.len() as i64)
@@ -1049,7 +1049,6 @@ async fn store(
         }
         q.execute(&mut *tx).await?;
     }
-    super::review::recompute_received(&mut tx, &ids).await?;
     // The rollups, summed from what was just written (no lines read back).
     let keys = super::rollup::matter_keys(&mut tx, &matters).await?;
     let mut delta = super::rollup::Delta::default();
@@ -1260,9 +1259,20 @@ fn e4(d: ledes::Decimal, what: &str) -> Result<i64, StoreError> {
 
 const LINE_COLS: usize = 17;
 
+/// A line's total as stored: what the guidelines leave of it, or its total.
+fn line_adjusted(total: i64, adjusted: Option<ledes::Decimal>) -> Result<i64, StoreError> {
+    match adjusted {
+        Some(a) => e4(a, "adjusted line total"),
+        None => Ok(total),
+    }
+}
+
 /// The computed columns of an invoice row.
 struct InvoiceRow {
     total: i64,
+    /// The sum of the lines as stored (what the guidelines leave of each): the invoice's
+    /// adjusted total, as `review::recompute` derives it.
+    adjusted: i64,
     fees: i64,
     expenses: i64,
     currency: String,
@@ -1272,19 +1282,26 @@ struct InvoiceRow {
     step: i64,
 }
 
-fn invoice_row(inv: &ledes::Invoice, rejected: bool) -> Result<InvoiceRow, StoreError> {
+fn invoice_row(
+    inv: &ledes::Invoice,
+    eval: &guidelines::Evaluation,
+) -> Result<InvoiceRow, StoreError> {
+    let rejected = eval.invoice_rejected;
     let mut fees = 0i64;
     let mut expenses = 0i64;
-    for l in &inv.line_items {
+    let mut adjusted = 0i64;
+    for (k, l) in inv.line_items.iter().enumerate() {
         let t = e4(l.total, "line total")?;
         if l.line_type.is_fee_side() {
             fees += t
         } else {
             expenses += t
         }
+        adjusted += line_adjusted(t, eval.lines.get(k).map(|o| o.adjusted_total))?;
     }
     Ok(InvoiceRow {
         total: e4(inv.total, "invoice total")?,
+        adjusted,
         fees,
         expenses,
         currency: inv.currency.clone().unwrap_or_else(|| "USD".into()),
@@ -1328,7 +1345,7 @@ async fn replace_invoice(
         .await?;
     sqlx::query(
         "UPDATE invoices SET matter_id = $1, invoice_date = $2, billing_start = $3, billing_end = $4, description = $5, currency = $6, total_e4 = $7, \
-         adjusted_total_e4 = $7, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = $11, format = $12, source_sha256 = $13, \
+         adjusted_total_e4 = $19, fees_e4 = $8, expenses_e4 = $9, line_count = $10, status = $11, format = $12, source_sha256 = $13, \
          version = version + 1, approval_step = $14, submitted_by = $15, received_at = $16, decided_at = $17 WHERE id = $18",
     )
     .bind(m.matter_id)
@@ -1349,6 +1366,7 @@ async fn replace_invoice(
     .bind(now)
     .bind(if r.status == "rejected" { Some(now) } else { None })
     .bind(old)
+    .bind(r.adjusted)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -1370,10 +1388,7 @@ async fn insert_lines(
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (id, l, adjusted) in rows {
         let total = e4(l.total, "line total")?;
-        let adjusted = match adjusted {
-            Some(a) => e4(*a, "adjusted line total")?,
-            None => total,
-        };
+        let adjusted = line_adjusted(total, *adjusted)?;
         let status = if adjusted == 0 && total != 0 {
             "rejected"
         } else if adjusted != total {

@@ -223,25 +223,12 @@ pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> 
 
 /// [`recompute`] for several invoices with three statements.
 pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
-    recompute_lines(tx, ids, false).await
-}
-
-/// The invoices' adjusted totals from their lines (for invoices just received, whose lines
-/// were stored with the outcome of the guidelines).
-pub async fn recompute_received(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
-    recompute_lines(tx, ids, true).await
-}
-
-async fn recompute_lines(tx: &mut Tx, ids: &[i64], totals_only: bool) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
         let list = (1..=chunk.len())
             .map(|k| format!("${k}"))
             .collect::<Vec<_>>()
             .join(",");
         for sql in RECOMPUTE {
-            if totals_only && sql.starts_with("UPDATE invoice_lines") {
-                continue;
-            }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("$IDS", &list)));
             for id in chunk {
                 q = q.bind(*id);

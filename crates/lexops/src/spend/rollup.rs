@@ -233,13 +233,13 @@ pub struct LineFacts<'a> {
 #[derive(Default)]
 pub struct Delta {
     /// Per table of [`ROLLUPS`]: key → values, in the table's column order (unused values 0).
-    lines: [HashMap<LineKey, [i64; 5]>; 6],
+    lines: [FxHashMap<LineKey, [i64; 5]>; 6],
     /// The texts of the keys (months, phases, task codes, classifications), each stored once:
     /// a line then costs no allocation unless it brings a new text.
     texts: Vec<String>,
-    text_ids: HashMap<String, u32>,
-    /// (month, wall, rule kind, reason code) → (flags, savings).
-    flags: HashMap<(String, i64, String, String), (i64, i64)>,
+    text_ids: FxHashMap<String, u32>,
+    /// (month, wall, rule kind, reason code; texts as above) → (flags, savings).
+    flags: FxHashMap<(u32, i64, u32, u32), (i64, i64)>,
 }
 
 /// A rollup row's key: (month, wall key, the table's number dimension or 0, its text dimension
@@ -248,6 +248,8 @@ type LineKey = (u32, i64, i64, u32);
 const NO_TEXT: u32 = u32::MAX;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 impl Delta {
     fn text_id(&mut self, t: &str) -> u32 {
@@ -301,15 +303,13 @@ impl Delta {
 
     /// Counts a new (open) flag; `savings_e4` is what its proposed total takes off its line.
     pub fn flag(&mut self, month: &str, wall: i64, kind: &str, reason: &str, savings_e4: i64) {
-        let slot = self
-            .flags
-            .entry((
-                month.to_string(),
-                wall,
-                kind.to_string(),
-                reason.to_string(),
-            ))
-            .or_default();
+        let key = (
+            self.text_id(month),
+            wall,
+            self.text_id(kind),
+            self.text_id(reason),
+        );
+        let slot = self.flags.entry(key).or_default();
         slot.0 += 1;
         slot.1 += savings_e4;
     }
@@ -376,11 +376,12 @@ impl Delta {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for ((month, wall, kind, reason), (n, savings)) in chunk {
+                let text = |t: &u32| self.texts[*t as usize].clone();
                 q = q
-                    .bind(month.clone())
+                    .bind(text(month))
                     .bind(*wall)
-                    .bind(kind.clone())
-                    .bind(reason.clone())
+                    .bind(text(kind))
+                    .bind(text(reason))
                     .bind(*n)
                     .bind(0i64)
                     .bind(*savings);
