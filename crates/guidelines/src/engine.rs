@@ -821,18 +821,7 @@ mod tests {
                     shape(&scan(&inv, &ctx.history), &ctx.history)
                 );
                 for l in &inv.lines {
-                    ctx.history.lines.push(HistoryLine {
-                        invoice_number: inv.invoice_number.clone(),
-                        line_number: l.line_number,
-                        line_type: l.line_type,
-                        date: l.date,
-                        timekeeper_id: l.timekeeper_id().map(str::to_string),
-                        units: l.units,
-                        rate: l.rate,
-                        narrative: l.narrative.clone(),
-                        matter_id: 1,
-                        normalized: Default::default(),
-                    });
+                    ctx.history.lines.push(HistoryLine::of(&inv.invoice_number, l));
                     if let Some(tk) = l.timekeeper_id() {
                         ctx.history.daily_hours.push(DailyHours {
                             timekeeper_id: tk.to_string(),

@@ -345,6 +345,24 @@ pub struct HistoryLine {
     pub normalized: std::sync::OnceLock<String>,
 }
 
+impl HistoryLine {
+    /// A line of an invoice judged earlier, as history for the invoices after it.
+    pub fn of(invoice_number: &str, line: &Line) -> HistoryLine {
+        HistoryLine {
+            invoice_number: invoice_number.to_string(),
+            line_number: line.line_number,
+            line_type: line.line_type,
+            date: line.date,
+            timekeeper_id: line.timekeeper_id().map(str::to_string),
+            units: line.units,
+            rate: line.rate,
+            narrative: line.narrative.clone(),
+            matter_id: line.matter_id,
+            normalized: Default::default(),
+        }
+    }
+}
+
 /// Hours a timekeeper billed on one date on earlier invoices, across all matters and vendors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyHours {

@@ -178,18 +178,7 @@ fn a_kept_history_index_judges_as_a_fresh_one() {
                             hours: l.units,
                         });
                     }
-                    ctx.history.lines.push(HistoryLine {
-                        invoice_number: inv.invoice_number.clone(),
-                        line_number: l.line_number,
-                        line_type: l.line_type,
-                        date: l.date,
-                        timekeeper_id: l.timekeeper_id().map(str::to_string),
-                        units: l.units,
-                        rate: l.rate,
-                        narrative: l.narrative.clone(),
-                        matter_id: l.matter_id,
-                        normalized: Default::default(),
-                    });
+                    ctx.history.lines.push(HistoryLine::of(&inv.invoice_number, l));
                 }
                 ctx.history.invoice_numbers.push(inv.invoice_number.clone());
                 // Every other time, the history is replaced by a shorter one after it was

@@ -173,18 +173,9 @@ impl FirmContext {
                     hours: l.units,
                 });
             }
-            self.ctx.history.lines.push(guidelines::HistoryLine {
-                invoice_number: inv.invoice_number.clone(),
-                line_number: base + l.line_number,
-                line_type: l.line_type,
-                date: l.date,
-                timekeeper_id: l.timekeeper.as_ref().map(|t| t.id.clone()),
-                units: l.units,
-                rate: l.rate,
-                narrative: l.narrative.clone(),
-                matter_id: l.matter_id,
-                normalized: Default::default(),
-            });
+            let mut h = guidelines::HistoryLine::of(&inv.invoice_number, l);
+            h.line_number += base;
+            self.ctx.history.lines.push(h);
         }
         self.ctx
             .history
