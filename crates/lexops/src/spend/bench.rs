@@ -1,7 +1,8 @@
 //! `lexops bench spend`: a year of invoices for a 40-firm, 500-matter department, made as
 //! LEDES files on disk, then imported through the real intake (reading, LEDES parse and
-//! validation, matching, storage, the full guideline set with cross-invoice checks); then one 1,000-line invoice evaluated against that history;
-//! then the spend dashboard's reports computed repeatedly. Runs in a temporary data directory
+//! validation, matching, storage, the full guideline set with cross-invoice checks); then one
+//! 1,000-line invoice evaluated against that history; then the spend dashboard's reports
+//! computed repeatedly. Runs in a temporary data directory
 //! on SQLite, or on the PostgreSQL database given by `--database-url`.
 
 use std::time::Instant;

@@ -386,7 +386,6 @@ impl MatterContext {
     }
 }
 
-/// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`.
 /// A LEDES date as the engine's (both are checked calendar dates).
 fn ldate(d: ledes::Date) -> guidelines::Date {
     guidelines::Date::new(
@@ -397,6 +396,7 @@ fn ldate(d: ledes::Date) -> guidelines::Date {
     .unwrap_or_else(|_| gdate(&d.to_string()))
 }
 
+/// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`.
 pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> guidelines::Invoice {
     guidelines::Invoice {
         vendor_id: vendor_id.to_string(),
