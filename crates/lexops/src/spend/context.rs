@@ -29,6 +29,46 @@ pub(crate) fn line_type(code: &str) -> guidelines::LineType {
     }
 }
 
+/// Every character Rust's `str::trim` removes (Unicode White_Space), for SQL's `TRIM(x, chars)`.
+const WHITE_SPACE: &str = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+
+/// The firm's invoice numbers (other than invoice `exclude`'s) that the duplicate-invoice rule
+/// could match with one of `numbers`: equal once trimmed, ignoring ASCII case. The rule makes
+/// the exact comparison; the database returns only candidates (SQLite's UPPER folds ASCII only,
+/// as the rule does; PostgreSQL's folds more, so it may return a few more), not the firm's
+/// whole list of numbers with every file.
+async fn taken_numbers(
+    conn: &mut sqlx::AnyConnection,
+    vendor_id: i64,
+    numbers: &[&str],
+    exclude: Option<i64>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut wanted: Vec<String> = numbers
+        .iter()
+        .map(|n| n.trim().to_ascii_uppercase())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = vec![];
+    for chunk in wanted.chunks(500) {
+        let list = (4..chunk.len() + 4)
+            .map(|k| format!("UPPER(${k})"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2 AND UPPER(TRIM(invoice_number, $3)) IN ({list})"
+        )))
+        .bind(vendor_id)
+        .bind(exclude.unwrap_or(-1))
+        .bind(WHITE_SPACE);
+        for n in chunk {
+            q = q.bind(n.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
 /// A firm's side of the context: an engine [`guidelines::Context`] whose matters and budgets
 /// are swapped per invoice.
 pub struct FirmContext {
@@ -36,14 +76,14 @@ pub struct FirmContext {
 }
 
 impl FirmContext {
-    /// Loads a firm's context for invoices dated between `from` and `to` (YYYY-MM-DD),
-    /// leaving out invoice `exclude` (the one being re-judged).
+    /// Loads a firm's context for invoices dated between `from` and `to` (YYYY-MM-DD) and
+    /// numbered `numbers`, leaving out invoice `exclude` (the one being re-judged).
     pub async fn load(
         conn: &mut sqlx::AnyConnection,
         today: &str,
         vendor_id: i64,
-        from: &str,
-        to: &str,
+        (from, to): (&str, &str),
+        numbers: &[&str],
         exclude: Option<i64>,
     ) -> Result<FirmContext, AppError> {
         let mut ctx = guidelines::Context::new(gdate(today));
@@ -128,13 +168,7 @@ impl FirmContext {
                 hours,
             })
             .collect();
-        ctx.history.invoice_numbers = sqlx::query_scalar(
-            "SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2",
-        )
-        .bind(vendor_id)
-        .bind(exclude.unwrap_or(-1))
-        .fetch_all(&mut *conn)
-        .await?;
+        ctx.history.invoice_numbers = taken_numbers(conn, vendor_id, numbers, exclude).await?;
         Ok(FirmContext { ctx })
     }
 
@@ -246,17 +280,26 @@ impl MatterContext {
                 info.insert(id, (st, ty, pa));
             }
         }
+        // Only the budgets and billing of the years asked for: the budgets whose period ends
+        // in one of them (`FY2025`, `2025`; the exact match is made below), the months in them.
+        let mut years: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+        years.sort_unstable();
+        years.dedup();
         let mut budgets: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
         let mut billed: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
                 format!(
-                    "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({})",
-                    list(chunk.len(), 1)
+                    "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({}) AND SUBSTR(fiscal_period, LENGTH(fiscal_period) - 3) IN ({})",
+                    list(chunk.len(), 1),
+                    list(years.len(), chunk.len() + 1)
                 ),
             ));
             for id in chunk {
                 q = q.bind(*id);
+            }
+            for y in &years {
+                q = q.bind(y.to_string());
             }
             for (id, fy, phase, amount) in q.fetch_all(&mut *conn).await? {
                 budgets
@@ -277,12 +320,16 @@ impl MatterContext {
             let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
                 format!(
                     "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_phase_month \
-                     WHERE matter_id IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
-                    list(with_budget.len(), 1)
+                     WHERE matter_id IN ({}) AND SUBSTR(month, 1, 4) IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
+                    list(with_budget.len(), 1),
+                    list(years.len(), with_budget.len() + 1)
                 ),
             ));
             for id in &with_budget {
                 q = q.bind(*id);
+            }
+            for y in &years {
+                q = q.bind(y.to_string());
             }
             for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
                 billed.entry((id, year)).or_default().push((phase, amount));

@@ -809,8 +809,17 @@ async fn judge(
             let (from, to) = dates.fold((String::from("9999"), String::new()), |(lo, hi), d| {
                 (lo.min(d.clone()), hi.max(d))
             });
-            let exclude = m.replaces;
-            e.insert(FirmContext::load(&mut conn, &today, m.vendor_id, &from, &to, exclude).await?);
+            let numbers: Vec<&str> = report
+                .invoices
+                .iter()
+                .zip(&matched)
+                .filter(|(_, x)| x.vendor_id == m.vendor_id)
+                .map(|(i, _)| i.invoice_number.as_str())
+                .collect();
+            let (exclude, span) = (m.replaces, (from.as_str(), to.as_str()));
+            e.insert(
+                FirmContext::load(&mut conn, &today, m.vendor_id, span, &numbers, exclude).await?,
+            );
         }
         let year = inv.invoice_date.to_string()[..4].to_string();
         let layers = stored_sets.layers(m.vendor_id, m.matter_id);
@@ -976,17 +985,41 @@ async fn store(
             rows.push((*id, l, adjusted));
         }
     }
+    let sqlite = app.db.backend() == crate::platform::db::Backend::Sqlite;
+    let last_line =
+        || sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM invoice_lines");
+    let before = if sqlite {
+        last_line().fetch_one(&mut *tx).await?
+    } else {
+        0
+    };
     for chunk in rows.chunks(1000) {
         insert_lines(&mut tx, chunk).await.map_err(|e| match e {
             StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
             StoreError::Sql(e) => e.into(),
         })?;
     }
-    // The new lines' ids, in order, per invoice: a range when they are consecutive (as a
-    // multi-row insert gives them), otherwise listed.
+    // The new lines' ids, in order, per invoice. SQLite gives each new row the highest id so far
+    // plus one, so when the highest grew by exactly the number of lines written (as it does
+    // unless ids ran out), they are the ids that follow it, in the order written. Otherwise
+    // they are read back: a range when they are consecutive (as a multi-row insert gives
+    // them), else listed.
     let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+    if sqlite && last_line().fetch_one(&mut *tx).await? - before == rows.len() as i64 {
+        let mut next = before + 1;
+        for (id, inv) in ids.iter().zip(&invoices) {
+            let n = inv.line_items.len() as i64;
+            line_ids.insert(*id, (next..next + n).collect());
+            next += n;
+        }
+    }
     let mut scattered = vec![];
-    for chunk in ids.chunks(500) {
+    let unread: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !line_ids.contains_key(id))
+        .collect();
+    for chunk in unread.chunks(500) {
         let list = (1..=chunk.len())
             .map(|k| format!("${k}"))
             .collect::<Vec<_>>()

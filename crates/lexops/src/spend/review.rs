@@ -180,8 +180,8 @@ pub async fn engine_input(
         conn,
         &today,
         inv.vendor_id,
-        &min_date,
-        &max_date,
+        (&min_date, &max_date),
+        &[inv.invoice_number.as_str()],
         Some(invoice_id),
     )
     .await?;

@@ -1430,6 +1430,18 @@ async fn several_files_go_through_one_pipeline(t: TestApp) {
                 &[line("Called opposing counsel")],
             ),
         ),
+        // B-1 in other letters: not refused as the same number, but the guidelines'
+        // duplicate-invoice rule (numbers compared trimmed, ignoring case) rejects it.
+        (
+            "b4.txt",
+            ledes(
+                &t,
+                "b-1",
+                "22-2222222",
+                "PB-1",
+                &[line("Summarised deposition transcript")],
+            ),
+        ),
     ];
     let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops);
     let mut outcomes = vec![];
@@ -1455,7 +1467,22 @@ async fn several_files_go_through_one_pipeline(t: TestApp) {
             ("a2.txt", true),
             ("b2.txt", false),
             ("b3.txt", true),
+            ("b4.txt", true),
         ]
+    );
+    let dup: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT i.invoice_number, i.status, f.rule_kind FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id WHERE f.rule_kind = 'duplicate_invoice_number'",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        dup,
+        [(
+            "b-1".to_string(),
+            "rejected".to_string(),
+            "duplicate_invoice_number".to_string()
+        )]
     );
     assert!(
         outcomes[4]
@@ -1465,18 +1492,29 @@ async fn several_files_go_through_one_pipeline(t: TestApp) {
         "{:?}",
         outcomes[4].problems
     );
-    let flags: Vec<(String, String)> = sqlx::query_as(
-        "SELECT i.invoice_number, f.rule_kind FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id WHERE f.rule_kind = 'duplicate_line' ORDER BY i.invoice_number",
+    // The flag is on the repeated line of A-2 (each flag finds its line by the ids the lines
+    // were given when written).
+    let flags: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT i.invoice_number, f.rule_kind, l.line_no, l.narrative FROM invoice_flags f JOIN invoices i ON i.id = f.invoice_id \
+         JOIN invoice_lines l ON l.id = f.line_id AND l.invoice_id = i.id WHERE f.rule_kind = 'duplicate_line' ORDER BY i.invoice_number",
     )
     .fetch_all(t.app.db.pool())
     .await
     .unwrap();
-    assert_eq!(flags, [("A-2".to_string(), "duplicate_line".to_string())]);
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT invoice_number FROM invoices ORDER BY invoice_number")
-            .fetch_all(t.app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(stored, ["A-1", "A-2", "B-1", "B-2"]);
+    assert_eq!(
+        flags,
+        [(
+            "A-2".to_string(),
+            "duplicate_line".to_string(),
+            "1".to_string(),
+            "Drafted motion to dismiss".to_string()
+        )]
+    );
+    let mut stored: Vec<String> = sqlx::query_scalar("SELECT invoice_number FROM invoices")
+        .fetch_all(t.app.db.pool())
+        .await
+        .unwrap();
+    stored.sort();
+    assert_eq!(stored, ["A-1", "A-2", "B-1", "B-2", "b-1"]);
     sums_agree(&t).await;
 }
