@@ -165,6 +165,14 @@ pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
         .join(",")
 }
 
+/// Numbered parameters `$first,…,$(first+n-1)` for an SQL `IN (…)` list of bound values.
+pub fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The `VALUES` tuples of a multi-row statement: `rows` tuples of `cols` parameters. SQLite
 /// gets anonymous `?` parameters: its lookup of numbered ones is linear per parameter, which
 /// makes a 10,000-parameter statement quadratic; PostgreSQL gets `$1…$n`.

@@ -259,12 +259,7 @@ impl MatterContext {
         }
         let mut ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         ids.dedup();
-        let list = |n: usize, from: usize| {
-            (from..from + n)
-                .map(|k| format!("${k}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
+        let list = |n: usize, from: usize| crate::platform::db::params(from, n);
         let mut info: HashMap<i64, (String, String, String)> = HashMap::new();
         for chunk in ids.chunks(500) {
             let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(

@@ -458,12 +458,7 @@ async fn fingerprint(
     vendors: &[i64],
     matters: &[i64],
 ) -> Result<Fingerprint, sqlx::Error> {
-    let list = |from: usize, n: usize| {
-        (from..from + n)
-            .map(|k| format!("${k}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let list = crate::platform::db::params;
     let sql = format!(
         "SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT), CAST(COALESCE(SUM(version), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(adjusted_total_e4), 0) AS BIGINT) \
@@ -714,10 +709,7 @@ async fn judge(
             .collect();
         let mut found = HashMap::new();
         for chunk in numbers.chunks(500) {
-            let list = (2..chunk.len() + 2)
-                .map(|k| format!("${k}"))
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = crate::platform::db::params(2, chunk.len());
             let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(*vendor_id);
             for n in chunk {
                 q = q.bind(n.to_string());
@@ -954,10 +946,7 @@ async fn store(
     }
     for (vendor_id, wanted) in by_vendor {
         for chunk in wanted.chunks(500) {
-            let list = (2..chunk.len() + 2)
-                .map(|k| format!("${k}"))
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = crate::platform::db::params(2, chunk.len());
             let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
             for (_, n) in chunk {
                 q = q.bind(n.to_string());
@@ -1020,10 +1009,7 @@ async fn store(
         .filter(|id| !line_ids.contains_key(id))
         .collect();
     for chunk in unread.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|k| format!("${k}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::platform::db::params(1, chunk.len());
         let mut q = sqlx::query_as::<_, (i64, i64, i64, i64)>(sqlx::AssertSqlSafe(format!(
             "SELECT invoice_id, MIN(id), MAX(id), COUNT(*) FROM invoice_lines WHERE invoice_id IN ({list}) GROUP BY invoice_id"
         )));

@@ -224,10 +224,7 @@ pub async fn recompute(tx: &mut Tx, invoice_id: i64) -> Result<(), sqlx::Error> 
 /// [`recompute`] for several invoices with three statements.
 pub async fn recompute_many(tx: &mut Tx, ids: &[i64]) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|k| format!("${k}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::platform::db::params(1, chunk.len());
         for sql in RECOMPUTE {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("$IDS", &list)));
             for id in chunk {

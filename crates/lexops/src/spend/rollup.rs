@@ -399,10 +399,7 @@ pub async fn matter_keys(
 ) -> Result<HashMap<i64, (i64, i64)>, sqlx::Error> {
     let mut out = HashMap::new();
     for chunk in matters.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|k| format!("${k}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::platform::db::params(1, chunk.len());
         let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(format!(
             "SELECT m.id, m.type_id, CAST(COALESCE(wo.object_id, 0) AS BIGINT) FROM matters m \
              LEFT JOIN walled_objects wo ON wo.object_type = 'matter' AND wo.object_id = m.id WHERE m.id IN ({list})"
