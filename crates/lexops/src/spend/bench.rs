@@ -241,7 +241,13 @@ mod tests {
             .join()
             .expect("no panic");
         let mine = threads.get("lexops-cpu-test").copied().unwrap_or(0.0);
-        assert!(mine > 0.0, "the busy thread's CPU time is counted: {threads:?}");
-        assert!(total >= mine, "the process total ({total}) includes it ({mine})");
+        assert!(
+            mine > 0.0,
+            "the busy thread's CPU time is counted: {threads:?}"
+        );
+        assert!(
+            total >= mine,
+            "the process total ({total}) includes it ({mine})"
+        );
     }
 }
