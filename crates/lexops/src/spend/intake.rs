@@ -773,46 +773,67 @@ async fn judge(
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()
         .to_string();
-    let mut firms: HashMap<i64, FirmContext> = HashMap::new();
-    let mut matter_ctx: HashMap<(i64, String), MatterContext> = HashMap::new();
     let mut sets: HashMap<(i64, i64), guidelines::GuidelineSet> = HashMap::new();
-    let stored_sets = super::review::GuidelineSets::load(app).await?;
     let replaced_ids: Vec<i64> = matched.iter().filter_map(|m| m.replaces).collect();
-    // Every matter's status and budget for the file, in three statements.
+    // Every matter's status and budget for the file (three statements), each firm's context and
+    // the stored guideline sets are read at once, each on a connection of its own (their round
+    // trips overlap). All are read after the fingerprint, so a change made meanwhile is caught
+    // when the file is written.
     let keys: Vec<(i64, String)> = report
         .invoices
         .iter()
         .zip(&matched)
         .map(|(i, m)| (m.matter_id, i.invoice_date.to_string()[..4].to_string()))
         .collect();
-    for (k, mc) in MatterContext::load_many(&mut conn, &keys, &replaced_ids).await? {
-        matter_ctx.insert(k, mc);
+    // Per firm, in order of first appearance: the span of its lines' dates, its invoice numbers
+    // and the invoice its first one replaces.
+    let mut wanted: Vec<(i64, String, String, Vec<&str>, Option<i64>)> = vec![];
+    for (inv, m) in report.invoices.iter().zip(&matched) {
+        let k = match wanted.iter().position(|w| w.0 == m.vendor_id) {
+            Some(k) => k,
+            None => {
+                wanted.push((
+                    m.vendor_id,
+                    "9999".into(),
+                    String::new(),
+                    vec![],
+                    m.replaces,
+                ));
+                wanted.len() - 1
+            }
+        };
+        let w = &mut wanted[k];
+        for l in &inv.line_items {
+            let d = l.date.to_string();
+            if d < w.1 {
+                w.1.clone_from(&d);
+            }
+            if d > w.2 {
+                w.2 = d;
+            }
+        }
+        w.3.push(inv.invoice_number.as_str());
     }
+    let firm_loads = async {
+        let mut c = app.db.pool().acquire().await?;
+        let mut out: HashMap<i64, FirmContext> = HashMap::new();
+        for (vendor_id, from, to, numbers, exclude) in &wanted {
+            let span = (from.as_str(), to.as_str());
+            let f = FirmContext::load(&mut c, &today, *vendor_id, span, numbers, *exclude).await?;
+            out.insert(*vendor_id, f);
+        }
+        Ok::<_, AppError>(out)
+    };
+    let matter_loads = MatterContext::load_many(&mut conn, &keys, &replaced_ids);
+    let (mut firms, matter_rows, stored_sets) = tokio::try_join!(
+        firm_loads,
+        matter_loads,
+        super::review::GuidelineSets::load(app)
+    )?;
+    let mut matter_ctx: HashMap<(i64, String), MatterContext> = matter_rows.into_iter().collect();
     let mut judged = vec![];
     for (inv, m) in report.invoices.iter().zip(&matched) {
         let g = engine_invoice(inv, m.vendor_id, m.matter_id);
-        if let std::collections::hash_map::Entry::Vacant(e) = firms.entry(m.vendor_id) {
-            let dates = report
-                .invoices
-                .iter()
-                .zip(&matched)
-                .filter(|(_, x)| x.vendor_id == m.vendor_id)
-                .flat_map(|(i, _)| i.line_items.iter().map(|l| l.date.to_string()));
-            let (from, to) = dates.fold((String::from("9999"), String::new()), |(lo, hi), d| {
-                (lo.min(d.clone()), hi.max(d))
-            });
-            let numbers: Vec<&str> = report
-                .invoices
-                .iter()
-                .zip(&matched)
-                .filter(|(_, x)| x.vendor_id == m.vendor_id)
-                .map(|(i, _)| i.invoice_number.as_str())
-                .collect();
-            let (exclude, span) = (m.replaces, (from.as_str(), to.as_str()));
-            e.insert(
-                FirmContext::load(&mut conn, &today, m.vendor_id, span, &numbers, exclude).await?,
-            );
-        }
         let year = inv.invoice_date.to_string()[..4].to_string();
         let layers = stored_sets.layers(m.vendor_id, m.matter_id);
         if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(layers) {
