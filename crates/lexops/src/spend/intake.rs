@@ -720,6 +720,7 @@ async fn judge(
         }
         existing.insert(*vendor_id, found);
     }
+    drop(conn);
     let mut matched = vec![];
     let mut errors = vec![];
     for (inv, (vendor_id, matter_id)) in report.invoices.iter().zip(&pairs) {
@@ -778,7 +779,9 @@ async fn judge(
     // Every matter's status and budget for the file (three statements), each firm's context and
     // the stored guideline sets are read at once, each on a connection of its own (their round
     // trips overlap). All are read after the fingerprint, so a change made meanwhile is caught
-    // when the file is written.
+    // when the file is written. No branch waits for a connection while it holds one (the
+    // fingerprint's is given back first), so intakes running at once cannot starve each other
+    // of the pool.
     let keys: Vec<(i64, String)> = report
         .invoices
         .iter()
@@ -824,7 +827,10 @@ async fn judge(
         }
         Ok::<_, AppError>(out)
     };
-    let matter_loads = MatterContext::load_many(&mut conn, &keys, &replaced_ids);
+    let matter_loads = async {
+        let mut c = app.db.pool().acquire().await?;
+        MatterContext::load_many(&mut c, &keys, &replaced_ids).await
+    };
     let (mut firms, matter_rows, stored_sets) = tokio::try_join!(
         firm_loads,
         matter_loads,
