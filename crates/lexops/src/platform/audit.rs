@@ -135,15 +135,60 @@ pub async fn record_many(
     actor: &Actor,
     changes: Vec<Change<'_>>,
 ) -> Result<(), sqlx::Error> {
+    let mut batch = super::db::Batch::new(super::db::backend_of(tx));
+    record_many_into(tx, &mut batch, at, actor, changes).await?;
+    batch.execute(tx).await
+}
+
+/// [`record_many`], but only the chain's head is claimed now (one statement); the events and the
+/// head's new hash are written by `batch`, which the caller runs in the same transaction.
+pub async fn record_many_into(
+    tx: &mut Tx,
+    batch: &mut super::db::Batch,
+    at: &str,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> Result<(), sqlx::Error> {
     if changes.is_empty() {
         return Ok(());
     }
+    let mut claim = super::db::Batch::new(batch.backend());
+    claim_into(&mut claim, changes.len());
+    let rows = claim.fetch(tx).await?;
+    let head = claimed(&rows[0])?;
+    chain_into(batch, head, at, actor, changes);
+    Ok(())
+}
+
+/// Adds to `batch` the statement that claims `n` places in the chain; [`claimed`] reads its
+/// answer, which [`chain_into`] then fills (all in one transaction).
+pub fn claim_into(batch: &mut super::db::Batch, n: usize) {
+    let sql = format!(
+        "UPDATE audit_head SET seq = seq + {} WHERE id = 1 RETURNING seq, hash",
+        batch.param(1)
+    );
+    batch.statement(&sql).bind(n as i64);
+}
+
+/// The last sequence number claimed and the hash before the first, from [`claim_into`]'s rows.
+pub fn claimed(rows: &[sqlx::any::AnyRow]) -> Result<(i64, String), sqlx::Error> {
+    let mut v = super::db::decode::<(i64, String)>(rows)?;
+    v.pop().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Adds to `batch` the events of `changes` in the places claimed (`head`: [`claimed`]) and the
+/// chain's new hash.
+pub fn chain_into(
+    batch: &mut super::db::Batch,
+    (last, prev): (i64, String),
+    at: &str,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) {
+    if changes.is_empty() {
+        return;
+    }
     let n = changes.len() as i64;
-    let (last, prev): (i64, String) =
-        sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-            .bind(n)
-            .fetch_one(&mut **tx)
-            .await?;
     let mut prev = prev;
     let mut events = Vec::with_capacity(changes.len());
     for (k, change) in changes.into_iter().enumerate() {
@@ -169,13 +214,13 @@ pub async fn record_many(
             "INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ",
         );
         sql.push_str(&crate::platform::db::values(
-            super::db::backend_of(tx),
+            batch.backend(),
             chunk.len(),
             11,
         ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        batch.statement(&sql);
         for e in chunk {
-            q = q
+            batch
                 .bind(e.seq)
                 .bind(e.at.clone())
                 .bind(e.actor_id)
@@ -188,13 +233,12 @@ pub async fn record_many(
                 .bind(e.prev_hash.clone())
                 .bind(e.hash.clone());
         }
-        q.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(prev)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let head = format!(
+        "UPDATE audit_head SET hash = {} WHERE id = 1",
+        batch.param(1)
+    );
+    batch.statement(&head).bind(prev);
 }
 
 /// The outcome of [`verify`].

@@ -87,15 +87,24 @@ pub async fn insert_row(
     sealed: &SealedBlob,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO blobs (sha256, size, wrapped_key, key_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING")
-        .bind(&sealed.sha256)
+    let mut batch = super::db::Batch::new(super::db::backend_of(tx));
+    insert_row_into(&mut batch, sealed, now);
+    batch.execute(tx).await
+}
+
+/// [`insert_row`] as a statement of `batch`.
+pub fn insert_row_into(batch: &mut super::db::Batch, sealed: &SealedBlob, now: &str) {
+    let sql = format!(
+        "INSERT INTO blobs (sha256, size, wrapped_key, key_id, created_at) VALUES ({}) ON CONFLICT (sha256) DO NOTHING",
+        batch.params(1, 5)
+    );
+    batch
+        .statement(&sql)
+        .bind(sealed.sha256.clone())
         .bind(sealed.size as i64)
         .bind(hex::encode(&sealed.wrapped_key))
-        .bind(&sealed.key_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .bind(sealed.key_id.clone())
+        .bind(now.to_string());
 }
 
 /// Reads a document, verifying its integrity; unverified bytes are never returned.

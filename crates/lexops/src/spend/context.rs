@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::money::from_e4;
+use crate::platform::db::{Batch, decode};
 use crate::platform::error::AppError;
 
 pub(crate) fn gdate(s: &str) -> guidelines::Date {
@@ -32,41 +33,47 @@ pub(crate) fn line_type(code: &str) -> guidelines::LineType {
 /// Every character Rust's `str::trim` removes (Unicode White_Space), for SQL's `TRIM(x, chars)`.
 const WHITE_SPACE: &str = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
 
-/// The firm's invoice numbers (other than invoice `exclude`'s) that the duplicate-invoice rule
-/// could match with one of `numbers`: equal once trimmed, ignoring ASCII case. The rule makes
-/// the exact comparison; the database returns only candidates (SQLite's UPPER folds ASCII only,
-/// as the rule does; PostgreSQL's folds more, so it may return a few more), not the firm's
-/// whole list of numbers with every file.
-async fn taken_numbers(
-    conn: &mut sqlx::AnyConnection,
+/// Adds to `batch` the statements (as many as it returns) that read the firm's invoice numbers
+/// (other than invoice `exclude`'s) that the duplicate-invoice rule could match with one of
+/// `numbers`: equal once trimmed, ignoring ASCII case. The rule makes the exact comparison; the
+/// database returns only candidates (SQLite's UPPER folds ASCII only, as the rule does;
+/// PostgreSQL's folds more, so it may return a few more), not the firm's whole list of numbers
+/// with every file.
+fn taken_numbers_into(
+    batch: &mut Batch,
     vendor_id: i64,
     numbers: &[&str],
     exclude: Option<i64>,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> usize {
     let mut wanted: Vec<String> = numbers
         .iter()
         .map(|n| n.trim().to_ascii_uppercase())
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut out = vec![];
-    for chunk in wanted.chunks(500) {
+    let chunks = wanted.chunks(500);
+    let n = chunks.len();
+    for chunk in chunks {
         let list = (4..chunk.len() + 4)
-            .map(|k| format!("UPPER(${k})"))
+            .map(|k| format!("UPPER({})", batch.param(k)))
             .collect::<Vec<_>>()
             .join(",");
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
-            "SELECT invoice_number FROM invoices WHERE vendor_id = $1 AND id <> $2 AND UPPER(TRIM(invoice_number, $3)) IN ({list})"
-        )))
-        .bind(vendor_id)
-        .bind(exclude.unwrap_or(-1))
-        .bind(WHITE_SPACE);
+        let sql = format!(
+            "SELECT invoice_number FROM invoices WHERE vendor_id = {} AND id <> {} AND UPPER(TRIM(invoice_number, {})) IN ({list})",
+            batch.param(1),
+            batch.param(2),
+            batch.param(3)
+        );
+        batch
+            .statement(&sql)
+            .bind(vendor_id)
+            .bind(exclude.unwrap_or(-1))
+            .bind(WHITE_SPACE);
         for n in chunk {
-            q = q.bind(n.clone());
+            batch.bind(n.clone());
         }
-        out.extend(q.fetch_all(&mut *conn).await?);
     }
-    Ok(out)
+    n
 }
 
 /// A firm's side of the context: an engine [`guidelines::Context`] whose matters and budgets
@@ -87,16 +94,49 @@ impl FirmContext {
         exclude: Option<i64>,
     ) -> Result<FirmContext, AppError> {
         let mut ctx = guidelines::Context::new(gdate(today));
-        let tks: Vec<(i64, String, String, String)> = sqlx::query_as("SELECT id, code, name, classification FROM timekeepers WHERE vendor_id = $1 AND status = 'approved'")
+        // Everything in one batch (one round trip on SQLite).
+        let mut batch = Batch::new(crate::platform::db::backend_of(conn));
+        let sql = format!(
+            "SELECT id, code, name, classification FROM timekeepers WHERE vendor_id = {} AND status = 'approved'",
+            batch.param(1)
+        );
+        batch.statement(&sql).bind(vendor_id);
+        let sql = format!(
+            "SELECT r.timekeeper_id, r.matter_id, r.rate_e4, r.effective_from, r.effective_to FROM timekeeper_rates r JOIN timekeepers t ON t.id = r.timekeeper_id WHERE t.vendor_id = {}",
+            batch.param(1)
+        );
+        batch.statement(&sql).bind(vendor_id);
+        batch.statement("SELECT value FROM settings WHERE key = 'rate_caps'");
+        // The firm's lines on the same dates, for duplicates and daily hours.
+        let sql = format!(
+            "SELECT i.invoice_number, l.line_type, l.line_date, l.timekeeper_code, l.units_e4, l.rate_e4, l.narrative, i.matter_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+             WHERE i.vendor_id = {p1} AND i.id <> {p2} AND i.billing_end >= {p3} AND i.billing_start <= {p4} AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= {p5} AND l.line_date <= {p6}",
+            p1 = batch.param(1),
+            p2 = batch.param(2),
+            p3 = batch.param(3),
+            p4 = batch.param(4),
+            p5 = batch.param(5),
+            p6 = batch.param(6),
+        );
+        batch
+            .statement(&sql)
             .bind(vendor_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        let rates: Vec<(i64, Option<i64>, i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT r.timekeeper_id, r.matter_id, r.rate_e4, r.effective_from, r.effective_to FROM timekeeper_rates r JOIN timekeepers t ON t.id = r.timekeeper_id WHERE t.vendor_id = $1",
-        )
-        .bind(vendor_id)
-        .fetch_all(&mut *conn)
-        .await?;
+            .bind(exclude.unwrap_or(-1))
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .bind(from.to_string())
+            .bind(to.to_string());
+        let taken = taken_numbers_into(&mut batch, vendor_id, numbers, exclude);
+        let sets = batch.fetch(conn).await?;
+        let tks: Vec<(i64, String, String, String)> = decode(&sets[0])?;
+        let rates: Vec<(i64, Option<i64>, i64, String, Option<String>)> = decode(&sets[1])?;
+        let caps: Option<String> = decode::<(String,)>(&sets[2])?.pop().map(|(v,)| v);
+        let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = decode(&sets[3])?;
+        for rows in &sets[4..4 + taken] {
+            ctx.history
+                .invoice_numbers
+                .extend(decode::<(String,)>(rows)?.into_iter().map(|(n,)| n));
+        }
         let mut by_tk: HashMap<i64, Vec<guidelines::ApprovedRate>> = HashMap::new();
         for (tk, matter, rate, f, t) in rates {
             by_tk.entry(tk).or_default().push(guidelines::ApprovedRate {
@@ -115,10 +155,6 @@ impl FirmContext {
                 rates: by_tk.remove(&id).unwrap_or_default(),
             })
             .collect();
-        let caps: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'rate_caps'")
-                .fetch_optional(&mut *conn)
-                .await?;
         ctx.rate_caps = caps
             .unwrap_or_default()
             .split(',')
@@ -130,17 +166,6 @@ impl FirmContext {
                 })
             })
             .collect();
-        // The firm's lines on the same dates, for duplicates and daily hours.
-        let hist: Vec<(String, String, String, String, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT i.invoice_number, l.line_type, l.line_date, l.timekeeper_code, l.units_e4, l.rate_e4, l.narrative, i.matter_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
-             WHERE i.vendor_id = $1 AND i.id <> $2 AND i.billing_end >= $3 AND i.billing_start <= $4 AND i.status <> 'rejected' AND l.status <> 'rejected' AND l.line_date >= $3 AND l.line_date <= $4",
-        )
-        .bind(vendor_id)
-        .bind(exclude.unwrap_or(-1))
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *conn)
-        .await?;
         let mut daily: HashMap<(String, String), Decimal> = HashMap::new();
         for (n, (num, lt, date, tk, units, rate, narrative, matter)) in hist.into_iter().enumerate()
         {
@@ -168,7 +193,6 @@ impl FirmContext {
                 hours,
             })
             .collect();
-        ctx.history.invoice_numbers = taken_numbers(conn, vendor_id, numbers, exclude).await?;
         Ok(FirmContext { ctx })
     }
 
@@ -259,90 +283,86 @@ impl MatterContext {
         }
         let mut ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         ids.dedup();
-        let list = |n: usize, from: usize| crate::platform::db::params(from, n);
-        let mut info: HashMap<i64, (String, String, String)> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(
-                format!(
-                    "SELECT m.id, m.status, t.code, m.practice_area FROM matters m JOIN matter_types t ON t.id = m.type_id WHERE m.id IN ({})",
-                    list(chunk.len(), 1)
-                ),
-            ));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for (id, st, ty, pa) in q.fetch_all(&mut *conn).await? {
-                info.insert(id, (st, ty, pa));
-            }
-        }
         // Only the budgets and billing of the years asked for: the budgets whose period ends
         // in one of them (`FY2025`, `2025`; the exact match is made below), the months in them.
         let mut years: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
         years.sort_unstable();
         years.dedup();
-        let mut budgets: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
-        let mut billed: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
+        // All in one batch (one round trip on SQLite): per chunk of matters their status, their
+        // budgets and what counts against them, from the phase rollup (by month and phase); then
+        // the invoices left out (an invoice being judged again still counts there).
+        let mut batch = Batch::new(crate::platform::db::backend_of(conn));
         for chunk in ids.chunks(500) {
-            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
-                format!(
-                    "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({}) AND SUBSTR(fiscal_period, LENGTH(fiscal_period) - 3) IN ({})",
-                    list(chunk.len(), 1),
-                    list(years.len(), chunk.len() + 1)
-                ),
-            ));
+            let sql = format!(
+                "SELECT m.id, m.status, t.code, m.practice_area FROM matters m JOIN matter_types t ON t.id = m.type_id WHERE m.id IN ({})",
+                batch.params(1, chunk.len())
+            );
+            batch.statement(&sql);
             for id in chunk {
-                q = q.bind(*id);
+                batch.bind(*id);
+            }
+            let sql = format!(
+                "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({}) AND SUBSTR(fiscal_period, LENGTH(fiscal_period) - 3) IN ({})",
+                batch.params(1, chunk.len()),
+                batch.params(chunk.len() + 1, years.len())
+            );
+            batch.statement(&sql);
+            for id in chunk {
+                batch.bind(*id);
             }
             for y in &years {
-                q = q.bind(y.to_string());
+                batch.bind(y.to_string());
             }
-            for (id, fy, phase, amount) in q.fetch_all(&mut *conn).await? {
+            let sql = format!(
+                "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_phase_month \
+                 WHERE matter_id IN ({}) AND SUBSTR(month, 1, 4) IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
+                batch.params(1, chunk.len()),
+                batch.params(chunk.len() + 1, years.len())
+            );
+            batch.statement(&sql);
+            for id in chunk {
+                batch.bind(*id);
+            }
+            for y in &years {
+                batch.bind(y.to_string());
+            }
+        }
+        if !exclude.is_empty() {
+            let sql = format!(
+                "SELECT i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) \
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.id IN ({}) AND i.status IN ('in_review','approved','exported') \
+                 GROUP BY i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2)",
+                batch.params(1, exclude.len())
+            );
+            batch.statement(&sql);
+            for id in exclude {
+                batch.bind(*id);
+            }
+        }
+        let sets = batch.fetch(conn).await?;
+        let mut info: HashMap<i64, (String, String, String)> = HashMap::new();
+        let mut budgets: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
+        let mut billed: HashMap<(i64, String), Vec<(String, i64)>> = HashMap::new();
+        let chunks = ids.len().div_ceil(500);
+        for k in 0..chunks {
+            for (id, st, ty, pa) in decode::<(i64, String, String, String)>(&sets[3 * k])? {
+                info.insert(id, (st, ty, pa));
+            }
+            for (id, fy, phase, amount) in decode::<(i64, String, String, i64)>(&sets[3 * k + 1])? {
                 budgets
                     .entry((id, fy.trim_start_matches("FY").to_string()))
                     .or_default()
                     .push((phase, amount));
             }
-            let with_budget: Vec<i64> = chunk
-                .iter()
-                .copied()
-                .filter(|id| budgets.keys().any(|(m, _)| m == id))
-                .collect();
-            if with_budget.is_empty() {
-                continue;
-            }
-            // What counts against the budget, from the phase rollup (by month and phase), less
-            // the invoices left out (an invoice being judged again still counts there).
-            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
-                format!(
-                    "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_phase_month \
-                     WHERE matter_id IN ({}) AND SUBSTR(month, 1, 4) IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
-                    list(with_budget.len(), 1),
-                    list(years.len(), with_budget.len() + 1)
-                ),
-            ));
-            for id in &with_budget {
-                q = q.bind(*id);
-            }
-            for y in &years {
-                q = q.bind(y.to_string());
-            }
-            for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
+            for (id, year, phase, amount) in decode::<(i64, String, String, i64)>(&sets[3 * k + 2])?
+            {
                 billed.entry((id, year)).or_default().push((phase, amount));
             }
         }
         if !exclude.is_empty() {
-            let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
-                format!(
-                    "SELECT i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2), CAST(COALESCE(SUM(l.adjusted_total_e4), 0) AS BIGINT) \
-                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.id IN ({}) AND i.status IN ('in_review','approved','exported') \
-                 GROUP BY i.matter_id, SUBSTR(i.invoice_date, 1, 4), SUBSTR(l.task_code, 1, 2)",
-                    list(exclude.len(), 1)
-                ),
-            ));
-            for id in exclude {
-                q = q.bind(*id);
-            }
-            for (id, year, phase, amount) in q.fetch_all(&mut *conn).await? {
+            for (id, year, phase, amount) in
+                decode::<(i64, String, String, i64)>(&sets[3 * chunks])?
+            {
                 billed.entry((id, year)).or_default().push((phase, -amount));
             }
         }

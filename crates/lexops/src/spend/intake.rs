@@ -6,8 +6,8 @@
 //! resubmission replaces an invoice that was rejected or returned. Every invoice is judged by
 //! the billing guidelines (`context` loads what the engine needs once per firm and matter), and
 //! everything of one file — invoices, lines, flags, approval steps, events, audit — is written
-//! in one transaction with multi-row statements, so a file of many invoices costs a few dozen
-//! statements rather than a few dozen per invoice.
+//! in one transaction with multi-row statements sent in a few `db::Batch`es, so a file of many
+//! invoices costs a few round trips to the database rather than a few dozen per invoice.
 
 use std::collections::HashMap;
 
@@ -20,7 +20,7 @@ use super::vendors::vendor_scope;
 use crate::App;
 use crate::platform::access::CurrentUser;
 use crate::platform::audit::{self, Change};
-use crate::platform::db::Tx;
+use crate::platform::db::{Backend, Batch, Tx};
 use crate::platform::error::AppError;
 
 /// One reason a file was rejected, as the firm's billing clerk needs it.
@@ -448,29 +448,30 @@ struct Prepared {
     seen: Fingerprint,
 }
 
-/// What of the firms' and matters' invoices a judgement read (see [`fingerprint`]).
+/// What of the firms' and matters' invoices a judgement read (see [`fingerprint_into`]).
 type Fingerprint = (i64, i64, i64, i64, i64);
 
 /// A summary of the invoices of `vendors` and `matters` that changes whenever one is added,
-/// replaced, rejected or adjusted.
-async fn fingerprint(
-    conn: &mut sqlx::AnyConnection,
-    vendors: &[i64],
-    matters: &[i64],
-) -> Result<Fingerprint, sqlx::Error> {
-    let list = crate::platform::db::params;
+/// replaced, rejected or adjusted: this statement, added to `batch`, reads it.
+fn fingerprint_into(batch: &mut Batch, vendors: &[i64], matters: &[i64]) {
     let sql = format!(
         "SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT), CAST(COALESCE(SUM(version), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(adjusted_total_e4), 0) AS BIGINT) \
          FROM invoices WHERE vendor_id IN ({}) OR matter_id IN ({})",
-        list(1, vendors.len()),
-        list(vendors.len() + 1, matters.len())
+        batch.params(1, vendors.len()),
+        batch.params(vendors.len() + 1, matters.len())
     );
-    let mut q = sqlx::query_as::<_, Fingerprint>(sqlx::AssertSqlSafe(sql));
+    batch.statement(&sql);
     for id in vendors.iter().chain(matters) {
-        q = q.bind(*id);
+        batch.bind(*id);
     }
-    q.fetch_one(&mut *conn).await
+}
+
+/// The fingerprint in the rows of [`fingerprint_into`]'s statement.
+fn fingerprint_of(rows: &[sqlx::any::AnyRow]) -> Result<Fingerprint, sqlx::Error> {
+    crate::platform::db::decode::<Fingerprint>(rows)?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Checks the report and matches every invoice to its firm and matter (nothing written).
@@ -696,9 +697,11 @@ async fn judge(
         sha,
     } = r;
     let mut conn = app.db.pool().acquire().await?;
-    // Read before anything else the judgement reads, so that a change in between is seen.
-    let seen = fingerprint(&mut conn, &vendors, &matters).await?;
-    let mut existing: HashMap<i64, HashMap<String, (i64, String)>> = HashMap::new();
+    // Read before anything else the judgement reads, so that a change in between is seen (the
+    // fingerprint comes first in the batch); then the firms' invoices with the file's numbers.
+    let mut batch = Batch::new(app.db.backend());
+    fingerprint_into(&mut batch, &vendors, &matters);
+    let mut reads = vec![];
     for vendor_id in &vendors {
         let numbers: Vec<&str> = report
             .invoices
@@ -707,18 +710,28 @@ async fn judge(
             .filter(|(_, m)| m.0 == *vendor_id)
             .map(|(i, _)| i.invoice_number.as_str())
             .collect();
-        let mut found = HashMap::new();
         for chunk in numbers.chunks(500) {
-            let list = crate::platform::db::params(2, chunk.len());
-            let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number, status FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(*vendor_id);
+            reads.push((*vendor_id, batch.len()));
+            let sql = format!(
+                "SELECT id, invoice_number, status FROM invoices WHERE vendor_id = {} AND invoice_number IN ({})",
+                batch.param(1),
+                batch.params(2, chunk.len())
+            );
+            batch.statement(&sql).bind(*vendor_id);
             for n in chunk {
-                q = q.bind(n.to_string());
-            }
-            for (id, n, st) in q.fetch_all(&mut *conn).await? {
-                found.insert(n, (id, st));
+                batch.bind(n.to_string());
             }
         }
-        existing.insert(*vendor_id, found);
+    }
+    let sets = batch.fetch(&mut conn).await?;
+    let seen = fingerprint_of(&sets[0])?;
+    let mut existing: HashMap<i64, HashMap<String, (i64, String)>> =
+        vendors.iter().map(|v| (*v, HashMap::new())).collect();
+    for (vendor_id, at) in reads {
+        let found = existing.entry(vendor_id).or_default();
+        for (id, n, st) in crate::platform::db::decode::<(i64, String, String)>(&sets[at])? {
+            found.insert(n, (id, st));
+        }
     }
     drop(conn);
     let mut matched = vec![];
@@ -883,7 +896,7 @@ async fn store(
         format,
         sha,
         seal,
-        invoices,
+        mut invoices,
         matched,
         judged,
         problems,
@@ -897,12 +910,24 @@ async fn store(
     let format = format.as_str();
     let now = now.as_str();
     let sealed = seal.await.map_err(anyhow::Error::from)??;
-    if fingerprint(&mut tx, &vendors, &matters).await? != seen {
+    let backend = app.db.backend();
+    let sqlite = backend == Backend::Sqlite;
+    // The writing takes four round trips on SQLite (each batch is one): the reads (whether
+    // what the judgement read changed since, the matters' rollup keys, the routing rules); the
+    // invoices with their new ids, the lines' last id and the audit chain's place; the lines
+    // and their last id; then flags, rollups, approval steps, events and audit.
+    let mut reads = Batch::new(backend);
+    fingerprint_into(&mut reads, &vendors, &matters);
+    super::rollup::matter_keys_into(&mut reads, &matters);
+    reads.statement("SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id");
+    let sets = reads.fetch(&mut tx).await?;
+    if fingerprint_of(&sets[0])? != seen {
         return Ok((tx, Stored::Stale));
     }
-    if let Some(sealed) = &sealed {
-        crate::platform::blobs::insert_row(&mut tx, sealed, now).await?;
-    }
+    let nkeys = super::rollup::matter_keys_statements(&matters);
+    let keys = super::rollup::matter_keys_of(&sets[1..1 + nkeys])?;
+    let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
+        crate::platform::db::decode(&sets[1 + nkeys])?;
     // Invoices: replacements one by one, new ones in multi-row statements.
     let mut ids = vec![0i64; matched.len()];
     let mut replaced = 0;
@@ -923,20 +948,19 @@ async fn store(
             None => fresh.push((k, inv, m, row)),
         }
     }
+    let mut w = Batch::new(backend);
+    if let Some(sealed) = &sealed {
+        crate::platform::blobs::insert_row_into(&mut w, sealed, now);
+    }
     for chunk in fresh.chunks(300) {
         let mut sql = String::from(
             "INSERT INTO invoices (vendor_id, matter_id, invoice_number, invoice_date, billing_start, billing_end, description, currency, total_e4, adjusted_total_e4, \
              fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at, approval_step, decided_at) VALUES ",
         );
-        sql.push_str(&crate::platform::db::values(
-            app.db.backend(),
-            chunk.len(),
-            20,
-        ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        sql.push_str(&crate::platform::db::values(backend, chunk.len(), 20));
+        w.statement(&sql);
         for (_, inv, m, r) in chunk {
-            q = q
-                .bind(m.vendor_id)
+            w.bind(m.vendor_id)
                 .bind(m.matter_id)
                 .bind(inv.invoice_number.clone())
                 .bind(inv.invoice_date.to_string())
@@ -961,7 +985,6 @@ async fn store(
                     None
                 });
         }
-        q.execute(&mut *tx).await?;
     }
     // Their ids, by firm and number.
     let mut by_vendor: HashMap<i64, Vec<(usize, &str)>> = HashMap::new();
@@ -971,57 +994,88 @@ async fn store(
             .or_default()
             .push((*k, inv.invoice_number.as_str()));
     }
-    for (vendor_id, wanted) in by_vendor {
+    let mut id_reads = vec![];
+    for (vendor_id, wanted) in &by_vendor {
         for chunk in wanted.chunks(500) {
-            let list = crate::platform::db::params(2, chunk.len());
-            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!("SELECT id, invoice_number FROM invoices WHERE vendor_id = $1 AND invoice_number IN ({list})"))).bind(vendor_id);
+            id_reads.push((w.len(), chunk));
+            let sql = format!(
+                "SELECT id, invoice_number FROM invoices WHERE vendor_id = {} AND invoice_number IN ({})",
+                w.param(1),
+                w.params(2, chunk.len())
+            );
+            w.statement(&sql).bind(*vendor_id);
             for (_, n) in chunk {
-                q = q.bind(n.to_string());
-            }
-            let found: HashMap<String, i64> = q
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|(id, n)| (n, id))
-                .collect();
-            for (k, n) in chunk {
-                ids[*k] = *found.get(*n).ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("invoice {n} was not stored"))
-                })?;
+                w.bind(n.to_string());
             }
         }
     }
+    let last_line = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM invoice_lines";
+    let before_at = w.len();
+    if sqlite {
+        w.statement(last_line);
+    }
+    let claim_at = w.len();
+    audit::claim_into(&mut w, invoices.len());
+    let sets = w.fetch(&mut tx).await?;
+    for (at, chunk) in id_reads {
+        let found: HashMap<String, i64> = crate::platform::db::decode::<(i64, String)>(&sets[at])?
+            .into_iter()
+            .map(|(id, n)| (n, id))
+            .collect();
+        for (k, n) in chunk {
+            ids[*k] = *found
+                .get(*n)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("invoice {n} was not stored")))?;
+        }
+    }
+    let before = if sqlite {
+        crate::platform::db::decode::<(i64,)>(&sets[before_at])?[0].0
+    } else {
+        0
+    };
+    let head = audit::claimed(&sets[claim_at])?;
     // Lines, in multi-row batches across the file's invoices.
     // Each line is stored with what the guidelines leave of it (the same outcome
     // `review::recompute_many` derives from the flags; the stories check that they agree).
+    // The lines' texts that nothing after needs move into the statement (the task code and
+    // classification stay, for the rollups).
     let mut rows = vec![];
-    for ((inv, id), (eval, _, _)) in invoices.iter().zip(&ids).zip(&judged) {
-        for (k, l) in inv.line_items.iter().enumerate() {
+    for ((inv, id), (eval, _, _)) in invoices.iter_mut().zip(&ids).zip(&judged) {
+        for (k, l) in inv.line_items.iter_mut().enumerate() {
             let adjusted = eval.lines.get(k).map(|o| o.adjusted_total);
             rows.push((*id, l, adjusted));
         }
     }
-    let sqlite = app.db.backend() == crate::platform::db::Backend::Sqlite;
-    let last_line =
-        || sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM invoice_lines");
-    let before = if sqlite {
-        last_line().fetch_one(&mut *tx).await?
-    } else {
-        0
+    // Full chunks one by one (their statement stays prepared), the rest with the lines' last id.
+    let amount = |e| match e {
+        StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
+        StoreError::Sql(e) => AppError::from(e),
     };
-    for chunk in rows.chunks(1000) {
-        insert_lines(&mut tx, chunk).await.map_err(|e| match e {
-            StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
-            StoreError::Sql(e) => e.into(),
-        })?;
+    let mut lb = Batch::new(backend);
+    for chunk in rows.chunks_mut(1000) {
+        if chunk.len() == 1000 {
+            let mut one = Batch::new(backend);
+            insert_lines_into(&mut one, chunk).map_err(amount)?;
+            one.execute(&mut tx).await?;
+        } else {
+            insert_lines_into(&mut lb, chunk).map_err(amount)?;
+        }
     }
+    let after_at = lb.len();
+    if sqlite {
+        lb.statement(last_line);
+    }
+    let sets = lb.fetch(&mut tx).await?;
     // The new lines' ids, in order, per invoice. SQLite gives each new row the highest id so far
     // plus one, so when the highest grew by exactly the number of lines written (as it does
     // unless ids ran out), they are the ids that follow it, in the order written. Otherwise
     // they are read back: a range when they are consecutive (as a multi-row insert gives
     // them), else listed.
     let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
-    if sqlite && last_line().fetch_one(&mut *tx).await? - before == rows.len() as i64 {
+    if sqlite
+        && crate::platform::db::decode::<(i64,)>(&sets[after_at])?[0].0 - before
+            == rows.len() as i64
+    {
         let mut next = before + 1;
         for (id, inv) in ids.iter().zip(&invoices) {
             let n = inv.line_items.len() as i64;
@@ -1071,6 +1125,10 @@ async fn store(
             flags.push((*id, line_id, f));
         }
     }
+    // What follows needs no answer from the database but three reads (the matters' rollup keys,
+    // the routing rules, the audit chain's head): flags, rollups, approval steps, events and
+    // audit go as one batch (one round trip on SQLite).
+    let mut batch = crate::platform::db::Batch::new(app.db.backend());
     for chunk in flags.chunks(400) {
         let mut sql = String::from(
             "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
@@ -1080,10 +1138,10 @@ async fn store(
             chunk.len(),
             8,
         ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        batch.statement(&sql);
         for (id, line_id, f) in chunk {
             let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-            q = q
+            batch
                 .bind(*id)
                 .bind(*line_id)
                 .bind(f.rule_id.clone())
@@ -1093,10 +1151,8 @@ async fn store(
                 .bind(f.message.clone())
                 .bind(proposed);
         }
-        q.execute(&mut *tx).await?;
     }
     // The rollups, summed from what was just written (no lines read back).
-    let keys = super::rollup::matter_keys(&mut tx, &matters).await?;
     let mut delta = super::rollup::Delta::default();
     for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
     {
@@ -1143,10 +1199,8 @@ async fn store(
             delta.flag(month, wall, &f.kind, &f.reason_code, savings);
         }
     }
-    delta.write(&mut tx).await?;
+    delta.write_into(&mut batch);
     // Approval steps: the routing rules that match, then approvers the guidelines added.
-    let rules: Vec<(String, i64, String, String, i64, Option<i64>, String)> =
-        sqlx::query_as("SELECT name, min_total_e4, matter_type, practice_area, only_over_budget, approver_id, approver_role FROM approval_rules ORDER BY position, id").fetch_all(&mut *tx).await?;
     let mut steps = vec![];
     for (id, (eval, matter_type, practice_area)) in ids.iter().zip(&judged) {
         if eval.invoice_rejected {
@@ -1197,16 +1251,15 @@ async fn store(
             chunk.len(),
             5,
         ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        batch.statement(&sql);
         for (id, step, name, approver, role) in chunk {
-            q = q
+            batch
                 .bind(*id)
                 .bind(*step)
                 .bind(name.clone())
                 .bind(*approver)
                 .bind(role.clone());
         }
-        q.execute(&mut *tx).await?;
     }
     // Events and audit, one each per invoice.
     let mut changes = vec![];
@@ -1254,18 +1307,18 @@ async fn store(
             chunk.len(),
             5,
         ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        batch.statement(&sql);
         for (id, kind, note) in chunk {
-            q = q
+            batch
                 .bind(*id)
                 .bind(now.to_string())
                 .bind(user.id)
                 .bind(*kind)
                 .bind(note.clone());
         }
-        q.execute(&mut *tx).await?;
     }
-    audit::record_many(&mut tx, now, &user.actor(), changes).await?;
+    audit::chain_into(&mut batch, head, now, &user.actor(), changes);
+    batch.execute(&mut tx).await?;
     for (id, (eval, _, _)) in ids.iter().zip(&judged) {
         if eval.invoice_rejected {
             super::review::notify_firm(app, &mut tx, *id, now, "rejected").await?;
@@ -1418,20 +1471,20 @@ async fn replace_invoice(
     Ok(())
 }
 
-async fn insert_lines(
-    tx: &mut Tx,
-    rows: &[(i64, &ledes::LineItem, Option<ledes::Decimal>)],
+fn insert_lines_into(
+    batch: &mut Batch,
+    rows: &mut [(i64, &mut ledes::LineItem, Option<ledes::Decimal>)],
 ) -> Result<(), StoreError> {
     let mut sql = String::from(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
     );
     sql.push_str(&crate::platform::db::values(
-        crate::platform::db::backend_of(tx),
+        batch.backend(),
         rows.len(),
         LINE_COLS,
     ));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    batch.statement(&sql);
     for (id, l, adjusted) in rows {
         let total = e4(l.total, "line total")?;
         let adjusted = line_adjusted(total, *adjusted)?;
@@ -1442,18 +1495,18 @@ async fn insert_lines(
         } else {
             "open"
         };
-        q = q
+        batch
             .bind(*id)
-            .bind(l.number.clone())
+            .bind(std::mem::take(&mut l.number))
             .bind(l.line_type.code())
             .bind(l.date.to_string())
-            .bind(l.timekeeper_id.clone().unwrap_or_default())
-            .bind(l.timekeeper_name.clone().unwrap_or_default())
+            .bind(l.timekeeper_id.take().unwrap_or_default())
+            .bind(l.timekeeper_name.take().unwrap_or_default())
             .bind(l.timekeeper_classification.clone().unwrap_or_default())
             .bind(l.task_code.clone().unwrap_or_default())
-            .bind(l.activity_code.clone().unwrap_or_default())
-            .bind(l.expense_code.clone().unwrap_or_default())
-            .bind(l.description.clone())
+            .bind(l.activity_code.take().unwrap_or_default())
+            .bind(l.expense_code.take().unwrap_or_default())
+            .bind(std::mem::take(&mut l.description))
             .bind(e4(l.units.unwrap_or_default(), "units")?)
             .bind(e4(l.unit_cost.unwrap_or_default(), "unit cost")?)
             .bind(e4(l.adjustment.unwrap_or_default(), "adjustment")?)
@@ -1461,6 +1514,5 @@ async fn insert_lines(
             .bind(adjusted)
             .bind(status);
     }
-    q.execute(&mut **tx).await?;
     Ok(())
 }

@@ -316,7 +316,14 @@ impl Delta {
 
     /// Adds the sums to the rollup tables.
     pub async fn write(&self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        let backend = crate::platform::db::backend_of(tx);
+        let mut batch = crate::platform::db::Batch::new(crate::platform::db::backend_of(tx));
+        self.write_into(&mut batch);
+        batch.execute(tx).await
+    }
+
+    /// Adds the statements that add the sums to the rollup tables to `batch`.
+    pub fn write_into(&self, batch: &mut crate::platform::db::Batch) {
+        let backend = batch.backend();
         for (n, ((table, keys, _, vals, _, _), rows)) in ROLLUPS.iter().zip(&self.lines).enumerate()
         {
             let (nkeys, nvals) = (keys.split(", ").count(), vals.split(", ").count());
@@ -347,37 +354,34 @@ impl Delta {
                 .collect::<Vec<_>>()
                 .join(", ");
             for chunk in rows.chunks(200) {
-                let sql = format!(
+                batch.statement(&format!(
                     "INSERT INTO {table} ({keys}, {vals}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
                     crate::platform::db::values(backend, chunk.len(), cols)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                ));
                 for (k, v) in chunk {
                     for part in k.iter() {
-                        q = match part {
-                            Part::Int(i) => q.bind(*i),
-                            Part::Text(t) => q.bind(t.clone()),
+                        match part {
+                            Part::Int(i) => batch.bind(*i),
+                            Part::Text(t) => batch.bind(t.clone()),
                         };
                     }
                     for x in v.iter() {
-                        q = q.bind(*x);
+                        batch.bind(*x);
                     }
                 }
-                q.execute(&mut **tx).await?;
             }
         }
         let flags: Vec<_> = self.flags.iter().collect();
         for chunk in flags.chunks(200) {
-            let sql = format!(
+            batch.statement(&format!(
                 "INSERT INTO spend_flag_month (month, wall_matter_id, rule_kind, reason_code, flags, overridden, savings_e4) VALUES {} \
                  ON CONFLICT (month, wall_matter_id, rule_kind, reason_code) DO UPDATE SET flags = spend_flag_month.flags + excluded.flags, \
                  savings_e4 = spend_flag_month.savings_e4 + excluded.savings_e4",
                 crate::platform::db::values(backend, chunk.len(), 7)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            ));
             for ((month, wall, kind, reason), (n, savings)) in chunk {
                 let text = |t: &u32| self.texts[*t as usize].clone();
-                q = q
+                batch
                     .bind(text(month))
                     .bind(*wall)
                     .bind(text(kind))
@@ -386,28 +390,38 @@ impl Delta {
                     .bind(0i64)
                     .bind(*savings);
             }
-            q.execute(&mut **tx).await?;
         }
-        Ok(())
     }
 }
 
-/// Each matter's type and wall key, as the rollups group them.
-pub async fn matter_keys(
-    tx: &mut Tx,
-    matters: &[i64],
+/// Adds to `batch` the statements that read each matter's type and wall key, as the rollups
+/// group them; [`matter_keys_of`] reads their rows.
+pub fn matter_keys_into(batch: &mut crate::platform::db::Batch, matters: &[i64]) {
+    for chunk in matters.chunks(500) {
+        let sql = format!(
+            "SELECT m.id, m.type_id, CAST(COALESCE(wo.object_id, 0) AS BIGINT) FROM matters m \
+             LEFT JOIN walled_objects wo ON wo.object_type = 'matter' AND wo.object_id = m.id WHERE m.id IN ({})",
+            batch.params(1, chunk.len())
+        );
+        batch.statement(&sql);
+        for id in chunk {
+            batch.bind(*id);
+        }
+    }
+}
+
+/// How many statements [`matter_keys_into`] adds for `matters`.
+pub fn matter_keys_statements(matters: &[i64]) -> usize {
+    matters.len().div_ceil(500)
+}
+
+/// The keys from the rows of [`matter_keys_into`]'s statements.
+pub fn matter_keys_of(
+    sets: &[Vec<sqlx::any::AnyRow>],
 ) -> Result<HashMap<i64, (i64, i64)>, sqlx::Error> {
     let mut out = HashMap::new();
-    for chunk in matters.chunks(500) {
-        let list = crate::platform::db::params(1, chunk.len());
-        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(format!(
-            "SELECT m.id, m.type_id, CAST(COALESCE(wo.object_id, 0) AS BIGINT) FROM matters m \
-             LEFT JOIN walled_objects wo ON wo.object_type = 'matter' AND wo.object_id = m.id WHERE m.id IN ({list})"
-        )));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for (id, type_id, wall) in q.fetch_all(&mut **tx).await? {
+    for rows in sets {
+        for (id, type_id, wall) in crate::platform::db::decode::<(i64, i64, i64)>(rows)? {
             out.insert(id, (type_id, wall));
         }
     }

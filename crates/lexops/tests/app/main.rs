@@ -10,6 +10,7 @@ mod audit;
 mod browser;
 mod cli;
 mod contracts;
+mod db;
 mod documents;
 mod holds;
 mod jobs_mail;

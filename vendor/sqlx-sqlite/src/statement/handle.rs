@@ -13,7 +13,7 @@ use libsqlite3_sys::{
     sqlite3_column_name, sqlite3_column_origin_name, sqlite3_column_table_name,
     sqlite3_column_type, sqlite3_column_value, sqlite3_db_handle, sqlite3_finalize, sqlite3_reset,
     sqlite3_sql, sqlite3_step, sqlite3_stmt, sqlite3_stmt_readonly, sqlite3_table_column_metadata,
-    sqlite3_value, SQLITE_DONE, SQLITE_MISUSE, SQLITE_OK, SQLITE_ROW, SQLITE_TRANSIENT,
+    sqlite3_value, SQLITE_DONE, SQLITE_MISUSE, SQLITE_OK, SQLITE_ROW, SQLITE_STATIC,
     SQLITE_UTF8,
 };
 use sqlx_core::column::{ColumnOrigin, TableColumn};
@@ -315,7 +315,8 @@ impl StatementHandle {
                 check_col_idx!(index),
                 v.as_ptr() as *const c_void,
                 v.len() as u64,
-                SQLITE_TRANSIENT(),
+                // lexops patch: SQLITE_STATIC instead of SQLITE_TRANSIENT (see bind_text).
+                SQLITE_STATIC(),
             )
         }
     }
@@ -331,7 +332,13 @@ impl StatementHandle {
                 check_col_idx!(index),
                 v.as_ptr() as *const c_char,
                 v.len() as u64,
-                SQLITE_TRANSIENT(),
+                // lexops patch: SQLITE_STATIC instead of SQLITE_TRANSIENT, so SQLite uses the
+                // text where it is instead of copying it (a malloc, a memcpy and a free per
+                // value). Sound because the only caller is `ExecuteIter`, which owns the
+                // arguments for as long as it steps the statement and, when dropped (before its
+                // fields), resets the statement and clears its bindings
+                // (`VirtualStatement::reset`), so no pointer outlives the value it points to.
+                SQLITE_STATIC(),
                 encoding,
             )
         }

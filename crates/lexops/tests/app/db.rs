@@ -1,0 +1,85 @@
+//! `db::Batch`: statements sent together (one text on SQLite, one by one on PostgreSQL) run in
+//! order, each with its own parameters, give back each statement's rows, and fail as a whole
+//! inside the caller's transaction.
+
+use lexops::platform::db::{Batch, decode, values};
+
+use crate::both;
+use crate::harness::TestApp;
+
+both!(batch_runs_in_order_and_returns_each_statements_rows);
+async fn batch_runs_in_order_and_returns_each_statements_rows(t: TestApp) {
+    let mut tx = t.app.db.begin().await.unwrap();
+    let mut b = Batch::new(t.app.db.backend());
+    // A value with a semicolon and quotes is bound, never spliced into the text.
+    let tricky = "a;b'c\"; DROP TABLE settings; --";
+    let sql = format!(
+        "INSERT INTO settings (key, value) VALUES {}",
+        values(b.backend(), 2, 2)
+    );
+    b.statement(&sql)
+        .bind("batch.one")
+        .bind(tricky)
+        .bind("batch.two")
+        .bind("2");
+    let sql = format!("SELECT value FROM settings WHERE key = {}", b.param(1));
+    b.statement(&sql).bind("batch.one");
+    let sql = format!(
+        "UPDATE settings SET value = {} WHERE key = {}",
+        b.param(1),
+        b.param(2)
+    );
+    b.statement(&sql).bind("3").bind("batch.two");
+    let sql = format!(
+        "SELECT key, value FROM settings WHERE key IN ({}) ORDER BY key",
+        b.params(1, 2)
+    );
+    b.statement(&sql).bind("batch.one").bind("batch.two");
+    assert_eq!(b.len(), 4);
+    let sets = b.fetch(&mut tx).await.unwrap();
+    assert_eq!(sets.len(), 4);
+    assert!(sets[0].is_empty() && sets[2].is_empty());
+    assert_eq!(
+        decode::<(String,)>(&sets[1]).unwrap(),
+        vec![(tricky.to_string(),)]
+    );
+    assert_eq!(
+        decode::<(String, String)>(&sets[3]).unwrap(),
+        vec![
+            ("batch.one".to_string(), tricky.to_string()),
+            ("batch.two".to_string(), "3".to_string())
+        ]
+    );
+    tx.commit().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'batch.%'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+both!(a_failing_statement_fails_the_batch_and_its_transaction_keeps_nothing);
+async fn a_failing_statement_fails_the_batch_and_its_transaction_keeps_nothing(t: TestApp) {
+    let mut tx = t.app.db.begin().await.unwrap();
+    let mut b = Batch::new(t.app.db.backend());
+    let sql = format!(
+        "INSERT INTO settings (key, value) VALUES {}",
+        values(b.backend(), 1, 2)
+    );
+    b.statement(&sql).bind("batch.kept").bind("1");
+    // The same key again: a unique violation in the second statement.
+    b.statement(&sql).bind("batch.kept").bind("2");
+    let e = b.execute(&mut tx).await.unwrap_err();
+    assert!(lexops::platform::db::is_unique_violation(&e), "{e}");
+    drop(tx);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'batch.%'")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // An empty batch does nothing.
+    let mut tx = t.app.db.begin().await.unwrap();
+    let b = Batch::new(t.app.db.backend());
+    assert!(b.is_empty());
+    assert!(b.fetch(&mut tx).await.unwrap().is_empty());
+}
