@@ -23,29 +23,44 @@ fn soffice() -> Option<PathBuf> {
     None
 }
 
+/// One LibreOffice at a time: two starting at once on a fresh installation (the tests run in
+/// parallel) have aborted with `WrappedTargetRuntimeException` before opening any file.
+static SOFFICE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Converts `file` with LibreOffice (headless, a profile of its own) to `to` ("txt:Text",
-/// "odt") and returns the output's path.
+/// "odt") and returns the output's path. A run that ends without an output is tried once more
+/// with a new profile (LibreOffice's first start in a new profile has aborted on its own); a
+/// file LibreOffice cannot open fails both times.
 fn convert(soffice: &Path, dir: &Path, file: &Path, to: &str, ext: &str) -> PathBuf {
-    let profile = dir.join("profile");
-    let o = Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
-        .arg(dir)
-        .arg(file)
-        .output()
-        .expect("soffice runs");
+    let _one = SOFFICE.lock().unwrap_or_else(|e| e.into_inner());
     let out = dir.join(file.with_extension(ext).file_name().unwrap());
-    assert!(
-        o.status.success() && out.exists(),
-        "soffice failed on {}: {}{}",
+    let mut failures = vec![];
+    for attempt in 0..2 {
+        let profile = dir.join(format!("profile-{attempt}"));
+        let o = Command::new(soffice)
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+            .arg(dir)
+            .arg(file)
+            .output()
+            .expect("soffice runs");
+        if o.status.success() && out.exists() {
+            return out;
+        }
+        failures.push(format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    panic!(
+        "soffice failed on {}: {}",
         file.display(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        failures.join("\n--- and again:\n")
     );
-    out
 }
 
 fn scratch(name: &str) -> PathBuf {
