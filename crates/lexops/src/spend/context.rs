@@ -301,31 +301,28 @@ impl MatterContext {
             for id in chunk {
                 batch.bind(*id);
             }
-            let sql = format!(
-                "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({}) AND SUBSTR(fiscal_period, LENGTH(fiscal_period) - 3) IN ({})",
-                batch.params(1, chunk.len()),
-                batch.params(chunk.len() + 1, years.len())
+            // Two statements over the chunk's matters and the years: `{ids}` and `{years}`.
+            let for_years = |batch: &mut Batch, sql: &str| {
+                let sql = sql
+                    .replace("{ids}", &batch.params(1, chunk.len()))
+                    .replace("{years}", &batch.params(chunk.len() + 1, years.len()));
+                batch.statement(&sql);
+                for id in chunk {
+                    batch.bind(*id);
+                }
+                for y in &years {
+                    batch.bind(y.to_string());
+                }
+            };
+            for_years(
+                &mut batch,
+                "SELECT matter_id, fiscal_period, phase, amount_e4 FROM budgets WHERE matter_id IN ({ids}) AND SUBSTR(fiscal_period, LENGTH(fiscal_period) - 3) IN ({years})",
             );
-            batch.statement(&sql);
-            for id in chunk {
-                batch.bind(*id);
-            }
-            for y in &years {
-                batch.bind(y.to_string());
-            }
-            let sql = format!(
+            for_years(
+                &mut batch,
                 "SELECT matter_id, SUBSTR(month, 1, 4), phase, CAST(SUM(approved_e4) AS BIGINT) FROM spend_phase_month \
-                 WHERE matter_id IN ({}) AND SUBSTR(month, 1, 4) IN ({}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
-                batch.params(1, chunk.len()),
-                batch.params(chunk.len() + 1, years.len())
+                 WHERE matter_id IN ({ids}) AND SUBSTR(month, 1, 4) IN ({years}) GROUP BY matter_id, SUBSTR(month, 1, 4), phase",
             );
-            batch.statement(&sql);
-            for id in chunk {
-                batch.bind(*id);
-            }
-            for y in &years {
-                batch.bind(y.to_string());
-            }
         }
         if !exclude.is_empty() {
             let sql = format!(
