@@ -127,24 +127,12 @@ pub async fn record(
     Ok(seq)
 }
 
-/// Appends several events inside the caller's transaction with three statements, however many
-/// there are (bulk imports). The chain is the same as with one [`record`] per event.
+/// Appends several events inside the caller's transaction with two round trips, however many
+/// there are (bulk imports): the chain's places are claimed, then the events written. The chain
+/// is the same as with one [`record`] per event. A caller with a [`super::db::Batch`] of its own
+/// uses [`claim_into`] and [`chain_into`] instead.
 pub async fn record_many(
     tx: &mut Tx,
-    at: &str,
-    actor: &Actor,
-    changes: Vec<Change<'_>>,
-) -> Result<(), sqlx::Error> {
-    let mut batch = super::db::Batch::new(super::db::backend_of(tx));
-    record_many_into(tx, &mut batch, at, actor, changes).await?;
-    batch.execute(tx).await
-}
-
-/// [`record_many`], but only the chain's head is claimed now (one statement); the events and the
-/// head's new hash are written by `batch`, which the caller runs in the same transaction.
-pub async fn record_many_into(
-    tx: &mut Tx,
-    batch: &mut super::db::Batch,
     at: &str,
     actor: &Actor,
     changes: Vec<Change<'_>>,
@@ -152,12 +140,13 @@ pub async fn record_many_into(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut claim = super::db::Batch::new(batch.backend());
+    let backend = super::db::backend_of(tx);
+    let mut claim = super::db::Batch::new(backend);
     claim_into(&mut claim, changes.len());
-    let rows = claim.fetch(tx).await?;
-    let head = claimed(&rows[0])?;
-    chain_into(batch, head, at, actor, changes);
-    Ok(())
+    let head = claimed(&claim.fetch(tx).await?[0])?;
+    let mut batch = super::db::Batch::new(backend);
+    chain_into(&mut batch, head, at, actor, changes);
+    batch.execute(tx).await
 }
 
 /// Adds to `batch` the statement that claims `n` places in the chain; [`claimed`] reads its
