@@ -5,6 +5,15 @@
 
 use std::collections::HashMap;
 
+/// The checks' hash maps: foldhash, seeded per process (narratives come from vendors, so a
+/// predictable hash would let a crafted file make them slow); several times faster than the
+/// standard library's SipHash on these short keys.
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+fn map<K, V>(capacity: usize) -> Map<K, V> {
+    Map::with_capacity_and_hasher(capacity, Default::default())
+}
+
 use rust_decimal::Decimal;
 
 use crate::engine::{Hit, Prep, Proposal, cents, money, qty, quote, who};
@@ -226,7 +235,7 @@ fn duplicate_invoice(p: &Prep<'_>, out: &mut Vec<Hit>) {
 }
 
 fn duplicate_lines(include_history: bool, p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let mut seen: HashMap<(LineType, &str, Date, Decimal, &str), usize> = HashMap::new();
+    let mut seen: Map<(LineType, &str, Date, Decimal, &str), usize> = map(p.inv.lines.len());
     for (i, l) in p.lines() {
         let tk = l.timekeeper_id().unwrap_or("");
         let units = l.units.normalize();
@@ -284,13 +293,13 @@ fn near_duplicates(
     p: &Prep<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let mut groups: HashMap<(&str, Date), Vec<usize>> = HashMap::new();
+    let mut groups: Map<(&str, Date), Vec<usize>> = map(p.inv.lines.len());
     for (i, l) in p.lines() {
         if let (true, Some(tk)) = (l.line_type.is_fee(), l.timekeeper_id()) {
             groups.entry((tk, l.date)).or_default().push(i);
         }
     }
-    let mut shingles: HashMap<usize, Vec<u64>> = HashMap::new();
+    let mut shingles: Map<usize, Vec<u64>> = map(0);
     let passes = |inter: usize, union: usize| {
         union > 0 && Decimal::from(inter as u64) >= threshold * Decimal::from(union as u64)
     };
@@ -684,7 +693,7 @@ fn max_entry_hours(max: Decimal, p: &Prep<'_>, out: &mut Vec<Hit>) {
 }
 
 fn daily_hours(max: Decimal, p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let mut groups: HashMap<(&str, Date), Vec<usize>> = HashMap::new();
+    let mut groups: Map<(&str, Date), Vec<usize>> = map(p.inv.lines.len());
     for (i, l) in p.lines() {
         if let (true, Some(tk)) = (l.line_type.is_fee(), l.timekeeper_id()) {
             groups.entry((tk, l.date)).or_default().push(i);
@@ -744,31 +753,43 @@ pub(crate) fn count_tasks(narrative: &str, separators: &[String], verbs: &[Strin
             .collect();
     }
     let is_verb = |w: &str| verbs.iter().any(|v| w.starts_with(v.as_str()));
+    // Each part (words between "and", "then", "plus" and commas) is seen as its length and
+    // whether its first word is a task verb: the first counts if it has two words or more, the
+    // others if they also start with a verb.
+    let mut norm = String::new();
     let mut tasks = 0;
     for seg in segments {
-        let mut parts: Vec<Vec<String>> = Vec::new();
+        let (mut count, mut any) = (0usize, false);
+        let mut close = |len: usize, verb: bool| {
+            if len == 0 {
+                return;
+            }
+            if !any {
+                any = true;
+                count += usize::from(len >= 2);
+            } else if len >= 2 && verb {
+                count += 1;
+            }
+        };
         for comma_part in seg.split(',') {
-            let norm = text::normalize(comma_part);
-            let mut current = Vec::new();
+            text::normalize_into(&mut norm, comma_part);
+            let (mut len, mut verb) = (0usize, false);
             for w in text::words(&norm) {
                 if matches!(w, "and" | "then" | "plus") {
-                    parts.push(std::mem::take(&mut current));
+                    close(len, verb);
+                    len = 0;
                 } else {
-                    current.push(w.to_owned());
+                    if len == 0 {
+                        verb = is_verb(w);
+                    }
+                    len += 1;
                 }
             }
-            parts.push(current);
+            close(len, verb);
         }
-        parts.retain(|p| !p.is_empty());
-        if parts.is_empty() {
-            continue;
+        if any {
+            tasks += count.max(1);
         }
-        let mut count = usize::from(parts[0].len() >= 2);
-        count += parts[1..]
-            .iter()
-            .filter(|p| p.len() >= 2 && is_verb(&p[0]))
-            .count();
-        tasks += count.max(1);
     }
     tasks
 }
@@ -808,7 +829,7 @@ fn vague(
     p: &Prep<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let phrases = text::normalize_all(phrases);
+    let phrases = text::Phrases::new(phrases);
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() {
             continue;
@@ -826,13 +847,13 @@ fn vague(
             ));
             continue;
         }
-        let Some(found) = text::find_any(norm, &phrases) else {
+        let Some(found) = phrases.find(norm, p.masks[i]) else {
             continue;
         };
         let mut rest = norm.clone();
-        for ph in &phrases {
+        for ph in phrases.iter() {
             if text::contains(&rest, ph) {
-                rest = rest.replace(ph.as_str(), " ");
+                rest = rest.replace(ph, " ");
             }
         }
         let informative = text::words(&rest)
@@ -852,9 +873,9 @@ fn vague(
 }
 
 fn prohibited(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::normalize_all(terms);
+    let terms = text::Phrases::new(terms);
     for (i, _) in p.lines() {
-        if let Some(t) = text::find_any(&p.norm[i], &terms) {
+        if let Some(t) = terms.find(&p.norm[i], p.masks[i]) {
             out.push(Hit::line(
                 i,
                 format!("Narrative contains the prohibited term \"{t}\""),
@@ -865,7 +886,7 @@ fn prohibited(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
 }
 
 fn clerical(terms: &[String], exempt: &[Classification], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::normalize_all(terms);
+    let terms = text::Phrases::new(terms);
     for (i, l) in p.lines() {
         let (true, Some(tk)) = (l.line_type.is_fee(), &l.timekeeper) else {
             continue;
@@ -873,7 +894,7 @@ fn clerical(terms: &[String], exempt: &[Classification], p: &Prep<'_>, out: &mut
         if exempt.contains(&tk.classification) {
             continue;
         }
-        if let Some(t) = text::find_any(&p.norm[i], &terms) {
+        if let Some(t) = terms.find(&p.norm[i], p.masks[i]) {
             out.push(Hit::line(
                 i,
                 format!(
@@ -887,12 +908,12 @@ fn clerical(terms: &[String], exempt: &[Classification], p: &Prep<'_>, out: &mut
 }
 
 fn internal_conference(phrases: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let phrases = text::normalize_all(phrases);
+    let phrases = text::Phrases::new(phrases);
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() {
             continue;
         }
-        if let Some(t) = text::find_any(&p.norm[i], &phrases) {
+        if let Some(t) = phrases.find(&p.norm[i], p.masks[i]) {
             out.push(Hit::line(
                 i,
                 format!(
@@ -933,8 +954,8 @@ fn multiple_attendees(
     p: &Prep<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let words = text::normalize_all(meeting_words);
-    let mut groups: HashMap<(i64, Date, String), Vec<usize>> = HashMap::new();
+    let words = text::Phrases::new(meeting_words);
+    let mut groups: Map<(i64, Date, String), Vec<usize>> = map(0);
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() || l.timekeeper.is_none() {
             continue;
@@ -944,7 +965,7 @@ fn multiple_attendees(
             .as_deref()
             .map(str::trim)
             .filter(|c| codes.iter().any(|k| k.eq_ignore_ascii_case(c)));
-        let is_meeting = code.is_some() || text::find_any(&p.norm[i], &words).is_some();
+        let is_meeting = code.is_some() || words.find(&p.norm[i], p.masks[i]).is_some();
         if !is_meeting {
             continue;
         }
@@ -1064,12 +1085,12 @@ fn expense_caps(caps: &[ExpenseCap], p: &Prep<'_>, out: &mut Vec<Hit>) {
 }
 
 fn premium_travel(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::normalize_all(terms);
+    let terms = text::Phrases::new(terms);
     for (i, l) in p.lines() {
         if !l.line_type.is_expense() {
             continue;
         }
-        if let Some(t) = text::find_any(&p.norm[i], &terms) {
+        if let Some(t) = terms.find(&p.norm[i], p.masks[i]) {
             out.push(Hit::line(
                 i,
                 format!(

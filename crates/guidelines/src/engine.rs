@@ -399,21 +399,25 @@ pub(crate) struct Prep<'a> {
     pub ctx: &'a Context,
     /// Normalised, padded narrative per line.
     pub norm: Vec<String>,
-    pub timekeepers: HashMap<&'a str, &'a ApprovedTimekeeper>,
-    pub matters: HashMap<i64, &'a MatterInfo>,
+    /// Each line's [`text::word_mask`].
+    pub masks: Vec<u64>,
+    pub timekeepers: crate::checks::Map<&'a str, &'a ApprovedTimekeeper>,
+    pub matters: crate::checks::Map<i64, &'a MatterInfo>,
     history: OnceCell<HistIndex<'a>>,
 }
 
 impl<'a> Prep<'a> {
     fn new(inv: &'a Invoice, ctx: &'a Context) -> Prep<'a> {
+        let norm: Vec<String> = inv
+            .lines
+            .iter()
+            .map(|l| text::normalize(&l.narrative))
+            .collect();
         Prep {
             inv,
             ctx,
-            norm: inv
-                .lines
-                .iter()
-                .map(|l| text::normalize(&l.narrative))
-                .collect(),
+            masks: norm.iter().map(|n| text::word_mask(n)).collect(),
+            norm,
             timekeepers: ctx.timekeepers.iter().map(|t| (t.id.as_str(), t)).collect(),
             matters: ctx.matters.iter().map(|m| (m.id, m)).collect(),
             history: OnceCell::new(),

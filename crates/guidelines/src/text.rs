@@ -9,35 +9,57 @@
 /// Normalises `text` to padded lower-case words (`" draft motion to compel "`).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
+    normalize_into(&mut out, text);
+    out
+}
+
+/// [`normalize`] into `out` (cleared first), reusing its allocation. ASCII, the usual case, is
+/// handled a byte at a time; other characters by their Unicode properties.
+pub fn normalize_into(out: &mut String, text: &str) {
+    out.clear();
     out.push(' ');
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() {
+    let mut space = true;
+    let mut rest = text;
+    while !rest.is_empty() {
+        // The run of ASCII bytes first.
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        for b in rest[..ascii].bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b.to_ascii_lowercase()));
+                space = false;
+            } else if b == b'\'' {
+                continue;
+            } else if !space {
+                out.push(' ');
+                space = true;
+            }
+        }
+        rest = &rest[ascii..];
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        rest = &rest[c.len_utf8()..];
+        if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-        } else if c == '\'' || c == '\u{2019}' {
+            space = false;
+        } else if c == '\u{2019}' {
             continue;
-        } else if !out.ends_with(' ') {
+        } else if !space {
             out.push(' ');
+            space = true;
         }
     }
-    if !out.ends_with(' ') {
+    if !space {
         out.push(' ');
     }
-    out
 }
 
 /// Whether the padded normalised narrative contains the padded normalised phrase.
 pub fn contains(narrative: &str, phrase: &str) -> bool {
     phrase.len() > 2 && narrative.contains(phrase)
-}
-
-/// The first phrase of `phrases` (normalised and padded) found in `narrative`, as plain text.
-pub fn find_any<'p>(narrative: &str, phrases: &'p [String]) -> Option<&'p str> {
-    phrases
-        .iter()
-        .find(|p| contains(narrative, p))
-        .map(|p| p.trim())
 }
 
 /// Normalises a list of configured phrases once (dropping empty ones).
@@ -47,6 +69,45 @@ pub fn normalize_all(phrases: &[String]) -> Vec<String> {
         .map(|p| normalize(p))
         .filter(|p| p.len() > 2)
         .collect()
+}
+
+/// A 64-bit summary of a normalised text's words: each word sets one bit (by its hash). A
+/// phrase can only be in a narrative whose mask has all of the phrase's bits, so most phrases
+/// are ruled out with one `AND` instead of a substring search.
+pub fn word_mask(normalized: &str) -> u64 {
+    words(normalized).fold(0, |m, w| m | 1 << (fnv(&[w]) % 64))
+}
+
+/// Configured phrases, normalised once (empty ones dropped), each with its [`word_mask`].
+#[derive(Clone, Debug, Default)]
+pub struct Phrases(Vec<(String, u64)>);
+
+impl Phrases {
+    pub fn new(phrases: &[String]) -> Phrases {
+        Phrases(
+            normalize_all(phrases)
+                .into_iter()
+                .map(|p| {
+                    let m = word_mask(&p);
+                    (p, m)
+                })
+                .collect(),
+        )
+    }
+
+    /// The first phrase found in the padded normalised `narrative` (whose [`word_mask`] is
+    /// `mask`), as plain text.
+    pub fn find(&self, narrative: &str, mask: u64) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(p, m)| m & !mask == 0 && contains(narrative, p))
+            .map(|(p, _)| p.trim())
+    }
+
+    /// The normalised, padded phrases.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(p, _)| p.as_str())
+    }
 }
 
 /// The words of a normalised narrative.
@@ -163,6 +224,61 @@ mod tests {
             &normalize("review file")
         ));
         assert!(!contains(&normalize("Filed motion"), &normalize("file")));
+    }
+
+    /// The definition, a character at a time.
+    fn normalize_by_chars(text: &str) -> String {
+        let mut out = String::from(" ");
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                out.extend(c.to_lowercase());
+            } else if c == '\'' || c == '\u{2019}' {
+                continue;
+            } else if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+        if !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out
+    }
+
+    #[test]
+    fn normalizes_as_defined() {
+        for t in [
+            "",
+            " ",
+            "Review  client's file; draft-memo.",
+            "Überprüfung der Akte – ÉTÉ’s 2024 Straße",
+            "电话会议 with 客户, re: İstanbul",
+            "a\u{2019}b'c -- d\t\ne",
+            "ŉ ǅ ß",
+            "  trailing  ",
+        ] {
+            assert_eq!(normalize(t), normalize_by_chars(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn phrases_are_found_by_mask_then_text() {
+        let ph = Phrases::new(&[
+            "Review file".to_string(),
+            "".to_string(),
+            "call".to_string(),
+        ]);
+        let n = normalize("Review file re motion");
+        assert_eq!(ph.find(&n, word_mask(&n)), Some("review file"));
+        let n = normalize("Filed motion; phone CALL");
+        assert_eq!(ph.find(&n, word_mask(&n)), Some("call"));
+        let n = normalize("Review the file");
+        assert_eq!(ph.find(&n, word_mask(&n)), None);
+        assert_eq!(ph.iter().count(), 2);
+        // Every word's bit is in the mask of a text that contains it.
+        let m = word_mask(&n);
+        for w in ["review", "the", "file"] {
+            assert_eq!(word_mask(&normalize(w)) & !m, 0);
+        }
     }
 
     #[test]
