@@ -13,46 +13,22 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// [`normalize`] into `out` (cleared first), reusing its allocation. ASCII, the usual case, is
-/// handled a byte at a time; other characters by their Unicode properties.
+/// [`normalize`] into `out` (cleared first), reusing its allocation.
 pub fn normalize_into(out: &mut String, text: &str) {
     out.clear();
     out.push(' ');
-    let mut space = true;
-    let mut rest = text;
-    while !rest.is_empty() {
-        // The run of ASCII bytes first.
-        let ascii = rest
-            .bytes()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
-        for b in rest[..ascii].bytes() {
-            if b.is_ascii_alphanumeric() {
-                out.push(char::from(b.to_ascii_lowercase()));
-                space = false;
-            } else if b == b'\'' {
-                continue;
-            } else if !space {
-                out.push(' ');
-                space = true;
-            }
-        }
-        rest = &rest[ascii..];
-        let Some(c) = rest.chars().next() else {
-            break;
-        };
-        rest = &rest[c.len_utf8()..];
-        if c.is_alphanumeric() {
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-            space = false;
-        } else if c == '\u{2019}' {
+        } else if c == '\'' || c == '\u{2019}' {
             continue;
-        } else if !space {
+        } else if !out.ends_with(' ') {
             out.push(' ');
-            space = true;
         }
     }
-    if !space {
+    if !out.ends_with(' ') {
         out.push(' ');
     }
 }
