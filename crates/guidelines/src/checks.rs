@@ -21,7 +21,8 @@ use crate::rules::{ExpenseCap, RuleKind};
 use crate::{Classification, Date, LineType, MatterStatus, text, utbms_phase};
 
 /// Runs the check for `kind`.
-pub(crate) fn run(kind: &RuleKind, p: &Prep<'_>, out: &mut Vec<Hit>) {
+/// Runs one rule (`phrases`: its phrase list, normalised; empty for a rule without one).
+pub(crate) fn run(kind: &RuleKind, phrases: &text::Phrases, p: &Prep<'_>, out: &mut Vec<Hit>) {
     match kind {
         RuleKind::LineArithmetic { tolerance } => line_arithmetic(*tolerance, p, out),
         RuleKind::InvoiceArithmetic { tolerance } => invoice_arithmetic(*tolerance, p, out),
@@ -70,21 +71,21 @@ pub(crate) fn run(kind: &RuleKind, p: &Prep<'_>, out: &mut Vec<Hit>) {
             task_verbs,
         } => block_billing(*min_tasks, *min_hours, separators, task_verbs, p, out),
         RuleKind::VagueNarrative {
-            phrases,
             min_length,
             min_other_words,
+            ..
         } => vague(phrases, *min_length, *min_other_words, p, out),
-        RuleKind::ProhibitedTerms { terms } => prohibited(terms, p, out),
-        RuleKind::ClericalWork { terms, exempt } => clerical(terms, exempt, p, out),
-        RuleKind::InternalConference { phrases } => internal_conference(phrases, p, out),
+        RuleKind::ProhibitedTerms { .. } => prohibited(phrases, p, out),
+        RuleKind::ClericalWork { exempt, .. } => clerical(phrases, exempt, p, out),
+        RuleKind::InternalConference { .. } => internal_conference(phrases, p, out),
         RuleKind::MultipleAttendees {
             max_attendees,
             activity_codes,
-            meeting_words,
-        } => multiple_attendees(*max_attendees, activity_codes, meeting_words, p, out),
+            ..
+        } => multiple_attendees(*max_attendees, activity_codes, phrases, p, out),
         RuleKind::DisallowedExpenses { codes } => disallowed_expenses(codes, p, out),
         RuleKind::ExpenseCaps { caps } => expense_caps(caps, p, out),
-        RuleKind::PremiumTravel { terms } => premium_travel(terms, p, out),
+        RuleKind::PremiumTravel { .. } => premium_travel(phrases, p, out),
         RuleKind::UtbmsCodes {
             require_task,
             require_activity,
@@ -823,13 +824,12 @@ fn block_billing(
 }
 
 fn vague(
-    phrases: &[String],
+    phrases: &text::Phrases,
     min_length: u32,
     min_other_words: u32,
     p: &Prep<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let phrases = text::Phrases::new(phrases);
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() {
             continue;
@@ -872,8 +872,7 @@ fn vague(
     }
 }
 
-fn prohibited(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::Phrases::new(terms);
+fn prohibited(terms: &text::Phrases, p: &Prep<'_>, out: &mut Vec<Hit>) {
     for (i, _) in p.lines() {
         if let Some(t) = terms.find(&p.norm[i], p.masks[i]) {
             out.push(Hit::line(
@@ -885,8 +884,7 @@ fn prohibited(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
     }
 }
 
-fn clerical(terms: &[String], exempt: &[Classification], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::Phrases::new(terms);
+fn clerical(terms: &text::Phrases, exempt: &[Classification], p: &Prep<'_>, out: &mut Vec<Hit>) {
     for (i, l) in p.lines() {
         let (true, Some(tk)) = (l.line_type.is_fee(), &l.timekeeper) else {
             continue;
@@ -907,8 +905,7 @@ fn clerical(terms: &[String], exempt: &[Classification], p: &Prep<'_>, out: &mut
     }
 }
 
-fn internal_conference(phrases: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let phrases = text::Phrases::new(phrases);
+fn internal_conference(phrases: &text::Phrases, p: &Prep<'_>, out: &mut Vec<Hit>) {
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() {
             continue;
@@ -950,11 +947,10 @@ pub(crate) fn counterpart(normalized: &str) -> Option<String> {
 fn multiple_attendees(
     max: u32,
     codes: &[String],
-    meeting_words: &[String],
+    words: &text::Phrases,
     p: &Prep<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let words = text::Phrases::new(meeting_words);
     let mut groups: Map<(i64, Date, String), Vec<usize>> = map(0);
     for (i, l) in p.lines() {
         if !l.line_type.is_fee() || l.timekeeper.is_none() {
@@ -1084,8 +1080,7 @@ fn expense_caps(caps: &[ExpenseCap], p: &Prep<'_>, out: &mut Vec<Hit>) {
     }
 }
 
-fn premium_travel(terms: &[String], p: &Prep<'_>, out: &mut Vec<Hit>) {
-    let terms = text::Phrases::new(terms);
+fn premium_travel(terms: &text::Phrases, p: &Prep<'_>, out: &mut Vec<Hit>) {
     for (i, l) in p.lines() {
         if !l.line_type.is_expense() {
             continue;

@@ -121,9 +121,10 @@ pub fn evaluate(set: &GuidelineSet, invoice: &Invoice, context: &Context) -> Eva
     let mut invoice_rejected = false;
     let mut extra_approvers: Vec<Approver> = Vec::new();
     let mut hits = Vec::new();
-    for rule in set.enabled_rules() {
+    let none = text::Phrases::default();
+    for (rule, phrases) in set.enabled_rules_with_phrases() {
         hits.clear();
-        crate::checks::run(&rule.kind, &prep, &mut hits);
+        crate::checks::run(&rule.kind, phrases.unwrap_or(&none), &prep, &mut hits);
         for hit in hits.drain(..) {
             flags.push((hit.line, make_flag(rule, &hit, invoice, &mut accs)));
             match &rule.action {

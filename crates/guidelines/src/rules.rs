@@ -248,6 +248,20 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
+    /// The list of phrases the rule looks for in narratives, if it has one.
+    pub(crate) fn phrase_list(&self) -> Option<&[String]> {
+        match self {
+            RuleKind::VagueNarrative { phrases, .. } | RuleKind::InternalConference { phrases } => {
+                Some(phrases)
+            }
+            RuleKind::ProhibitedTerms { terms }
+            | RuleKind::ClericalWork { terms, .. }
+            | RuleKind::PremiumTravel { terms } => Some(terms),
+            RuleKind::MultipleAttendees { meeting_words, .. } => Some(meeting_words),
+            _ => None,
+        }
+    }
+
     /// The kind's name, as in JSON (`"rate_above_approved"`).
     pub fn name(&self) -> &'static str {
         match self {
@@ -467,6 +481,9 @@ pub struct GuidelineSet {
     rules: Vec<Rule>,
     /// Ids of more general rules this layer switches off without restating them.
     disabled: Vec<String>,
+    /// Each rule's phrase list, normalised once for every evaluation (made from `rules`).
+    #[serde(skip)]
+    phrases: Vec<Option<crate::text::Phrases>>,
 }
 
 impl GuidelineSet {
@@ -484,7 +501,19 @@ impl GuidelineSet {
                 return Err(Error::DuplicateRuleId(r.id.clone()));
             }
         }
-        Ok(GuidelineSet { rules, disabled })
+        Ok(GuidelineSet::of(rules, disabled))
+    }
+
+    fn of(rules: Vec<Rule>, disabled: Vec<String>) -> GuidelineSet {
+        let phrases = rules
+            .iter()
+            .map(|r| r.kind.phrase_list().map(crate::text::Phrases::new))
+            .collect();
+        GuidelineSet {
+            rules,
+            disabled,
+            phrases,
+        }
     }
 
     /// The rules, in evaluation order.
@@ -509,6 +538,17 @@ impl GuidelineSet {
             .filter(|r| r.enabled && !self.disabled.contains(&r.id))
     }
 
+    /// [`GuidelineSet::enabled_rules`] with each one's phrases, normalised.
+    pub(crate) fn enabled_rules_with_phrases(
+        &self,
+    ) -> impl Iterator<Item = (&Rule, Option<&crate::text::Phrases>)> {
+        self.rules
+            .iter()
+            .zip(&self.phrases)
+            .filter(|(r, _)| r.enabled && !self.disabled.contains(&r.id))
+            .map(|(r, p)| (r, p.as_ref()))
+    }
+
     /// The effective set from layers ordered general → specific (department, vendor, matter):
     /// a rule in a later layer replaces the rule with the same id in place (a disabled one
     /// switches it off); new ids are appended; ids in a layer's `disabled` list are removed.
@@ -530,7 +570,7 @@ impl GuidelineSet {
                 }
             }
         }
-        GuidelineSet { rules, disabled }
+        GuidelineSet::of(rules, disabled)
     }
 
     /// Reads a set from JSON, validating it.

@@ -55,7 +55,7 @@ pub fn word_mask(normalized: &str) -> u64 {
 }
 
 /// Configured phrases, normalised once (empty ones dropped), each with its [`word_mask`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Phrases(Vec<(String, u64)>);
 
 impl Phrases {
