@@ -479,7 +479,18 @@ impl BlobStore {
     /// Returns [`BlobError::AlreadyExists`] (and leaves the stored object alone)
     /// if the content is already stored.
     pub async fn put(&self, bytes: &[u8]) -> Result<SealedBlob, BlobError> {
-        let sha256 = Self::digest(bytes);
+        self.put_digested(bytes, Self::digest(bytes)).await
+    }
+
+    /// [`BlobStore::put`] for a caller that already holds the bytes' [`BlobStore::digest`]
+    /// (`sha256`), so that a large file is not hashed again. The digest is the object's name:
+    /// it must be the digest of these bytes (checked in debug builds).
+    pub async fn put_digested(
+        &self,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<SealedBlob, BlobError> {
+        debug_assert_eq!(sha256, Self::digest(bytes), "put_digested: wrong digest");
         let path = Self::object_path(&sha256)?;
         let chunk_size = self.inner.chunk_size;
         let data_key: [u8; KEY_LEN] = random_bytes();

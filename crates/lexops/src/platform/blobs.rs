@@ -63,17 +63,25 @@ pub async fn put(app: &App, bytes: &[u8]) -> Result<String, AppError> {
 /// that uses the document: a crash in between leaves only an object no row refers to, which the
 /// next write of the same bytes replaces.
 pub async fn seal(app: &App, bytes: &[u8]) -> Result<Option<SealedBlob>, AppError> {
-    let sha = BlobStore::digest(bytes);
+    seal_digested(app, bytes, BlobStore::digest(bytes)).await
+}
+
+/// [`seal`] for bytes whose [`digest`] the caller already holds (`sha`).
+pub async fn seal_digested(
+    app: &App,
+    bytes: &[u8],
+    sha: String,
+) -> Result<Option<SealedBlob>, AppError> {
     if row(app, &sha).await?.is_some() {
         return Ok(None);
     }
-    let sealed = match app.blobs.put(bytes).await {
+    let sealed = match app.blobs.put_digested(bytes, sha.clone()).await {
         Ok(s) => s,
         Err(BlobError::AlreadyExists { .. }) => {
             // An object without a row: a crash came between the write and the insert.
             // Its key is lost with the crash, so the object is replaced.
             app.blobs.delete(&sha).await?;
-            app.blobs.put(bytes).await?
+            app.blobs.put_digested(bytes, sha).await?
         }
         Err(e) => return Err(e.into()),
     };

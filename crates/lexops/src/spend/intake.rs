@@ -216,6 +216,8 @@ pub struct Pipeline {
     members: Vec<Member>,
     outcomes: Vec<IntakeOutcome>,
     lines: usize,
+    /// Line items a transaction holds before it is committed ([`GROUP_LINES`] unless set).
+    group_lines: usize,
 }
 
 /// Line items written in one transaction before it is committed (bounds how long other writers
@@ -232,7 +234,8 @@ struct Member {
 }
 
 struct InFlight {
-    task: tokio::task::JoinHandle<Result<(Tx, Stored), AppError>>,
+    /// The file's write; the transaction comes back unless the task committed it.
+    task: tokio::task::JoinHandle<Result<(Option<Tx>, Stored), AppError>>,
     member: Member,
 }
 
@@ -252,7 +255,14 @@ impl Pipeline {
             members: vec![],
             outcomes: vec![],
             lines: 0,
+            group_lines: GROUP_LINES,
         }
+    }
+
+    /// Commits a transaction once it holds `lines` line items (at least one file each).
+    pub fn group_lines(mut self, lines: usize) -> Pipeline {
+        self.group_lines = lines.max(1);
+        self
     }
 
     /// Submits the next file (`report`: its [`validate`] report if the caller made it); returns
@@ -298,16 +308,28 @@ impl Pipeline {
         match judged {
             Err(rejected) => self.outcomes.push(rejected),
             Ok(prepared) => {
-                if self.lines >= GROUP_LINES {
+                if self.lines >= self.group_lines {
                     self.commit_into(&mut out).await?;
                 }
                 let tx = match self.tx.take() {
                     Some(tx) => tx,
                     None => self.app.db.begin().await?,
                 };
+                // A group that this file fills is committed by the file's own task, while the
+                // next file is judged (which then waits for it only if it shares a firm or matter
+                // with the group).
+                let commit = self.lines + member.lines >= self.group_lines;
                 let (app, user) = (self.app.clone(), self.user.clone());
                 self.in_flight = Some(InFlight {
-                    task: tokio::spawn(async move { store(&app, &user, prepared, tx).await }),
+                    task: tokio::spawn(async move {
+                        let (tx, stored) = store(&app, &user, prepared, tx).await?;
+                        if commit && matches!(stored, Stored::Done(_)) {
+                            tx.commit().await?;
+                            super::review::notify_queued(&app).await;
+                            return Ok((None, stored));
+                        }
+                        Ok((Some(tx), stored))
+                    }),
                     member,
                 });
             }
@@ -356,14 +378,18 @@ impl Pipeline {
         })?;
         match written {
             Ok((tx, Stored::Done(o))) => {
-                self.tx = Some(tx);
                 self.lines += member.lines;
                 self.members.push(member);
                 self.outcomes.push(o);
+                self.tx = tx;
+                if self.tx.is_none() {
+                    // Committed by the task.
+                    self.commit_group(out).await?;
+                }
                 Ok(())
             }
             Ok((tx, Stored::Stale)) => {
-                self.tx = Some(tx);
+                self.tx = tx;
                 self.commit_group(out).await?;
                 alone(&self.app, &self.user, &member, out).await
             }
@@ -773,8 +799,8 @@ async fn judge(
         }));
     }
     let seal = {
-        let (app, bytes) = (app.clone(), bytes.to_vec());
-        tokio::spawn(async move { crate::platform::blobs::seal(&app, &bytes).await })
+        let (app, bytes, sha) = (app.clone(), bytes.to_vec(), sha.clone());
+        tokio::spawn(async move { crate::platform::blobs::seal_digested(&app, &bytes, sha).await })
     };
     let format = report
         .format
@@ -1046,42 +1072,282 @@ async fn store(
             rows.push((*id, l, adjusted));
         }
     }
-    // Full chunks one by one (their statement stays prepared), the rest with the lines' last id.
+    // Full chunks one by one (their statement stays prepared), each written while the next is
+    // bound; the rest with the lines' last id.
     let amount = |e| match e {
         StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
         StoreError::Sql(e) => AppError::from(e),
     };
-    let mut lb = Batch::new(backend);
-    for chunk in rows.chunks_mut(1000) {
-        if chunk.len() == 1000 {
-            let mut one = Batch::new(backend);
-            insert_lines_into(&mut one, chunk).map_err(amount)?;
-            one.execute(&mut tx).await?;
-        } else {
-            insert_lines_into(&mut lb, chunk).map_err(amount)?;
+    let written = rows.len() as i64;
+    let mut parts: Vec<_> = rows.chunks_mut(1000).collect();
+    let tail = match parts.last() {
+        Some(c) if c.len() < 1000 => parts.pop(),
+        _ => None,
+    };
+    let mut ready: Option<Batch> = None;
+    for chunk in parts {
+        let mut one = Batch::new(backend);
+        match ready.take() {
+            Some(prev) => {
+                let (done, bound) = tokio::join!(prev.execute(&mut tx), async {
+                    insert_lines_into(&mut one, chunk)
+                });
+                done?;
+                bound.map_err(amount)?;
+            }
+            None => insert_lines_into(&mut one, chunk).map_err(amount)?,
         }
+        ready = Some(one);
     }
+    let mut lb = Batch::new(backend);
+    if let Some(tail) = tail {
+        insert_lines_into(&mut lb, tail).map_err(amount)?;
+    }
+    drop(rows);
     let after_at = lb.len();
     if sqlite {
         lb.statement(last_line);
     }
-    let sets = lb.fetch(&mut tx).await?;
-    // The new lines' ids, in order, per invoice. SQLite gives each new row the highest id so far
-    // plus one, so when the highest grew by exactly the number of lines written (as it does
-    // unless ids ran out), they are the ids that follow it, in the order written. Otherwise
-    // they are read back: a range when they are consecutive (as a multi-row insert gives
-    // them), else listed.
-    let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
-    if sqlite
-        && crate::platform::db::decode::<(i64,)>(&sets[after_at])?[0].0 - before
-            == rows.len() as i64
-    {
+    // What follows needs no answer from the database but three reads (the matters' rollup keys,
+    // the routing rules, the audit chain's head) and the lines' ids: flags, rollups, approval
+    // steps, events and audit go as one batch (one round trip on SQLite).
+    let outcomes = |line_ids: &HashMap<i64, Vec<i64>>| -> Batch {
+        // Flags.
+        let mut flags = vec![];
+        for (id, (eval, _, _)) in ids.iter().zip(&judged) {
+            let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            for f in &eval.flags {
+                let line_id = f
+                    .line_number
+                    .and_then(|n| lines.get(n as usize - 1))
+                    .copied();
+                flags.push((*id, line_id, f));
+            }
+        }
+        let mut batch = crate::platform::db::Batch::new(app.db.backend());
+        for chunk in flags.chunks(400) {
+            let mut sql = String::from(
+                "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
+            );
+            sql.push_str(&crate::platform::db::values(
+                app.db.backend(),
+                chunk.len(),
+                8,
+            ));
+            batch.statement(&sql);
+            for (id, line_id, f) in chunk {
+                let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+                batch
+                    .bind(*id)
+                    .bind(*line_id)
+                    .bind(f.rule_id.clone())
+                    .bind(f.kind.clone())
+                    .bind(super::review::action_name(&f.action))
+                    .bind(f.reason_code.clone())
+                    .bind(f.message.clone())
+                    .bind(proposed);
+            }
+        }
+        // The rollups, summed from what was just written (no lines read back).
+        let mut delta = super::rollup::Delta::default();
+        for ((inv, m), (id, (eval, _, _))) in
+            invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
+        {
+            if eval.invoice_rejected {
+                continue;
+            }
+            let (type_id, wall) = keys.get(&m.matter_id).copied().unwrap_or_default();
+            let date = inv.invoice_date.to_string();
+            let month = &date[..7];
+            let mut totals = vec![];
+            for (k, l) in inv.line_items.iter().enumerate() {
+                let total = to_e4(l.total).unwrap_or_default();
+                let adjusted = eval
+                    .lines
+                    .get(k)
+                    .and_then(|o| to_e4(o.adjusted_total))
+                    .unwrap_or(total);
+                totals.push(total);
+                delta.line(&super::rollup::LineFacts {
+                    month,
+                    wall,
+                    vendor_id: m.vendor_id,
+                    type_id,
+                    matter_id: m.matter_id,
+                    fee: l.line_type.code() == "F",
+                    task_code: l.task_code.as_deref().unwrap_or_default(),
+                    classification: l.timekeeper_classification.as_deref().unwrap_or_default(),
+                    total_e4: total,
+                    adjusted_e4: adjusted,
+                    units_e4: to_e4(l.units.unwrap_or_default()).unwrap_or_default(),
+                });
+            }
+            let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            for f in &eval.flags {
+                let line = f
+                    .line_number
+                    .filter(|n| lines.get(*n as usize - 1).is_some())
+                    .map(|n| n as usize - 1);
+                let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
+                let savings = match (line, proposed) {
+                    (Some(k), Some(p)) => totals[k] - p,
+                    _ => 0,
+                };
+                delta.flag(month, wall, &f.kind, &f.reason_code, savings);
+            }
+        }
+        delta.write_into(&mut batch);
+        // Approval steps: the routing rules that match, then approvers the guidelines added.
+        let mut steps = vec![];
+        for (id, (eval, matter_type, practice_area)) in ids.iter().zip(&judged) {
+            if eval.invoice_rejected {
+                continue;
+            }
+            let total_e4 = to_e4(eval.adjusted_total).unwrap_or(0);
+            let over_budget = eval.flags.iter().any(|f| f.kind.contains("budget"));
+            let mut mine: Vec<(String, Option<i64>, String)> = rules
+                .iter()
+                .filter(|(_, min, mt, pa, ob, _, _)| {
+                    total_e4 >= *min
+                        && (mt.is_empty() || mt == matter_type)
+                        && (pa.is_empty() || pa == practice_area)
+                        && (*ob == 0 || over_budget)
+                })
+                .map(|(name, _, _, _, _, approver, role)| (name.clone(), *approver, role.clone()))
+                .collect();
+            if mine.is_empty() {
+                mine.push(("Legal operations review".into(), None, "legal_ops".into()));
+            }
+            for a in &eval.extra_approvers {
+                let step = match a {
+                    guidelines::Approver::Role(r) => (
+                        "Required by the billing guidelines".to_string(),
+                        None,
+                        r.clone(),
+                    ),
+                    guidelines::Approver::User(u) => (
+                        "Required by the billing guidelines".to_string(),
+                        Some(*u),
+                        String::new(),
+                    ),
+                };
+                if !mine.iter().any(|s| s.1 == step.1 && s.2 == step.2) {
+                    mine.push(step);
+                }
+            }
+            for (k, (name, approver, role)) in mine.into_iter().enumerate() {
+                steps.push((*id, k as i64 + 1, name, approver, role));
+            }
+        }
+        for chunk in steps.chunks(500) {
+            let mut sql = String::from(
+                "INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ",
+            );
+            sql.push_str(&crate::platform::db::values(
+                app.db.backend(),
+                chunk.len(),
+                5,
+            ));
+            batch.statement(&sql);
+            for (id, step, name, approver, role) in chunk {
+                batch
+                    .bind(*id)
+                    .bind(*step)
+                    .bind(name.clone())
+                    .bind(*approver)
+                    .bind(role.clone());
+            }
+        }
+        // Events and audit, one each per invoice.
+        let mut changes = vec![];
+        for ((inv, m), (id, (eval, _, _))) in
+            invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
+        {
+            changes.push(Change {
+                action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
+                object_type: "invoice",
+                object_id: id.to_string(),
+                before: None,
+                after: Some(json!({"vendor_id": m.vendor_id, "matter_id": m.matter_id, "invoice_number": inv.invoice_number, "total": inv.total.to_string(),
+                    "lines": inv.line_items.len(), "flags": eval.flags.len(), "rejected_by_guidelines": eval.invoice_rejected, "source_sha256": sha})),
+            });
+        }
+        let events: Vec<(i64, &str, String)> = invoices
+            .iter()
+            .zip(&matched)
+            .zip(ids.iter().zip(&judged))
+            .flat_map(|((inv, m), (id, (eval, _, _)))| {
+                let mut v = vec![(
+                    *id,
+                    if m.replaces.is_some() {
+                        "resubmitted"
+                    } else {
+                        "received"
+                    },
+                    format!("{} line items, {format}", inv.line_items.len()),
+                )];
+                if eval.invoice_rejected {
+                    v.push((
+                        *id,
+                        "rejected",
+                        "rejected by the billing guidelines".to_string(),
+                    ));
+                }
+                v
+            })
+            .collect();
+        for chunk in events.chunks(500) {
+            let mut sql = String::from(
+                "INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ",
+            );
+            sql.push_str(&crate::platform::db::values(
+                app.db.backend(),
+                chunk.len(),
+                5,
+            ));
+            batch.statement(&sql);
+            for (id, kind, note) in chunk {
+                batch
+                    .bind(*id)
+                    .bind(now.to_string())
+                    .bind(user.id)
+                    .bind(*kind)
+                    .bind(note.clone());
+            }
+        }
+        audit::chain_into(&mut batch, head.clone(), now, &user.actor(), changes);
+        batch
+    };
+    // SQLite gives each new row the highest id so far plus one, so the lines' ids are expected
+    // to follow the highest before them, in the order written (as they do unless ids ran out):
+    // the rest is bound with those while the last lines are written, and used when the highest
+    // id grew by exactly the number of lines. Otherwise the ids are read back: a range when they
+    // are consecutive (as a multi-row insert gives them), else listed.
+    let mut expected: HashMap<i64, Vec<i64>> = HashMap::new();
+    if sqlite {
         let mut next = before + 1;
         for (id, inv) in ids.iter().zip(&invoices) {
             let n = inv.line_items.len() as i64;
-            line_ids.insert(*id, (next..next + n).collect());
+            expected.insert(*id, (next..next + n).collect());
             next += n;
         }
+    }
+    let (sets, early) = tokio::join!(
+        async {
+            if let Some(last) = ready {
+                last.execute(&mut tx).await?;
+            }
+            lb.fetch(&mut tx).await
+        },
+        async { sqlite.then(|| outcomes(&expected)) }
+    );
+    let sets = sets?;
+    let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut early = early;
+    if sqlite && crate::platform::db::decode::<(i64,)>(&sets[after_at])?[0].0 - before == written {
+        line_ids = expected;
+    } else {
+        early = None;
     }
     let mut scattered = vec![];
     let unread: Vec<i64> = ids
@@ -1113,211 +1379,10 @@ async fn store(
                 .await?;
         line_ids.insert(inv, lines);
     }
-    // Flags.
-    let mut flags = vec![];
-    for (id, (eval, _, _)) in ids.iter().zip(&judged) {
-        let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        for f in &eval.flags {
-            let line_id = f
-                .line_number
-                .and_then(|n| lines.get(n as usize - 1))
-                .copied();
-            flags.push((*id, line_id, f));
-        }
-    }
-    // What follows needs no answer from the database but three reads (the matters' rollup keys,
-    // the routing rules, the audit chain's head): flags, rollups, approval steps, events and
-    // audit go as one batch (one round trip on SQLite).
-    let mut batch = crate::platform::db::Batch::new(app.db.backend());
-    for chunk in flags.chunks(400) {
-        let mut sql = String::from(
-            "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
-        );
-        sql.push_str(&crate::platform::db::values(
-            app.db.backend(),
-            chunk.len(),
-            8,
-        ));
-        batch.statement(&sql);
-        for (id, line_id, f) in chunk {
-            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-            batch
-                .bind(*id)
-                .bind(*line_id)
-                .bind(f.rule_id.clone())
-                .bind(f.kind.clone())
-                .bind(super::review::action_name(&f.action))
-                .bind(f.reason_code.clone())
-                .bind(f.message.clone())
-                .bind(proposed);
-        }
-    }
-    // The rollups, summed from what was just written (no lines read back).
-    let mut delta = super::rollup::Delta::default();
-    for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
-    {
-        if eval.invoice_rejected {
-            continue;
-        }
-        let (type_id, wall) = keys.get(&m.matter_id).copied().unwrap_or_default();
-        let date = inv.invoice_date.to_string();
-        let month = &date[..7];
-        let mut totals = vec![];
-        for (k, l) in inv.line_items.iter().enumerate() {
-            let total = to_e4(l.total).unwrap_or_default();
-            let adjusted = eval
-                .lines
-                .get(k)
-                .and_then(|o| to_e4(o.adjusted_total))
-                .unwrap_or(total);
-            totals.push(total);
-            delta.line(&super::rollup::LineFacts {
-                month,
-                wall,
-                vendor_id: m.vendor_id,
-                type_id,
-                matter_id: m.matter_id,
-                fee: l.line_type.code() == "F",
-                task_code: l.task_code.as_deref().unwrap_or_default(),
-                classification: l.timekeeper_classification.as_deref().unwrap_or_default(),
-                total_e4: total,
-                adjusted_e4: adjusted,
-                units_e4: to_e4(l.units.unwrap_or_default()).unwrap_or_default(),
-            });
-        }
-        let lines = line_ids.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        for f in &eval.flags {
-            let line = f
-                .line_number
-                .filter(|n| lines.get(*n as usize - 1).is_some())
-                .map(|n| n as usize - 1);
-            let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
-            let savings = match (line, proposed) {
-                (Some(k), Some(p)) => totals[k] - p,
-                _ => 0,
-            };
-            delta.flag(month, wall, &f.kind, &f.reason_code, savings);
-        }
-    }
-    delta.write_into(&mut batch);
-    // Approval steps: the routing rules that match, then approvers the guidelines added.
-    let mut steps = vec![];
-    for (id, (eval, matter_type, practice_area)) in ids.iter().zip(&judged) {
-        if eval.invoice_rejected {
-            continue;
-        }
-        let total_e4 = to_e4(eval.adjusted_total).unwrap_or(0);
-        let over_budget = eval.flags.iter().any(|f| f.kind.contains("budget"));
-        let mut mine: Vec<(String, Option<i64>, String)> = rules
-            .iter()
-            .filter(|(_, min, mt, pa, ob, _, _)| {
-                total_e4 >= *min
-                    && (mt.is_empty() || mt == matter_type)
-                    && (pa.is_empty() || pa == practice_area)
-                    && (*ob == 0 || over_budget)
-            })
-            .map(|(name, _, _, _, _, approver, role)| (name.clone(), *approver, role.clone()))
-            .collect();
-        if mine.is_empty() {
-            mine.push(("Legal operations review".into(), None, "legal_ops".into()));
-        }
-        for a in &eval.extra_approvers {
-            let step = match a {
-                guidelines::Approver::Role(r) => (
-                    "Required by the billing guidelines".to_string(),
-                    None,
-                    r.clone(),
-                ),
-                guidelines::Approver::User(u) => (
-                    "Required by the billing guidelines".to_string(),
-                    Some(*u),
-                    String::new(),
-                ),
-            };
-            if !mine.iter().any(|s| s.1 == step.1 && s.2 == step.2) {
-                mine.push(step);
-            }
-        }
-        for (k, (name, approver, role)) in mine.into_iter().enumerate() {
-            steps.push((*id, k as i64 + 1, name, approver, role));
-        }
-    }
-    for chunk in steps.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ",
-        );
-        sql.push_str(&crate::platform::db::values(
-            app.db.backend(),
-            chunk.len(),
-            5,
-        ));
-        batch.statement(&sql);
-        for (id, step, name, approver, role) in chunk {
-            batch
-                .bind(*id)
-                .bind(*step)
-                .bind(name.clone())
-                .bind(*approver)
-                .bind(role.clone());
-        }
-    }
-    // Events and audit, one each per invoice.
-    let mut changes = vec![];
-    for ((inv, m), (id, (eval, _, _))) in invoices.iter().zip(&matched).zip(ids.iter().zip(&judged))
-    {
-        changes.push(Change {
-            action: if m.replaces.is_some() { "invoice.resubmit" } else { "invoice.receive" },
-            object_type: "invoice",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(json!({"vendor_id": m.vendor_id, "matter_id": m.matter_id, "invoice_number": inv.invoice_number, "total": inv.total.to_string(),
-                "lines": inv.line_items.len(), "flags": eval.flags.len(), "rejected_by_guidelines": eval.invoice_rejected, "source_sha256": sha})),
-        });
-    }
-    let events: Vec<(i64, &str, String)> = invoices
-        .iter()
-        .zip(&matched)
-        .zip(ids.iter().zip(&judged))
-        .flat_map(|((inv, m), (id, (eval, _, _)))| {
-            let mut v = vec![(
-                *id,
-                if m.replaces.is_some() {
-                    "resubmitted"
-                } else {
-                    "received"
-                },
-                format!("{} line items, {format}", inv.line_items.len()),
-            )];
-            if eval.invoice_rejected {
-                v.push((
-                    *id,
-                    "rejected",
-                    "rejected by the billing guidelines".to_string(),
-                ));
-            }
-            v
-        })
-        .collect();
-    for chunk in events.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ",
-        );
-        sql.push_str(&crate::platform::db::values(
-            app.db.backend(),
-            chunk.len(),
-            5,
-        ));
-        batch.statement(&sql);
-        for (id, kind, note) in chunk {
-            batch
-                .bind(*id)
-                .bind(now.to_string())
-                .bind(user.id)
-                .bind(*kind)
-                .bind(note.clone());
-        }
-    }
-    audit::chain_into(&mut batch, head, now, &user.actor(), changes);
+    let batch = match early {
+        Some(batch) => batch,
+        None => outcomes(&line_ids),
+    };
     batch.execute(&mut tx).await?;
     for (id, (eval, _, _)) in ids.iter().zip(&judged) {
         if eval.invoice_rejected {

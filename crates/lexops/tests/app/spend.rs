@@ -1330,6 +1330,18 @@ both!(several_files_go_through_one_pipeline);
 /// invoice number refused. Outcomes come back in file order, a bad file among them changes
 /// nothing, and the totals and dashboard rollups agree with the line items.
 async fn several_files_go_through_one_pipeline(t: TestApp) {
+    several_files(t, None).await;
+}
+
+both!(several_files_each_committed_by_its_own_write);
+/// The same files with transactions of one line item: every file fills its group, so its own
+/// write task commits it while the next file is judged; the outcomes and what is stored are
+/// the same.
+async fn several_files_each_committed_by_its_own_write(t: TestApp) {
+    several_files(t, Some(1)).await;
+}
+
+async fn several_files(t: TestApp, group_lines: Option<usize>) {
     setup(
         &t,
         "Avery LLP",
@@ -1444,6 +1456,9 @@ async fn several_files_go_through_one_pipeline(t: TestApp) {
         ),
     ];
     let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops);
+    if let Some(n) = group_lines {
+        pipeline = pipeline.group_lines(n);
+    }
     let mut outcomes = vec![];
     for (name, text) in &files {
         outcomes.extend(
