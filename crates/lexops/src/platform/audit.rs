@@ -199,15 +199,11 @@ pub fn chain_into(
         events.push(e);
     }
     for chunk in events.chunks(500) {
-        let mut sql = String::from(
+        batch.rows(
             "INSERT INTO audit_events (seq, at, actor_id, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash) VALUES ",
-        );
-        sql.push_str(&crate::platform::db::values(
-            batch.backend(),
             chunk.len(),
             11,
-        ));
-        batch.statement(&sql);
+        );
         for e in chunk {
             batch
                 .bind(e.seq)

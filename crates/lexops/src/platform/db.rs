@@ -259,6 +259,15 @@ impl Batch {
         self
     }
 
+    /// Starts a multi-row statement: `head` (ending in `VALUES `) followed by [`values`] for
+    /// `rows` tuples of `cols` parameters, which the caller then binds row by row.
+    pub fn rows(&mut self, head: &str, rows: usize, cols: usize) -> &mut Batch {
+        let mut sql = String::with_capacity(head.len() + rows * cols * 4);
+        sql.push_str(head);
+        sql.push_str(&values(self.backend, rows, cols));
+        self.statement(&sql)
+    }
+
     /// The placeholder of the statement's `k`th parameter (from 1), for text built by hand.
     pub fn param(&self, k: usize) -> String {
         match self.backend {

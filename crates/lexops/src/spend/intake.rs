@@ -979,12 +979,12 @@ async fn store(
         crate::platform::blobs::insert_row_into(&mut w, sealed, now);
     }
     for chunk in fresh.chunks(300) {
-        let mut sql = String::from(
+        w.rows(
             "INSERT INTO invoices (vendor_id, matter_id, invoice_number, invoice_date, billing_start, billing_end, description, currency, total_e4, adjusted_total_e4, \
              fees_e4, expenses_e4, line_count, status, format, source_sha256, submitted_by, received_at, approval_step, decided_at) VALUES ",
+            chunk.len(),
+            20,
         );
-        sql.push_str(&crate::platform::db::values(backend, chunk.len(), 20));
-        w.statement(&sql);
         for (_, inv, m, r) in chunk {
             w.bind(m.vendor_id)
                 .bind(m.matter_id)
@@ -1124,17 +1124,13 @@ async fn store(
                 flags.push((*id, line_id, f));
             }
         }
-        let mut batch = crate::platform::db::Batch::new(app.db.backend());
+        let mut batch = Batch::new(backend);
         for chunk in flags.chunks(400) {
-            let mut sql = String::from(
+            batch.rows(
                 "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
-            );
-            sql.push_str(&crate::platform::db::values(
-                app.db.backend(),
                 chunk.len(),
                 8,
-            ));
-            batch.statement(&sql);
+            );
             for (id, line_id, f) in chunk {
                 let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
                 batch
@@ -1240,15 +1236,11 @@ async fn store(
             }
         }
         for chunk in steps.chunks(500) {
-            let mut sql = String::from(
+            batch.rows(
                 "INSERT INTO invoice_approvals (invoice_id, step, rule_name, approver_id, approver_role) VALUES ",
-            );
-            sql.push_str(&crate::platform::db::values(
-                app.db.backend(),
                 chunk.len(),
                 5,
-            ));
-            batch.statement(&sql);
+            );
             for (id, step, name, approver, role) in chunk {
                 batch
                     .bind(*id)
@@ -1297,15 +1289,11 @@ async fn store(
             })
             .collect();
         for chunk in events.chunks(500) {
-            let mut sql = String::from(
+            batch.rows(
                 "INSERT INTO invoice_events (invoice_id, at, actor_id, kind, note) VALUES ",
-            );
-            sql.push_str(&crate::platform::db::values(
-                app.db.backend(),
                 chunk.len(),
                 5,
-            ));
-            batch.statement(&sql);
+            );
             for (id, kind, note) in chunk {
                 batch
                     .bind(*id)
@@ -1540,16 +1528,12 @@ fn insert_lines_into(
     batch: &mut Batch,
     rows: &mut [(i64, &mut ledes::LineItem, Option<ledes::Decimal>)],
 ) -> Result<(), StoreError> {
-    let mut sql = String::from(
+    batch.rows(
         "INSERT INTO invoice_lines (invoice_id, line_no, line_type, line_date, timekeeper_code, timekeeper_name, classification, task_code, activity_code, \
          expense_code, narrative, units_e4, rate_e4, adjustment_e4, total_e4, adjusted_total_e4, status) VALUES ",
-    );
-    sql.push_str(&crate::platform::db::values(
-        batch.backend(),
         rows.len(),
         LINE_COLS,
-    ));
-    batch.statement(&sql);
+    );
     for (id, l, adjusted) in rows {
         let total = e4(l.total, "line total")?;
         let adjusted = line_adjusted(total, *adjusted)?;
