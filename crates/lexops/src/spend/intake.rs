@@ -1330,13 +1330,13 @@ async fn store(
         async { sqlite.then(|| outcomes(&expected)) }
     );
     let sets = sets?;
-    let mut line_ids: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut early = early;
-    if sqlite && crate::platform::db::decode::<(i64,)>(&sets[after_at])?[0].0 - before == written {
-        line_ids = expected;
+    let as_expected =
+        sqlite && crate::platform::db::decode::<(i64,)>(&sets[after_at])?[0].0 - before == written;
+    let (mut line_ids, early) = if as_expected {
+        (expected, early)
     } else {
-        early = None;
-    }
+        (HashMap::new(), None)
+    };
     let mut scattered = vec![];
     let unread: Vec<i64> = ids
         .iter()
