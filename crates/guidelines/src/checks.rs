@@ -745,7 +745,25 @@ fn daily_hours(max: Decimal, p: &Prep<'_>, out: &mut Vec<Hit>) {
 /// more for every further piece after "and", "then", "plus" or a comma that starts with a task
 /// verb and names an object ("review documents and draft memo" is two tasks; "review and revise
 /// brief" is one).
+#[cfg(test)]
 pub(crate) fn count_tasks(narrative: &str, separators: &[String], verbs: &[String]) -> usize {
+    count_tasks_normalized(narrative, None, separators, verbs)
+}
+
+/// [`count_tasks`], given the whole narrative already normalised: used as is when the
+/// narrative has no separator and no comma (most have neither), instead of normalising it again.
+fn count_tasks_normalized(
+    narrative: &str,
+    normalized: Option<&str>,
+    separators: &[String],
+    verbs: &[String],
+) -> usize {
+    let whole = normalized.filter(|_| {
+        !narrative.contains(',')
+            && separators
+                .iter()
+                .all(|s| s.is_empty() || !narrative.contains(s.as_str()))
+    });
     let mut segments = vec![narrative];
     for sep in separators.iter().filter(|s| !s.is_empty()) {
         segments = segments
@@ -773,9 +791,15 @@ pub(crate) fn count_tasks(narrative: &str, separators: &[String], verbs: &[Strin
             }
         };
         for comma_part in seg.split(',') {
-            text::normalize_into(&mut norm, comma_part);
+            let part = match whole {
+                Some(n) => n,
+                None => {
+                    text::normalize_into(&mut norm, comma_part);
+                    norm.as_str()
+                }
+            };
             let (mut len, mut verb) = (0usize, false);
-            for w in text::words(&norm) {
+            for w in text::words(part) {
                 if matches!(w, "and" | "then" | "plus") {
                     close(len, verb);
                     len = 0;
@@ -808,7 +832,7 @@ fn block_billing(
         if !l.line_type.is_fee() || l.units < min_hours {
             continue;
         }
-        let tasks = count_tasks(&l.narrative, separators, &verbs);
+        let tasks = count_tasks_normalized(&l.narrative, Some(&p.norm[i]), separators, &verbs);
         if tasks >= min_tasks as usize {
             out.push(Hit::line(
                 i,
@@ -1262,6 +1286,28 @@ mod tests {
                 count_tasks(narrative, &seps, &verbs()),
                 tasks,
                 "{narrative}"
+            );
+            // The same with the whole narrative normalised beforehand (the engine's way).
+            let norm = text::normalize(narrative);
+            assert_eq!(
+                count_tasks_normalized(narrative, Some(&norm), &seps, &verbs()),
+                tasks,
+                "{narrative} (normalised first)"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Counting from the narrative normalised beforehand never changes the count.
+        #[test]
+        fn counting_from_the_normalised_narrative_agrees(
+            narrative in "[a-zA-Z ,;'./-]{0,60}|(review|draft|and|call|then|plus|memo|,|;| ){0,12}"
+        ) {
+            let seps = vec![";".to_owned(), " / ".to_owned()];
+            let norm = text::normalize(&narrative);
+            proptest::prop_assert_eq!(
+                count_tasks_normalized(&narrative, Some(&norm), &seps, &verbs()),
+                count_tasks(&narrative, &seps, &verbs())
             );
         }
     }

@@ -115,6 +115,17 @@ impl Evaluation {
 /// Evaluates `invoice` against the enabled rules of `set`, with what the application knows in
 /// `context`. Never fails: every problem is a [`Flag`].
 pub fn evaluate(set: &GuidelineSet, invoice: &Invoice, context: &Context) -> Evaluation {
+    evaluate_normalizing(set, invoice, context).0
+}
+
+/// [`evaluate`], also giving back each line's narrative as the checks normalised it: for a
+/// caller that adds the invoice to the history next ([`HistoryLine::of_normalized`]), so the
+/// narratives are not normalised again when later invoices are compared with them.
+pub fn evaluate_normalizing(
+    set: &GuidelineSet,
+    invoice: &Invoice,
+    context: &Context,
+) -> (Evaluation, Vec<String>) {
     let prep = Prep::new(invoice, context);
     let mut accs = vec![LineAcc::default(); invoice.lines.len()];
     let mut flags: Vec<(Option<usize>, Flag)> = Vec::new();
@@ -151,7 +162,7 @@ pub fn evaluate(set: &GuidelineSet, invoice: &Invoice, context: &Context) -> Eva
     let savings = lines.iter().fold(Decimal::ZERO, |s, l| {
         s.saturating_add(l.billed_total.saturating_sub(l.adjusted_total))
     });
-    Evaluation {
+    let evaluation = Evaluation {
         flags: flags.into_iter().map(|(_, f)| f).collect(),
         lines,
         billed_total: invoice.total,
@@ -159,7 +170,8 @@ pub fn evaluate(set: &GuidelineSet, invoice: &Invoice, context: &Context) -> Eva
         savings,
         invoice_rejected,
         extra_approvers,
-    }
+    };
+    (evaluation, prep.norm)
 }
 
 fn make_flag(rule: &Rule, hit: &Hit, invoice: &Invoice, accs: &mut [LineAcc]) -> Flag {

@@ -39,7 +39,9 @@ mod text;
 mod whatif;
 
 pub use date::Date;
-pub use engine::{Adjustment, Evaluation, Flag, HistoryIndex, LineOutcome, evaluate};
+pub use engine::{
+    Adjustment, Evaluation, Flag, HistoryIndex, LineOutcome, evaluate, evaluate_normalizing,
+};
 pub use error::Error;
 pub use model::{
     AllowedCodes, ApprovedRate, ApprovedTimekeeper, Budget, Classification, Context, DailyHours,

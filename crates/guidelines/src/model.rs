@@ -348,6 +348,16 @@ pub struct HistoryLine {
 impl HistoryLine {
     /// A line of an invoice judged earlier, as history for the invoices after it.
     pub fn of(invoice_number: &str, line: &Line) -> HistoryLine {
+        Self::of_normalized(invoice_number, line, None)
+    }
+
+    /// [`HistoryLine::of`], with the narrative already normalised (as
+    /// [`crate::evaluate_normalizing`] gives it), if at hand.
+    pub fn of_normalized(
+        invoice_number: &str,
+        line: &Line,
+        normalized: Option<String>,
+    ) -> HistoryLine {
         HistoryLine {
             invoice_number: invoice_number.to_string(),
             line_number: line.line_number,
@@ -358,7 +368,7 @@ impl HistoryLine {
             rate: line.rate,
             narrative: line.narrative.clone(),
             matter_id: line.matter_id,
-            normalized: Default::default(),
+            normalized: normalized.map(Into::into).unwrap_or_default(),
         }
     }
 }

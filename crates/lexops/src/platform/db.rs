@@ -216,12 +216,22 @@ pub fn values(backend: Backend, rows: usize, cols: usize) -> String {
 /// literal `$n`: on SQLite a numbered parameter would index the whole batch's argument list.
 pub struct Batch {
     backend: Backend,
-    done: Vec<(String, sqlx::any::AnyArguments)>,
+    done: Vec<Sent>,
     sql: String,
     args: sqlx::any::AnyArguments,
     /// Statements in `sql` (SQLite).
     statements: usize,
+    /// Whether `sql` is a statement begun by [`Batch::rows_prepared`], to be sent on its own.
+    alone: bool,
     error: Option<sqlx::error::BoxDynError>,
+}
+
+/// One text sent to the database: its statements (several on SQLite) and their arguments.
+struct Sent {
+    sql: String,
+    args: sqlx::any::AnyArguments,
+    statements: usize,
+    persistent: bool,
 }
 
 impl Batch {
@@ -232,6 +242,7 @@ impl Batch {
             sql: String::new(),
             args: Default::default(),
             statements: 0,
+            alone: false,
             error: None,
         }
     }
@@ -245,6 +256,9 @@ impl Batch {
     pub fn statement(&mut self, sql: &str) -> &mut Batch {
         match self.backend {
             Backend::Sqlite => {
+                if self.alone {
+                    self.finish_statement();
+                }
                 if !self.sql.is_empty() {
                     self.sql.push_str(";\n");
                 }
@@ -268,6 +282,17 @@ impl Batch {
         self.statement(&sql)
     }
 
+    /// Like [`Batch::rows`], for a statement sent on its own and kept prepared. On SQLite,
+    /// where the other statements go as one text parsed anew each time, parsing a long
+    /// multi-row statement costs more than the extra round trip: worth it for a text that
+    /// recurs, i.e. a fixed number of rows.
+    pub fn rows_prepared(&mut self, head: &str, rows: usize, cols: usize) -> &mut Batch {
+        self.finish_statement();
+        self.rows(head, rows, cols);
+        self.alone = true;
+        self
+    }
+
     /// The placeholder of the statement's `k`th parameter (from 1), for text built by hand.
     pub fn param(&self, k: usize) -> String {
         match self.backend {
@@ -286,7 +311,7 @@ impl Batch {
 
     /// How many statements were added.
     pub fn len(&self) -> usize {
-        self.done.len()
+        self.done.iter().map(|d| d.statements).sum::<usize>()
             + match self.backend {
                 Backend::Sqlite => self.statements,
                 Backend::Postgres => usize::from(!self.sql.is_empty()),
@@ -312,18 +337,24 @@ impl Batch {
         self.done.is_empty() && self.sql.is_empty()
     }
 
-    /// Whether the statements are kept prepared, as single statements are: a text of several
-    /// (SQLite) changes with every batch and is not worth a place in the statement cache.
-    fn persistent(&self) -> bool {
-        self.backend == Backend::Postgres || self.statements <= 1
-    }
-
+    /// Ends the text being written. It is kept prepared if it is one statement: a text of
+    /// several (SQLite) changes with every batch and is not worth a place in the statement
+    /// cache.
     fn finish_statement(&mut self) {
         if !self.sql.is_empty() {
-            let sql = std::mem::take(&mut self.sql);
-            let args = std::mem::take(&mut self.args);
-            self.done.push((sql, args));
+            let statements = match self.backend {
+                Backend::Sqlite => self.statements,
+                Backend::Postgres => 1,
+            };
+            self.done.push(Sent {
+                sql: std::mem::take(&mut self.sql),
+                args: std::mem::take(&mut self.args),
+                statements,
+                persistent: statements <= 1,
+            });
         }
+        self.statements = 0;
+        self.alone = false;
     }
 
     /// Runs the statements in `conn` in order and returns each one's rows (one list per
@@ -336,10 +367,15 @@ impl Batch {
         if let Some(e) = self.error {
             return Err(sqlx::Error::Encode(e));
         }
-        let persistent = self.persistent();
         self.finish_statement();
         let mut sets = vec![];
-        for (sql, args) in self.done {
+        for Sent {
+            sql,
+            args,
+            persistent,
+            ..
+        } in self.done
+        {
             let q = sqlx::query_with(sqlx::AssertSqlSafe(sql), args).persistent(persistent);
             // Each statement's rows, then its result (SQLite runs them all from one text).
             let mut stream = sqlx::Executor::fetch_many(&mut *conn, q);
@@ -359,9 +395,14 @@ impl Batch {
         if let Some(e) = self.error {
             return Err(sqlx::Error::Encode(e));
         }
-        let persistent = self.persistent();
         self.finish_statement();
-        for (sql, args) in self.done {
+        for Sent {
+            sql,
+            args,
+            persistent,
+            ..
+        } in self.done
+        {
             sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
                 .persistent(persistent)
                 .execute(&mut *conn)

@@ -54,6 +54,20 @@ fn cpu_seconds() -> (f64, std::collections::BTreeMap<String, f64>) {
     (total, threads)
 }
 
+/// For a profiler whose counting a script turns on and off (`callgrind_control -i on|off`):
+/// with `LEXOPS_BENCH_HANDSHAKE=DIR`, the import's start and end each create `DIR/NAME` and
+/// wait until the script removes it. Nothing happens without the variable.
+fn handshake(name: &str) {
+    if let Some(dir) = std::env::var_os("LEXOPS_BENCH_HANDSHAKE") {
+        let path = std::path::Path::new(&dir).join(name);
+        if std::fs::write(&path, b"").is_ok() {
+            while path.exists() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -93,6 +107,7 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
     crate::platform::demo::seed_with(&app, scale, |stage, done, total| {
         // The clock starts once the year's files are on disk.
         if stage == "invoice files" && done == total {
+            handshake("import-start");
             import_start = Some(Instant::now());
             cpu_start = Some(cpu_seconds());
         }
@@ -115,6 +130,7 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
     let import_s = import_start
         .map(|t| t.elapsed().as_secs_f64())
         .unwrap_or_else(|| t0.elapsed().as_secs_f64());
+    handshake("import-end");
     let (invoices, lines): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM invoice_lines)",
     )

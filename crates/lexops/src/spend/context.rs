@@ -196,20 +196,27 @@ impl FirmContext {
         Ok(FirmContext { ctx })
     }
 
-    /// Judges an invoice of this firm on `matter`.
+    /// Judges an invoice of this firm on `matter`; also gives back its lines' narratives
+    /// normalised, for [`FirmContext::remember`].
     pub fn evaluate(
         &mut self,
         set: &guidelines::GuidelineSet,
         inv: &guidelines::Invoice,
         matter: &MatterContext,
-    ) -> guidelines::Evaluation {
+    ) -> (guidelines::Evaluation, Vec<String>) {
         self.ctx.matters = vec![matter.info.clone()];
         self.ctx.budgets = matter.budget.clone().into_iter().collect();
-        guidelines::evaluate(set, inv, &self.ctx)
+        guidelines::evaluate_normalizing(set, inv, &self.ctx)
     }
 
-    /// Adds a judged invoice to the history, so later invoices of the same file see it.
-    pub fn remember(&mut self, inv: &guidelines::Invoice, eval: &guidelines::Evaluation) {
+    /// Adds a judged invoice to the history, so later invoices of the same file see it
+    /// (`normalized`: its lines' narratives as [`FirmContext::evaluate`] gave them).
+    pub fn remember(
+        &mut self,
+        inv: &guidelines::Invoice,
+        eval: &guidelines::Evaluation,
+        normalized: Vec<String>,
+    ) {
         let rejected: std::collections::HashSet<u32> = eval
             .lines
             .iter()
@@ -217,11 +224,12 @@ impl FirmContext {
             .map(|l| l.line_number)
             .collect();
         let base = self.ctx.history.lines.len() as u32;
-        for l in inv
-            .lines
-            .iter()
-            .filter(|l| !rejected.contains(&l.line_number))
-        {
+        let mut normalized = normalized.into_iter();
+        for l in inv.lines.iter() {
+            let norm = normalized.next();
+            if rejected.contains(&l.line_number) {
+                continue;
+            }
             if l.line_type == guidelines::LineType::Fee
                 && let Some(tk) = &l.timekeeper
             {
@@ -231,7 +239,7 @@ impl FirmContext {
                     hours: l.units,
                 });
             }
-            let mut h = guidelines::HistoryLine::of(&inv.invoice_number, l);
+            let mut h = guidelines::HistoryLine::of_normalized(&inv.invoice_number, l, norm);
             h.line_number += base;
             self.ctx.history.lines.push(h);
         }
@@ -455,8 +463,14 @@ fn ldate(d: ledes::Date) -> guidelines::Date {
     .unwrap_or_else(|_| gdate(&d.to_string()))
 }
 
-/// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`.
-pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> guidelines::Invoice {
+/// The engine's view of a LEDES invoice billed on `matter_id` by firm `vendor_id`. The lines'
+/// texts move into it rather than being copied (some nine strings a line, on a path that
+/// judges a million lines); [`give_back`] returns them once the invoice is judged.
+pub fn engine_invoice(
+    inv: &mut ledes::Invoice,
+    vendor_id: i64,
+    matter_id: i64,
+) -> guidelines::Invoice {
     guidelines::Invoice {
         vendor_id: vendor_id.to_string(),
         invoice_number: inv.invoice_number.clone(),
@@ -468,41 +482,62 @@ pub fn engine_invoice(inv: &ledes::Invoice, vendor_id: i64, matter_id: i64) -> g
         tax_total: inv.tax_total.unwrap_or_default(),
         lines: inv
             .line_items
-            .iter()
+            .iter_mut()
             .enumerate()
             .map(|(i, l)| guidelines::Line {
                 line_number: i as u32 + 1,
                 line_type: line_type(l.line_type.code()),
                 date: ldate(l.date),
-                timekeeper: l
-                    .timekeeper_id
-                    .as_ref()
-                    .filter(|t| !t.is_empty())
-                    .map(|id| guidelines::LineTimekeeper {
-                        id: id.clone(),
-                        name: l.timekeeper_name.clone().unwrap_or_default(),
-                        classification: classification(
-                            l.timekeeper_classification.as_deref().unwrap_or(""),
-                        ),
-                        classification_code: l
-                            .timekeeper_classification
-                            .clone()
-                            .unwrap_or_default(),
-                    }),
+                timekeeper: match l.timekeeper_id.take_if(|t| !t.is_empty()) {
+                    Some(id) => {
+                        let code = l.timekeeper_classification.take().unwrap_or_default();
+                        Some(guidelines::LineTimekeeper {
+                            id,
+                            name: l.timekeeper_name.take().unwrap_or_default(),
+                            classification: classification(&code),
+                            classification_code: code,
+                        })
+                    }
+                    None => None,
+                },
                 units: l.units.unwrap_or_default(),
                 rate: l.unit_cost.unwrap_or_default(),
                 adjustment: l.adjustment.unwrap_or_default(),
                 total: l.total,
                 tax_rate: l.tax_rate,
                 tax: l.tax_total,
-                task_code: l.task_code.clone().filter(|c| !c.is_empty()),
-                activity_code: l.activity_code.clone().filter(|c| !c.is_empty()),
-                expense_code: l.expense_code.clone().filter(|c| !c.is_empty()),
-                narrative: l.description.clone(),
+                task_code: l.task_code.take_if(|c| !c.is_empty()),
+                activity_code: l.activity_code.take_if(|c| !c.is_empty()),
+                expense_code: l.expense_code.take_if(|c| !c.is_empty()),
+                narrative: std::mem::take(&mut l.description),
                 matter_id,
-                client_matter_id: l.client_matter_id.clone().unwrap_or_default(),
-                firm_matter_id: l.law_firm_matter_id.clone(),
+                client_matter_id: l.client_matter_id.take().unwrap_or_default(),
+                firm_matter_id: std::mem::take(&mut l.law_firm_matter_id),
             })
             .collect(),
+    }
+}
+
+/// Puts back into `inv` the texts [`engine_invoice`] moved out of it. (A timekeeper's name or
+/// classification that was absent comes back empty, which every reader takes alike.)
+pub fn give_back(inv: &mut ledes::Invoice, g: guidelines::Invoice) {
+    for (l, gl) in inv.line_items.iter_mut().zip(g.lines) {
+        if let Some(tk) = gl.timekeeper {
+            l.timekeeper_id = Some(tk.id);
+            l.timekeeper_name = Some(tk.name);
+            l.timekeeper_classification = Some(tk.classification_code);
+        }
+        if gl.task_code.is_some() {
+            l.task_code = gl.task_code;
+        }
+        if gl.activity_code.is_some() {
+            l.activity_code = gl.activity_code;
+        }
+        if gl.expense_code.is_some() {
+            l.expense_code = gl.expense_code;
+        }
+        l.description = gl.narrative;
+        l.client_matter_id = Some(gl.client_matter_id);
+        l.law_firm_matter_id = gl.firm_matter_id;
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
 
-use super::context::{FirmContext, MatterContext, engine_invoice};
+use super::context::{FirmContext, MatterContext, engine_invoice, give_back};
 use super::money::to_e4;
 use super::vendors::vendor_scope;
 use crate::App;
@@ -715,7 +715,7 @@ async fn judge(
     r: Resolved,
 ) -> Result<Result<Prepared, IntakeOutcome>, AppError> {
     let Resolved {
-        report,
+        mut report,
         mut problems,
         matched: pairs,
         vendors,
@@ -877,7 +877,7 @@ async fn judge(
     )?;
     let mut matter_ctx: HashMap<(i64, String), MatterContext> = matter_rows.into_iter().collect();
     let mut judged = vec![];
-    for (inv, m) in report.invoices.iter().zip(&matched) {
+    for (inv, m) in report.invoices.iter_mut().zip(&matched) {
         let g = engine_invoice(inv, m.vendor_id, m.matter_id);
         let year = inv.invoice_date.to_string()[..4].to_string();
         let layers = stored_sets.layers(m.vendor_id, m.matter_id);
@@ -886,9 +886,10 @@ async fn judge(
         }
         let firm = firms.get_mut(&m.vendor_id).expect("loaded");
         let mc = matter_ctx.get_mut(&(m.matter_id, year)).expect("loaded");
-        let eval = firm.evaluate(&sets[&layers], &g, mc);
-        firm.remember(&g, &eval);
+        let (eval, normalized) = firm.evaluate(&sets[&layers], &g, mc);
+        firm.remember(&g, &eval, normalized);
         mc.remember(&g, &eval);
+        give_back(inv, g);
         judged.push((eval, mc.matter_type.clone(), mc.practice_area.clone()));
     }
     let line_items = report.line_items;
@@ -1073,17 +1074,26 @@ async fn store(
         }
     }
     // Full chunks one by one (their statement stays prepared), each written while the next is
-    // bound; the rest with the lines' last id.
+    // bound; then the rest's whole fifties (one of 19 texts, also kept prepared: a statement
+    // parsed anew costs SQLite more than writing its rows); the last few with the lines' last id.
     let amount = |e| match e {
         StoreError::Amount(msg) => AppError::BadRequest(format!("{file}: {msg}")),
         StoreError::Sql(e) => AppError::from(e),
     };
     let written = rows.len() as i64;
-    let mut parts: Vec<_> = rows.chunks_mut(1000).collect();
-    let tail = match parts.last() {
-        Some(c) if c.len() < 1000 => parts.pop(),
+    let mut parts: Vec<_> = rows.chunks_mut(LINE_CHUNK).collect();
+    let mut tail = match parts.last() {
+        Some(c) if c.len() < LINE_CHUNK => parts.pop(),
         _ => None,
     };
+    if let Some(t) = tail.take() {
+        let whole = t.len() / LINE_STEP * LINE_STEP;
+        let (fifties, few) = t.split_at_mut(whole);
+        if !fifties.is_empty() {
+            parts.push(fifties);
+        }
+        tail = (!few.is_empty()).then_some(few);
+    }
     let mut ready: Option<Batch> = None;
     for chunk in parts {
         let mut one = Batch::new(backend);
@@ -1124,13 +1134,18 @@ async fn store(
                 flags.push((*id, line_id, f));
             }
         }
+        // On SQLite, whole hundreds in a statement kept prepared (sent on its own), the rest
+        // in the batch's text; on PostgreSQL, where each statement is a round trip anyway,
+        // fewer and longer ones.
         let mut batch = Batch::new(backend);
-        for chunk in flags.chunks(400) {
-            batch.rows(
-                "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ",
-                chunk.len(),
-                8,
-            );
+        let per = if sqlite { FLAG_CHUNK } else { 400 };
+        for chunk in flags.chunks(per) {
+            let head = "INSERT INTO invoice_flags (invoice_id, line_id, rule_id, rule_kind, action, reason_code, message, proposed_total_e4) VALUES ";
+            if chunk.len() == FLAG_CHUNK && sqlite {
+                batch.rows_prepared(head, FLAG_CHUNK, 8);
+            } else {
+                batch.rows(head, chunk.len(), 8);
+            }
             for (id, line_id, f) in chunk {
                 let proposed = f.adjustment.as_ref().and_then(|a| to_e4(a.new_total));
                 batch
@@ -1410,6 +1425,14 @@ fn e4(d: ledes::Decimal, what: &str) -> Result<i64, StoreError> {
 }
 
 const LINE_COLS: usize = 17;
+/// Flags per multi-row statement (those of a whole statement are sent on their own, kept
+/// prepared).
+const FLAG_CHUNK: usize = 100;
+/// Lines per multi-row statement.
+const LINE_CHUNK: usize = 1000;
+/// A file's last lines are written in a statement of a multiple of this many lines (then the
+/// few left), so that only a few statement texts exist and each stays prepared.
+const LINE_STEP: usize = 50;
 
 /// A line's total as stored: what the guidelines leave of it, or its total.
 fn line_adjusted(total: i64, adjusted: Option<ledes::Decimal>) -> Result<i64, StoreError> {

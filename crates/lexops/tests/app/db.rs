@@ -83,3 +83,34 @@ async fn a_failing_statement_fails_the_batch_and_its_transaction_keeps_nothing(t
     assert!(b.is_empty());
     assert!(b.fetch(&mut tx).await.unwrap().is_empty());
 }
+
+both!(a_prepared_multi_row_statement_keeps_its_place_among_the_others);
+async fn a_prepared_multi_row_statement_keeps_its_place_among_the_others(t: TestApp) {
+    // Twice, so the second batch finds the statement prepared by the first.
+    for round in 0..2 {
+        let mut tx = t.app.db.begin().await.unwrap();
+        let mut b = Batch::new(t.app.db.backend());
+        let count = format!(
+            "SELECT COUNT(*) FROM settings WHERE key LIKE {}",
+            b.param(1)
+        );
+        let like = format!("prep{round}.%");
+        b.statement(&count).bind(like.clone());
+        b.rows_prepared("INSERT INTO settings (key, value) VALUES ", 3, 2);
+        for k in 0..3 {
+            b.bind(format!("prep{round}.{k}")).bind(k.to_string());
+        }
+        b.statement(&count).bind(like.clone());
+        b.rows("INSERT INTO settings (key, value) VALUES ", 1, 2)
+            .bind(format!("prep{round}.x"))
+            .bind("x");
+        b.statement(&count).bind(like);
+        assert_eq!(b.len(), 5);
+        let sets = b.fetch(&mut tx).await.unwrap();
+        assert_eq!(sets.len(), 5);
+        let n = |k: usize| decode::<(i64,)>(&sets[k]).unwrap()[0].0;
+        assert_eq!((n(0), n(2), n(4)), (0, 3, 4), "round {round}");
+        assert!(sets[1].is_empty() && sets[3].is_empty());
+        tx.commit().await.unwrap();
+    }
+}

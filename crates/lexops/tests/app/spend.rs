@@ -1341,6 +1341,86 @@ async fn several_files_each_committed_by_its_own_write(t: TestApp) {
     several_files(t, Some(1)).await;
 }
 
+both!(a_long_file_is_stored_line_by_line_with_its_flags);
+/// A file of 1,234 lines, nearly all flagged: its lines go in statements of 1,000, of whole
+/// fifties and of the few left, its flags in statements of a hundred and the rest; every line
+/// is stored in order and every flag points at its own line.
+async fn a_long_file_is_stored_line_by_line_with_its_flags(t: TestApp) {
+    setup(
+        &t,
+        "Avery LLP",
+        "11-1111111",
+        "PA-1",
+        "firm@avery.example",
+        false,
+    )
+    .await;
+    let ops = lexops::platform::users::by_email(&t.app, "ops@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let ops = lexops::platform::access::CurrentUser {
+        id: ops.id,
+        email: ops.email,
+        name: ops.name,
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    };
+    // The same entry 1,234 times: lines 2 to 1,234 duplicate line 1.
+    let entry = (
+        "0.1",
+        "600.00",
+        "60.00",
+        "L210",
+        "A103",
+        "TK1",
+        "Ann Partner",
+        "PARTNR",
+        "Drafted motion to dismiss",
+    );
+    let text = ledes(&t, "A-LONG", "11-1111111", "PA-1", &vec![entry; 1234]);
+    let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops);
+    let mut outcomes = pipeline
+        .push("long.txt", text.into_bytes(), None)
+        .await
+        .unwrap();
+    outcomes.extend(pipeline.finish().await.unwrap());
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].accepted, "{:?}", outcomes[0].problems);
+    // The lines in file order, numbered 1..=1234 by id.
+    let numbers: Vec<String> = sqlx::query_scalar("SELECT line_no FROM invoice_lines ORDER BY id")
+        .fetch_all(t.app.db.pool())
+        .await
+        .unwrap();
+    let want: Vec<String> = (1..=1234).map(|n| n.to_string()).collect();
+    assert_eq!(numbers, want);
+    // Each duplicate flag on its own line, none lost, none on line 1.
+    let mut flagged: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(l.line_no AS BIGINT) FROM invoice_flags f JOIN invoice_lines l ON l.id = f.line_id AND l.invoice_id = f.invoice_id \
+         WHERE f.rule_kind = 'duplicate_line'",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    flagged.sort_unstable();
+    assert_eq!(flagged, (2..=1234).collect::<Vec<i64>>());
+    let (all, on_lines): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(line_id) FROM invoice_flags")
+            .fetch_one(t.app.db.pool())
+            .await
+            .unwrap();
+    let joined: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invoice_flags f JOIN invoice_lines l ON l.id = f.line_id AND l.invoice_id = f.invoice_id",
+    )
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    assert!(all >= 1233, "{all} flags");
+    assert_eq!(joined, on_lines);
+    sums_agree(&t).await;
+}
+
 async fn several_files(t: TestApp, group_lines: Option<usize>) {
     setup(
         &t,
