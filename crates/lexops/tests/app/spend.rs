@@ -1346,27 +1346,8 @@ both!(a_long_file_is_stored_line_by_line_with_its_flags);
 /// fifties and of the few left, its flags in statements of a hundred and the rest; every line
 /// is stored in order and every flag points at its own line.
 async fn a_long_file_is_stored_line_by_line_with_its_flags(t: TestApp) {
-    setup(
-        &t,
-        "Avery LLP",
-        "11-1111111",
-        "PA-1",
-        "firm@avery.example",
-        false,
-    )
-    .await;
-    let ops = lexops::platform::users::by_email(&t.app, "ops@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let ops = lexops::platform::access::CurrentUser {
-        id: ops.id,
-        email: ops.email,
-        name: ops.name,
-        role: Role::LegalOps,
-        via_token: false,
-        vendor_id: None,
-    };
+    setup_avery(&t).await;
+    let ops = ops_user(&t).await;
     // The same entry 1,234 times: lines 2 to 1,234 duplicate line 1.
     let entry = (
         "0.1",
@@ -1421,9 +1402,10 @@ async fn a_long_file_is_stored_line_by_line_with_its_flags(t: TestApp) {
     sums_agree(&t).await;
 }
 
-async fn several_files(t: TestApp, group_lines: Option<usize>) {
+/// The firm Avery LLP on matter PA-1, with its portal user (see [`setup`]).
+async fn setup_avery(t: &TestApp) {
     setup(
-        &t,
+        t,
         "Avery LLP",
         "11-1111111",
         "PA-1",
@@ -1431,6 +1413,26 @@ async fn several_files(t: TestApp, group_lines: Option<usize>) {
         false,
     )
     .await;
+}
+
+/// The legal-ops user [`setup`] made, as the intake pipeline is given it.
+async fn ops_user(t: &TestApp) -> lexops::platform::access::CurrentUser {
+    let ops = lexops::platform::users::by_email(&t.app, "ops@example.com")
+        .await
+        .unwrap()
+        .expect("setup made the legal-ops user");
+    lexops::platform::access::CurrentUser {
+        id: ops.id,
+        email: ops.email,
+        name: ops.name,
+        role: Role::LegalOps,
+        via_token: false,
+        vendor_id: None,
+    }
+}
+
+async fn several_files(t: TestApp, group_lines: Option<usize>) {
+    setup_avery(&t).await;
     setup(
         &t,
         "Brook LLP",
@@ -1440,18 +1442,7 @@ async fn several_files(t: TestApp, group_lines: Option<usize>) {
         false,
     )
     .await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ops@example.com'")
-        .fetch_one(t.app.db.pool())
-        .await
-        .unwrap();
-    let ops = lexops::platform::access::CurrentUser {
-        id,
-        email: "ops@example.com".into(),
-        name: "Ops".into(),
-        role: Role::LegalOps,
-        via_token: false,
-        vendor_id: None,
-    };
+    let ops = ops_user(&t).await;
     let line = |text| {
         (
             "2.0",
