@@ -54,7 +54,8 @@ fn cpu_seconds() -> (f64, std::collections::BTreeMap<String, f64>) {
     (total, threads)
 }
 
-/// For a profiler whose counting a script turns on and off (`callgrind_control -i on|off`):
+/// For a profiler whose counting a script turns on and off (`callgrind_control --instr=on|off`,
+/// run with the benchmark's `TMPDIR`, where valgrind keeps its vgdb pipes):
 /// with `LEXOPS_BENCH_HANDSHAKE=DIR`, the import's start and end each create `DIR/NAME` and
 /// wait until the script removes it. Nothing happens without the variable.
 fn handshake(name: &str) {
