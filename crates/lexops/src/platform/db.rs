@@ -7,6 +7,7 @@
 //! single-connection write pool so that writers queue instead of failing with `SQLITE_BUSY`.
 //! PostgreSQL uses one pool for both.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -25,7 +26,22 @@ pub struct Db {
     backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    /// SQLite: the task that checkpoints the write-ahead log, stopped when the last clone goes.
+    _checkpoints: Option<Arc<Checkpoints>>,
 }
+
+/// Stops the checkpointing task when dropped.
+#[derive(Debug)]
+struct Checkpoints(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How often the write-ahead log is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// A write transaction.
 pub type Tx = Transaction<'static, Any>;
@@ -47,6 +63,8 @@ pub enum DbError {
 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000;";
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000; PRAGMA wal_autocheckpoint=0;";
 
 impl Db {
     /// Opens the database at `url`, creating a SQLite file if needed.
@@ -63,7 +81,7 @@ impl Db {
             } else {
                 format!("{url}?mode=rwc")
             };
-            let open = |n: u32| {
+            let open = |n: u32, pragmas: &'static str| {
                 AnyPoolOptions::new()
                     .max_connections(n)
                     .min_connections(1)
@@ -73,20 +91,42 @@ impl Db {
                     // connection's thread on every acquire (the intake's reads went from two
                     // round trips to one each).
                     .test_before_acquire(false)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
-                            sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await?;
+                            sqlx::raw_sql(pragmas).execute(conn).await?;
                             Ok(())
                         })
                     })
             };
             // The write pool opens first so that WAL mode is set before readers attach.
-            let write = open(1).connect(&url).await.map_err(fail)?;
-            let read = open(8).connect(&url).await.map_err(fail)?;
+            // The writer never checkpoints the write-ahead log itself (SQLite would do it in the
+            // commit that grows the log past 1,000 pages, copying the log into the database file
+            // and syncing it while the writer waits): a task does it every CHECKPOINT_EVERY on a
+            // reader's connection, alongside the writes (a passive checkpoint blocks no one).
+            let write = open(1, SQLITE_WRITER_PRAGMAS)
+                .connect(&url)
+                .await
+                .map_err(fail)?;
+            let read = open(8, SQLITE_PRAGMAS).connect(&url).await.map_err(fail)?;
+            let pool = read.clone();
+            let task = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(&pool)
+                        .await
+                    {
+                        tracing::warn!("cannot checkpoint the SQLite write-ahead log: {e}");
+                    }
+                }
+            });
             Ok(Db {
                 backend: Backend::Sqlite,
                 read,
                 write,
+                _checkpoints: Some(Arc::new(Checkpoints(task))),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -99,6 +139,7 @@ impl Db {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                _checkpoints: None,
             })
         } else {
             Err(DbError::UnsupportedUrl(redacted))

@@ -9,7 +9,8 @@
 //! in one transaction with multi-row statements sent in a few `db::Batch`es, so a file of many
 //! invoices costs a few round trips to the database rather than a few dozen per invoice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::json;
@@ -198,31 +199,40 @@ pub async fn import_files(
 }
 
 /// Files submitted one after another (the CLI import, an upload of several files, the demo and
-/// the benchmark). Each file is accepted or rejected whole. While one file is being written the
-/// next is matched and judged, and files that share no firm, matter or bytes are written in one
-/// transaction (up to [`GROUP_LINES`] line items); a file that shares one with them waits until
-/// they are committed, so that it is judged against what they stored (duplicates, daily hours,
-/// budgets). Outcomes come back in file order, once committed. A file whose firms or matters
-/// gained or changed invoices between its judgement and its write (another process's intake, a
-/// reviewer's decision) is judged again; if writing a file fails, the files that shared its
-/// transaction are written again without it.
+/// the benchmark). Each file is accepted or rejected whole. While files are being written the
+/// next is matched and judged (up to [`IN_FLIGHT`] judged files wait for or are in their write,
+/// each written by a task that takes the transaction from the one before), and files that share
+/// no firm, matter or bytes are written in one transaction (up to [`GROUP_LINES`] line items); a
+/// file that shares one with them waits until they are committed, so that it is judged against
+/// what they stored (duplicates, daily hours, budgets). Outcomes come back in file order, once
+/// committed. A file whose firms or matters gained or changed invoices between its judgement and
+/// its write (another process's intake, a reviewer's decision) is judged again; if writing a
+/// file fails, the files that shared its transaction are written again without it.
 pub struct Pipeline {
     app: App,
     user: CurrentUser,
-    /// The file being written into the open transaction.
-    in_flight: Option<InFlight>,
-    /// The open transaction (between files) and what it holds, not yet committed.
+    /// The files handed to their writes, oldest first.
+    in_flight: VecDeque<InFlight>,
+    /// The open transaction (between files, when none is in flight) and what it holds, not yet
+    /// committed.
     tx: Option<Tx>,
     members: Vec<Member>,
     outcomes: Vec<IntakeOutcome>,
     lines: usize,
     /// Line items a transaction holds before it is committed ([`GROUP_LINES`] unless set).
     group_lines: usize,
+    /// Each write waits for a permit of this first (see [`Pipeline::hold_writes`]).
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// Line items written in one transaction before it is committed (bounds how long other writers
 /// wait for it).
 pub const GROUP_LINES: usize = 50_000;
+
+/// Judged files handed to their writes at most at once: with two, the judging of the next file
+/// waits for a write only when the writes fall two files behind (a small firm's file judged
+/// while a large one is written no longer leaves the writer idle afterwards).
+const IN_FLIGHT: usize = 2;
 
 struct Member {
     file: String,
@@ -234,15 +244,47 @@ struct Member {
 }
 
 struct InFlight {
-    /// The file's write; the transaction comes back unless the task committed it.
-    task: tokio::task::JoinHandle<Result<(Option<Tx>, Stored), AppError>>,
+    task: tokio::task::JoinHandle<Result<(Held, Stored), AppError>>,
     member: Member,
+    /// The write commits its transaction (it fills the group).
+    commit: bool,
+    /// Where the transaction goes when the write ends.
+    handoff: Arc<Mutex<Handoff>>,
+}
+
+/// Where a write's transaction goes when it ends: back to the pipeline, or to the next file's
+/// write if one was handed over before it ended.
+enum Handoff {
+    Open,
+    /// The next write waits for the transaction (`None`: committed, begin a new one).
+    Next(tokio::sync::oneshot::Sender<Option<Tx>>),
+    Closed,
+}
+
+/// What a write did with its transaction.
+enum Held {
+    /// Given back to the pipeline.
+    Kept(Tx),
+    /// Given to the next file's write.
+    HandedOn,
+    /// Committed (the group was full).
+    Committed,
+    /// None had come: the write before failed or was judged again.
+    None,
+}
+
+/// Where a write takes its transaction from.
+enum TxSource {
+    Ready(Tx),
+    After(tokio::sync::oneshot::Receiver<Option<Tx>>),
 }
 
 enum Stored {
     Done(IntakeOutcome),
     /// What the judgement read changed before the write: the file is judged again.
     Stale,
+    /// Not written: the file before it was not (it is judged again).
+    Skipped,
 }
 
 impl Pipeline {
@@ -250,19 +292,41 @@ impl Pipeline {
         Pipeline {
             app: app.clone(),
             user: user.clone(),
-            in_flight: None,
+            in_flight: VecDeque::new(),
             tx: None,
             members: vec![],
             outcomes: vec![],
             lines: 0,
             group_lines: GROUP_LINES,
+            gate: None,
         }
+    }
+
+    /// Makes each file's write wait, once judged, for a permit of `gate` (the stories hold
+    /// writes back to change what a judgement read before it is written).
+    pub fn hold_writes(mut self, gate: Arc<tokio::sync::Semaphore>) -> Pipeline {
+        self.gate = Some(gate);
+        self
     }
 
     /// Commits a transaction once it holds `lines` line items (at least one file each).
     pub fn group_lines(mut self, lines: usize) -> Pipeline {
         self.group_lines = lines.max(1);
         self
+    }
+
+    /// Line items of the group the next file would join: those in flight since the last one
+    /// that commits, plus the settled members' unless one in flight commits them.
+    fn open_lines(&self) -> usize {
+        match self.in_flight.iter().rposition(|f| f.commit) {
+            Some(k) => self
+                .in_flight
+                .iter()
+                .skip(k + 1)
+                .map(|f| f.member.lines)
+                .sum(),
+            None => self.lines + self.in_flight.iter().map(|f| f.member.lines).sum::<usize>(),
+        }
     }
 
     /// Submits the next file (`report`: its [`validate`] report if the caller made it); returns
@@ -282,7 +346,7 @@ impl Pipeline {
         let resolved = match resolve(&self.app, &self.user, file, &bytes, report).await? {
             Ok(r) => r,
             Err(rejected) => {
-                self.settle(&mut out).await?;
+                self.settle_all(&mut out).await?;
                 self.outcomes.push(rejected);
                 return Ok(out);
             }
@@ -304,36 +368,97 @@ impl Pipeline {
             bytes,
         };
         let judged = judge(&self.app, file, &member.bytes, resolved).await?;
-        self.settle(&mut out).await?;
-        match judged {
-            Err(rejected) => self.outcomes.push(rejected),
-            Ok(prepared) => {
-                if self.lines >= self.group_lines {
-                    self.commit_into(&mut out).await?;
-                }
-                let tx = match self.tx.take() {
-                    Some(tx) => tx,
-                    None => self.app.db.begin().await?,
-                };
-                // A group that this file fills is committed by the file's own task, while the
-                // next file is judged (which then waits for it only if it shares a firm or matter
-                // with the group).
-                let commit = self.lines + member.lines >= self.group_lines;
-                let (app, user) = (self.app.clone(), self.user.clone());
-                self.in_flight = Some(InFlight {
-                    task: tokio::spawn(async move {
-                        let (tx, stored) = store(&app, &user, prepared, tx).await?;
-                        if commit && matches!(stored, Stored::Done(_)) {
-                            tx.commit().await?;
-                            super::review::notify_queued(&app).await;
-                            return Ok((None, stored));
-                        }
-                        Ok((Some(tx), stored))
-                    }),
-                    member,
-                });
+        let prepared = match judged {
+            Err(rejected) => {
+                self.settle_all(&mut out).await?;
+                self.outcomes.push(rejected);
+                return Ok(out);
+            }
+            Ok(prepared) => prepared,
+        };
+        while self.in_flight.len() >= IN_FLIGHT {
+            self.settle(&mut out).await?;
+        }
+        if self.open_lines() >= self.group_lines {
+            self.commit_into(&mut out).await?;
+        }
+        // The transaction: handed over by the write before when it ends, else the open one.
+        let mut source = None;
+        if let Some(prev) = self.in_flight.back() {
+            let mut h = prev.handoff.lock().expect("handoff");
+            if matches!(*h, Handoff::Open) {
+                let (send, receive) = tokio::sync::oneshot::channel();
+                *h = Handoff::Next(send);
+                source = Some(TxSource::After(receive));
             }
         }
+        let source = match source {
+            Some(s) => s,
+            None => {
+                // The writes in flight have ended: their outcomes first.
+                self.settle_all(&mut out).await?;
+                TxSource::Ready(match self.tx.take() {
+                    Some(tx) => tx,
+                    None => self.app.db.begin().await?,
+                })
+            }
+        };
+        // A group that this file fills is committed by the file's own task, while the next file
+        // is judged (which then waits for it only if it shares a firm or matter with the group).
+        let commit = self.open_lines() + member.lines >= self.group_lines;
+        let handoff = Arc::new(Mutex::new(Handoff::Open));
+        let (app, user, h) = (self.app.clone(), self.user.clone(), handoff.clone());
+        let gate = self.gate.clone();
+        let task = tokio::spawn(async move {
+            if let Some(gate) = gate
+                && let Ok(permit) = gate.acquire().await
+            {
+                permit.forget();
+            }
+            let written = async {
+                let tx = match source {
+                    TxSource::Ready(tx) => tx,
+                    TxSource::After(receive) => match receive.await {
+                        Ok(Some(tx)) => tx,
+                        Ok(None) => app.db.begin().await?,
+                        Err(_) => return Ok(None),
+                    },
+                };
+                store(&app, &user, prepared, tx).await.map(Some)
+            }
+            .await;
+            let next = match std::mem::replace(&mut *h.lock().expect("handoff"), Handoff::Closed) {
+                Handoff::Next(send) => Some(send),
+                _ => None,
+            };
+            // Dropping `next` unsent tells the next write to stand down.
+            match written? {
+                None => Ok((Held::None, Stored::Skipped)),
+                Some((tx, Stored::Done(o))) if commit => {
+                    tx.commit().await?;
+                    super::review::notify_queued(&app).await;
+                    if let Some(next) = next {
+                        let _ = next.send(None);
+                    }
+                    Ok((Held::Committed, Stored::Done(o)))
+                }
+                Some((tx, Stored::Done(o))) => match next {
+                    Some(next) => match next.send(Some(tx)) {
+                        Ok(()) => Ok((Held::HandedOn, Stored::Done(o))),
+                        Err(Some(tx)) => Ok((Held::Kept(tx), Stored::Done(o))),
+                        Err(None) => Ok((Held::None, Stored::Done(o))),
+                    },
+                    None => Ok((Held::Kept(tx), Stored::Done(o))),
+                },
+                Some((tx, stored)) => Ok((Held::Kept(tx), stored)),
+            }
+        });
+        self.in_flight.push_back(InFlight {
+            task,
+            member,
+            commit,
+            handoff,
+        });
         Ok(out)
     }
 
@@ -350,7 +475,7 @@ impl Pipeline {
     }
 
     async fn commit_into(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
-        self.settle(out).await?;
+        self.settle_all(out).await?;
         self.commit_group(out).await
     }
 
@@ -365,9 +490,17 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Waits for the file in flight to be written into the open transaction.
+    /// Waits for every file in flight.
+    async fn settle_all(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
+        while !self.in_flight.is_empty() {
+            self.settle(out).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest file in flight to be written into the transaction.
     async fn settle(&mut self, out: &mut Vec<IntakeOutcome>) -> Result<(), AppError> {
-        let Some(InFlight { task, member }) = self.in_flight.take() else {
+        let Some(InFlight { task, member, .. }) = self.in_flight.pop_front() else {
             return Ok(());
         };
         let written = task.await.map_err(|e| {
@@ -377,19 +510,24 @@ impl Pipeline {
             ))
         })?;
         match written {
-            Ok((tx, Stored::Done(o))) => {
+            Ok((held, Stored::Done(o))) => {
                 self.lines += member.lines;
                 self.members.push(member);
                 self.outcomes.push(o);
-                self.tx = tx;
-                if self.tx.is_none() {
-                    // Committed by the task.
-                    self.commit_group(out).await?;
+                match held {
+                    Held::Kept(tx) => self.tx = Some(tx),
+                    Held::HandedOn => {}
+                    Held::Committed | Held::None => self.commit_group(out).await?,
                 }
                 Ok(())
             }
-            Ok((tx, Stored::Stale)) => {
-                self.tx = tx;
+            Ok((held, stored)) => {
+                if let Held::Kept(tx) = held {
+                    self.tx = Some(tx);
+                }
+                // Stale, or not written after one that was not: what the transaction holds is
+                // committed, then the file is judged and written again on its own.
+                debug_assert!(matches!(stored, Stored::Stale | Stored::Skipped));
                 self.commit_group(out).await?;
                 alone(&self.app, &self.user, &member, out).await
             }

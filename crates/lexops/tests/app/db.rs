@@ -114,3 +114,52 @@ async fn a_prepared_multi_row_statement_keeps_its_place_among_the_others(t: Test
         tx.commit().await.unwrap();
     }
 }
+
+/// SQLite: the writer leaves the write-ahead log to a background task, which copies a
+/// committed transaction into the database file shortly after (without it the log would grow
+/// with every write and the database file never would).
+#[tokio::test]
+async fn the_write_ahead_log_is_checkpointed_into_the_database_file() {
+    let t = TestApp::spawn(crate::harness::Backend::Sqlite)
+        .await
+        .unwrap();
+    let file = t.dir.path().join("lexops.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let mut tx = t.app.db.begin().await.unwrap();
+    sqlx::query("CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let body = "x".repeat(4000);
+    for _ in 0..8 {
+        let mut b = Batch::new(t.app.db.backend());
+        let sql = format!(
+            "INSERT INTO bulk (body) VALUES {}",
+            values(b.backend(), 100, 1)
+        );
+        b.statement(&sql);
+        for _ in 0..100 {
+            b.bind(body.clone());
+        }
+        b.execute(&mut tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // 3.2 MB committed: in the log at once, in the database file within a few checkpoints.
+    let mut grown = 0;
+    for _ in 0..100 {
+        grown = std::fs::metadata(&file).unwrap().len();
+        if grown >= before + 3_000_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        grown >= before + 3_000_000,
+        "the database file grew from {before} to {grown} bytes only"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bulk")
+        .fetch_one(t.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 800);
+}

@@ -1341,6 +1341,119 @@ async fn several_files_each_committed_by_its_own_write(t: TestApp) {
     several_files(t, Some(1)).await;
 }
 
+both!(an_invoice_decided_while_its_resubmission_waits_is_not_overwritten);
+/// A firm resubmits its rejected invoice A-1 and, in the same import, Brook's B-1; both are
+/// judged and wait for their writes. Meanwhile a reviewer approves the first A-1 after all. The
+/// resubmission is judged again when it is written, and refused as a duplicate: the approved
+/// invoice stays as it was. B-1, queued behind it, is written all the same, in file order.
+async fn an_invoice_decided_while_its_resubmission_waits_is_not_overwritten(t: TestApp) {
+    setup_avery(&t).await;
+    setup(
+        &t,
+        "Brook LLP",
+        "22-2222222",
+        "PB-1",
+        "firm@brook.example",
+        false,
+    )
+    .await;
+    let ops = ops_user(&t).await;
+    let entry = |text| {
+        (
+            "1.0",
+            "600.00",
+            "600.00",
+            "L210",
+            "A103",
+            "TK1",
+            "Ann Partner",
+            "PARTNR",
+            text,
+        )
+    };
+    let first = ledes(
+        &t,
+        "A-1",
+        "11-1111111",
+        "PA-1",
+        &[entry("Drafted complaint")],
+    );
+    let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops);
+    let mut outcomes = pipeline
+        .push("first.txt", first.into_bytes(), None)
+        .await
+        .unwrap();
+    outcomes.extend(pipeline.finish().await.unwrap());
+    assert!(outcomes[0].accepted, "{:?}", outcomes[0].problems);
+    sqlx::query("UPDATE invoices SET status = 'rejected', version = version + 1 WHERE invoice_number = 'A-1'")
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let mut pipeline = lexops::spend::intake::Pipeline::new(&t.app, &ops).hold_writes(gate.clone());
+    let again = ledes(
+        &t,
+        "A-1",
+        "11-1111111",
+        "PA-1",
+        &[entry("Drafted amended complaint")],
+    );
+    let brook = ledes(&t, "B-1", "22-2222222", "PB-1", &[entry("Reviewed answer")]);
+    let mut outcomes = pipeline
+        .push("again.txt", again.into_bytes(), None)
+        .await
+        .unwrap();
+    outcomes.extend(
+        pipeline
+            .push("brook.txt", brook.into_bytes(), None)
+            .await
+            .unwrap(),
+    );
+    assert!(outcomes.is_empty(), "nothing is written yet");
+    // The reviewer's decision, while both files wait for their writes.
+    sqlx::query("UPDATE invoices SET status = 'approved', version = version + 1 WHERE invoice_number = 'A-1'")
+        .execute(t.app.db.pool())
+        .await
+        .unwrap();
+    gate.add_permits(100);
+    outcomes.extend(pipeline.finish().await.unwrap());
+    let got: Vec<(&str, bool)> = outcomes
+        .iter()
+        .map(|o| (o.file.as_str(), o.accepted))
+        .collect();
+    assert_eq!(got, [("again.txt", false), ("brook.txt", true)]);
+    assert!(
+        outcomes[0]
+            .problems
+            .iter()
+            .any(|p| p.code.as_deref() == Some("R401")),
+        "{:?}",
+        outcomes[0].problems
+    );
+    let stored: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.invoice_number, i.status FROM invoices i ORDER BY i.invoice_number",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("A-1".to_string(), "approved".to_string()),
+            ("B-1".to_string(), "in_review".to_string())
+        ]
+    );
+    let narrative: String = sqlx::query_scalar(
+        "SELECT l.narrative FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.invoice_number = 'A-1'",
+    )
+    .fetch_one(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(narrative, "Drafted complaint");
+    sums_agree(&t).await;
+}
+
 both!(a_long_file_is_stored_line_by_line_with_its_flags);
 /// A file of 1,234 lines, nearly all flagged: its lines go in statements of 1,000, of whole
 /// fifties and of the few left, its flags in statements of a hundred and the rest; every line
