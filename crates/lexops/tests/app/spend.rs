@@ -1348,30 +1348,8 @@ both!(an_invoice_decided_while_its_resubmission_waits_is_not_overwritten);
 /// when it is written, and refused as a duplicate: the approved invoice stays as it was. B-1 is
 /// written all the same, in file order.
 async fn an_invoice_decided_while_its_resubmission_waits_is_not_overwritten(t: TestApp) {
-    setup_avery(&t).await;
-    setup(
-        &t,
-        "Brook LLP",
-        "22-2222222",
-        "PB-1",
-        "firm@brook.example",
-        false,
-    )
-    .await;
-    let ops = ops_user(&t).await;
-    let entry = |text| {
-        (
-            "1.0",
-            "600.00",
-            "600.00",
-            "L210",
-            "A103",
-            "TK1",
-            "Ann Partner",
-            "PARTNR",
-            text,
-        )
-    };
+    let ops = avery_and_brook(&t).await;
+    let entry = |text| partner_entry("1.0", "600.00", text);
     let first = ledes(
         &t,
         "A-1",
@@ -1434,10 +1412,7 @@ async fn an_invoice_decided_while_its_resubmission_waits_is_not_overwritten(t: T
         );
     }
     outcomes.extend(pipeline.finish().await.unwrap());
-    let got: Vec<(&str, bool)> = outcomes
-        .iter()
-        .map(|o| (o.file.as_str(), o.accepted))
-        .collect();
+    let got = verdicts(&outcomes);
     assert_eq!(got, [("again.txt", false), ("brook.txt", true)]);
     assert!(
         outcomes[0]
@@ -1544,6 +1519,58 @@ async fn setup_avery(t: &TestApp) {
     .await;
 }
 
+/// Each outcome's file and whether it was accepted, in order.
+fn verdicts(outcomes: &[lexops::spend::intake::IntakeOutcome]) -> Vec<(&str, bool)> {
+    outcomes
+        .iter()
+        .map(|o| (o.file.as_str(), o.accepted))
+        .collect()
+}
+
+/// The firms Avery LLP (matter PA-1) and Brook LLP (matter PB-1); the legal-ops user.
+async fn avery_and_brook(t: &TestApp) -> lexops::platform::access::CurrentUser {
+    setup_avery(t).await;
+    setup(
+        t,
+        "Brook LLP",
+        "22-2222222",
+        "PB-1",
+        "firm@brook.example",
+        false,
+    )
+    .await;
+    ops_user(t).await
+}
+
+/// A line of Ann Partner's (TK1, 600.00 an hour) on task L210, activity A103.
+fn partner_entry<'a>(
+    units: &'a str,
+    total: &'a str,
+    text: &'a str,
+) -> (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+) {
+    (
+        units,
+        "600.00",
+        total,
+        "L210",
+        "A103",
+        "TK1",
+        "Ann Partner",
+        "PARTNR",
+        text,
+    )
+}
+
 /// The legal-ops user [`setup`] made, as the intake pipeline is given it.
 async fn ops_user(t: &TestApp) -> lexops::platform::access::CurrentUser {
     let ops = lexops::platform::users::by_email(&t.app, "ops@example.com")
@@ -1561,30 +1588,8 @@ async fn ops_user(t: &TestApp) -> lexops::platform::access::CurrentUser {
 }
 
 async fn several_files(t: TestApp, group_lines: Option<usize>) {
-    setup_avery(&t).await;
-    setup(
-        &t,
-        "Brook LLP",
-        "22-2222222",
-        "PB-1",
-        "firm@brook.example",
-        false,
-    )
-    .await;
-    let ops = ops_user(&t).await;
-    let line = |text| {
-        (
-            "2.0",
-            "600.00",
-            "1200.00",
-            "L210",
-            "A103",
-            "TK1",
-            "Ann Partner",
-            "PARTNR",
-            text,
-        )
-    };
+    let ops = avery_and_brook(&t).await;
+    let line = |text| partner_entry("2.0", "1200.00", text);
     let files = [
         (
             "a1.txt",
@@ -1669,10 +1674,7 @@ async fn several_files(t: TestApp, group_lines: Option<usize>) {
         );
     }
     outcomes.extend(pipeline.finish().await.unwrap());
-    let got: Vec<(&str, bool)> = outcomes
-        .iter()
-        .map(|o| (o.file.as_str(), o.accepted))
-        .collect();
+    let got = verdicts(&outcomes);
     assert_eq!(
         got,
         [
