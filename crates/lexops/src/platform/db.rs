@@ -63,8 +63,8 @@ pub enum DbError {
 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000;";
-const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000; PRAGMA wal_autocheckpoint=0;";
+/// Set on the write connection only, after [`SQLITE_PRAGMAS`].
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint=0;";
 
 impl Db {
     /// Opens the database at `url`, creating a SQLite file if needed.
@@ -81,7 +81,7 @@ impl Db {
             } else {
                 format!("{url}?mode=rwc")
             };
-            let open = |n: u32, pragmas: &'static str| {
+            let open = |n: u32, writer: bool| {
                 AnyPoolOptions::new()
                     .max_connections(n)
                     .min_connections(1)
@@ -93,7 +93,10 @@ impl Db {
                     .test_before_acquire(false)
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
-                            sqlx::raw_sql(pragmas).execute(conn).await?;
+                            sqlx::raw_sql(SQLITE_PRAGMAS).execute(&mut *conn).await?;
+                            if writer {
+                                sqlx::raw_sql(SQLITE_WRITER_PRAGMAS).execute(conn).await?;
+                            }
                             Ok(())
                         })
                     })
@@ -103,11 +106,8 @@ impl Db {
             // commit that grows the log past 1,000 pages, copying the log into the database file
             // and syncing it while the writer waits): a task does it every CHECKPOINT_EVERY on a
             // reader's connection, alongside the writes (a passive checkpoint blocks no one).
-            let write = open(1, SQLITE_WRITER_PRAGMAS)
-                .connect(&url)
-                .await
-                .map_err(fail)?;
-            let read = open(8, SQLITE_PRAGMAS).connect(&url).await.map_err(fail)?;
+            let write = open(1, true).connect(&url).await.map_err(fail)?;
+            let read = open(8, false).connect(&url).await.map_err(fail)?;
             let pool = read.clone();
             let task = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(CHECKPOINT_EVERY);

@@ -126,6 +126,11 @@ async fn the_write_ahead_log_is_checkpointed_into_the_database_file() {
     let file = t.dir.path().join("lexops.db");
     let before = std::fs::metadata(&file).unwrap().len();
     let mut tx = t.app.db.begin().await.unwrap();
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(auto, 0, "the writer leaves checkpoints to the task");
     sqlx::query("CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         .execute(&mut *tx)
         .await
