@@ -215,8 +215,15 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
     }
     dash.sort_by(|a, b| a.total_cmp(b));
     app.db.close().await;
-    std::fs::remove_dir_all(&dir).ok();
+    // The directory is removed unless `LEXOPS_BENCH_KEEP` is set (for a series of runs: on a
+    // journal-less ext4 every file created within minutes of many deletions scans past the
+    // recently freed inodes, so a run right after another's clean-up pays for it).
+    let kept = std::env::var_os("LEXOPS_BENCH_KEEP").is_some();
+    if !kept {
+        std::fs::remove_dir_all(&dir).ok();
+    }
     Ok(json!({
+        "kept_dir": kept.then(|| dir.display().to_string()),
         "suite": "spend",
         "backend": backend,
         "invoices": invoices,

@@ -117,7 +117,8 @@ async fn a_prepared_multi_row_statement_keeps_its_place_among_the_others(t: Test
 
 /// SQLite: the writer leaves the write-ahead log to a background task, which copies a
 /// committed transaction into the database file shortly after (without it the log would grow
-/// with every write and the database file never would).
+/// with every write and the database file never would); and it keeps a long transaction's pages
+/// in a 16 MiB cache rather than spilling them to the log.
 #[tokio::test]
 async fn the_write_ahead_log_is_checkpointed_into_the_database_file() {
     let t = TestApp::spawn(crate::harness::Backend::Sqlite)
@@ -131,6 +132,14 @@ async fn the_write_ahead_log_is_checkpointed_into_the_database_file() {
         .await
         .unwrap();
     assert_eq!(auto, 0, "the writer leaves checkpoints to the task");
+    let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache, -16384,
+        "the writer keeps 16 MiB of pages, not SQLite's 2 MiB"
+    );
     sqlx::query("CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         .execute(&mut *tx)
         .await
