@@ -2,8 +2,8 @@
 //! LEDES files on disk, then imported through the real intake (reading, LEDES parse and
 //! validation, matching, storage, the full guideline set with cross-invoice checks); then one
 //! 1,000-line invoice evaluated against that history; then the spend dashboard's reports
-//! computed repeatedly. Runs in a temporary data directory
-//! on SQLite, or on the PostgreSQL database given by `--database-url`.
+//! computed repeatedly. Runs in a temporary data directory (removed afterwards unless
+//! `LEXOPS_BENCH_KEEP=1`) on SQLite, or on the PostgreSQL database given by `--database-url`.
 
 use std::time::Instant;
 
@@ -215,10 +215,11 @@ pub async fn run(settings: &Settings, lines_per_invoice: usize) -> anyhow::Resul
     }
     dash.sort_by(|a, b| a.total_cmp(b));
     app.db.close().await;
-    // The directory is removed unless `LEXOPS_BENCH_KEEP` is set (for a series of runs: on a
-    // journal-less ext4 every file created within minutes of many deletions scans past the
-    // recently freed inodes, so a run right after another's clean-up pays for it).
-    let kept = std::env::var_os("LEXOPS_BENCH_KEEP").is_some();
+    // The directory is removed unless `LEXOPS_BENCH_KEEP` is set (to anything but "" or "0"),
+    // for a series of runs: on a journal-less ext4 every file created within minutes of many
+    // deletions scans past the recently freed inodes, so a run right after another's clean-up
+    // pays for it.
+    let kept = std::env::var("LEXOPS_BENCH_KEEP").is_ok_and(|v| !v.is_empty() && v != "0");
     if !kept {
         std::fs::remove_dir_all(&dir).ok();
     }
